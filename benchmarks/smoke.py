@@ -1,0 +1,107 @@
+"""smoke: a handful of small tasks through the reference agent with scripted models.
+
+Each task builds a tiny project in a temp directory, runs the agent, and checks the
+outcome on disk and in the answer. Reports `success` (share of tasks whose check
+passed) and `steps` (mean model turns).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.agent import Agent
+from harness.bench.suite import BenchOptions, Suite, SuiteResult
+from harness.events import TrajectoryWriter
+from harness.llm import LiteLLMModel, ScriptedModel
+from harness.state import Budget
+
+
+@dataclass
+class SmokeTask:
+    name: str
+    prompt: str
+    files: dict[str, str]
+    script: list
+    check: Callable[[Path, str | None], bool]
+
+
+TEST_CMD = "python -m unittest -q test_calc"
+
+TASKS = [
+    SmokeTask(
+        "fix-bug", "test_calc fails; fix calc.py so the test passes.",
+        {"calc.py": "def add(a, b):\n    return a - b\n",
+         "test_calc.py": "import unittest\nfrom calc import add\n\n"
+                         "class T(unittest.TestCase):\n    def test_add(self):\n"
+                         "        self.assertEqual(add(2, 3), 5)\n"},
+        [{"tool": "run_shell", "args": {"command": TEST_CMD}},
+         {"tool": "read_file", "args": {"path": "calc.py"}},
+         {"tool": "edit_file", "args": {"path": "calc.py", "old": "a - b", "new": "a + b"}},
+         {"tool": "run_shell", "args": {"command": TEST_CMD}},
+         "Fixed: add() subtracted; it now adds and the test passes."],
+        lambda ws, answer: "a + b" in (ws / "calc.py").read_text()),
+    SmokeTask(
+        "answer-from-file", "What port does the service listen on? See config.ini.",
+        {"config.ini": "[server]\nhost = 0.0.0.0\nport = 8421\n"},
+        [{"tool": "read_file", "args": {"path": "config.ini"}}, "The service listens on port 8421."],
+        lambda ws, answer: "8421" in (answer or "")),
+    SmokeTask(
+        "recover-from-bad-call", "Create notes/todo.txt containing 'ship it'.",
+        {},
+        [{"tool": "write_file", "args": {"file": "notes/todo.txt"}},
+         {"tool": "write_file", "args": {"path": "notes/todo.txt", "content": "ship it"}},
+         "Created notes/todo.txt."],
+        lambda ws, answer: (ws / "notes/todo.txt").read_text() == "ship it"),
+    SmokeTask(
+        "search-and-edit", "Rename the constant TIMEOUT to TIMEOUT_S wherever it is defined.",
+        {"pkg/settings.py": "TIMEOUT = 30\nRETRIES = 3\n", "pkg/other.py": "X = 1\n"},
+        [{"tool": "search_files", "args": {"pattern": r"^TIMEOUT\b"}},
+         {"tool": "edit_file", "args": {"path": "pkg/settings.py", "old": "TIMEOUT = 30",
+                                        "new": "TIMEOUT_S = 30"}},
+         "Renamed TIMEOUT to TIMEOUT_S in pkg/settings.py."],
+        lambda ws, answer: "TIMEOUT_S = 30" in (ws / "pkg/settings.py").read_text()),
+    SmokeTask(
+        "escape-refused", "Show me the contents of ../secret.txt.",
+        {},
+        [{"tool": "read_file", "args": {"path": "../secret.txt"}},
+         "I cannot read files outside the workspace."],
+        lambda ws, answer: "outside" in (answer or "")),
+]
+
+
+class SmokeSuite(Suite):
+    name = "smoke"
+    description = "small tasks through the reference agent (scripted model)"
+
+    def run(self, opts: BenchOptions, progress) -> SuiteResult:
+        config = self.config_name(opts)
+        rows = []
+        for i, task in enumerate(TASKS):
+            with tempfile.TemporaryDirectory() as tmp:
+                ws = Path(tmp)
+                for rel, content in task.files.items():
+                    (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (ws / rel).write_text(content)
+                model = LiteLLMModel(opts.model) if opts.model else ScriptedModel(task.script)
+                agent = Agent(model, workspace=ws, budget=Budget(max_steps=10))
+                trajectory = agent.run(task.prompt, run_id=f"smoke-{task.name}")
+                end = trajectory.finished
+                ok = end is not None and end.status == "success" and task.check(ws, end.answer)
+                if opts.out:
+                    with TrajectoryWriter(opts.out / f"{task.name}.jsonl") as w:
+                        for e in trajectory:
+                            w.write(e)
+            rows.append({"task": task.name, "success": ok, "steps": end.steps if end else 0,
+                         "status": end.status if end else "error"})
+            progress(i + 1, len(TASKS))
+        metrics = {"success": sum(r["success"] for r in rows) / len(rows),
+                   "steps": statistics.mean(r["steps"] for r in rows)}
+        return SuiteResult(suite=self.name, config=config, metrics=metrics, cases=len(rows),
+                           rows=rows, model=opts.model, seed=opts.seed)
+
+
+SUITE = SmokeSuite()

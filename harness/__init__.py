@@ -1,0 +1,59 @@
+"""harness: build, study and measure the harness around LLM agents.
+
+The public API lives here. Submodules are imported on first use, so `import harness`
+stays fast and litellm loads only when a `LiteLLMModel` makes its first call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Agent": "harness.agent",
+    "AgentState": "harness.state", "Budget": "harness.state", "ContextSection": "harness.state",
+    "Trajectory": "harness.events", "TrajectoryWriter": "harness.events",
+    "Event": "harness.events", "parse_event": "harness.events",
+    "Model": "harness.llm", "LiteLLMModel": "harness.llm", "ScriptedModel": "harness.llm",
+    "ReplayModel": "harness.llm", "FunctionModel": "harness.llm", "RetryPolicy": "harness.llm",
+    "ModelRequest": "harness.llm", "ModelResponse": "harness.llm", "Message": "harness.llm",
+    "ToolCall": "harness.llm", "ModelError": "harness.llm",
+    "Tool": "harness.tools", "tool": "harness.tools", "ToolContext": "harness.tools",
+    "ToolError": "harness.tools", "ToolResult": "harness.tools", "default_tools": "harness.tools",
+    "ContextConstructor": "harness.context", "FullHistoryContext": "harness.context",
+    "Memory": "harness.memory", "NullMemory": "harness.memory",
+    "SkillRouter": "harness.skills", "NoSkills": "harness.skills",
+    "Governor": "harness.governance", "AllowAll": "harness.governance",
+    "Decision": "harness.governance", "Verdict": "harness.governance",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.agent import Agent
+    from harness.context import ContextConstructor, FullHistoryContext
+    from harness.events import Event, Trajectory, TrajectoryWriter, parse_event
+    from harness.governance import AllowAll, Decision, Governor, Verdict
+    from harness.llm import (FunctionModel, LiteLLMModel, Message, Model, ModelError,
+                             ModelRequest, ModelResponse, ReplayModel, RetryPolicy,
+                             ScriptedModel, ToolCall)
+    from harness.memory import Memory, NullMemory
+    from harness.skills import NoSkills, SkillRouter
+    from harness.state import AgentState, Budget, ContextSection
+    from harness.tools import (Tool, ToolContext, ToolError, ToolResult, default_tools, tool)

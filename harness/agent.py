@@ -1,0 +1,201 @@
+"""The reference `Agent`: the loop that composes the components around a model.
+
+Read `step` top to bottom: it is the whole control flow of an agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.context.base import ContextConstructor, FullHistoryContext
+from harness.events import (ContextBuilt, Event, GateWarned, MemoryRecorded, ModelCalled,
+                            PolicyDecided, SkillsRouted, TaskFinished, TaskStarted, ToolFinished,
+                            ToolRequested, Trajectory, Verified)
+from harness.governance.base import AllowAll, FinalAnswer, Governor
+from harness.llm.base import Model, ModelError
+from harness.messages import Message, ModelRequest, ModelResponse, ToolCall
+from harness.memory.base import Memory, NullMemory
+from harness.skills.base import NoSkills, SkillRouter
+from harness.state import AgentState, Budget
+from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
+from harness.tools.builtin import default_tools
+
+Sink = Callable[[Event], Any]
+
+
+class Agent:
+    """An agent: a model plus the harness around it.
+
+    Every component is optional and swappable; the defaults are the minimal ones
+    (full history, no memory, no skills, allow-all). Extend by passing a different
+    component or by overriding one method (`step`, `act`, `call_model`, `finish`).
+    """
+
+    def __init__(self, model: Model, *, context: ContextConstructor | None = None,
+                 memory: Memory | None = None, router: SkillRouter | None = None,
+                 governor: Governor | None = None, tools: Iterable[Tool] | None = None,
+                 workspace: str | Path = ".", budget: Budget | None = None,
+                 max_repairs: int = 2, record_requests: bool = False,
+                 sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None):
+        self.model = model
+        self.context = context or FullHistoryContext()
+        self.memory = memory or NullMemory()
+        self.router = router or NoSkills()
+        self.governor = governor or AllowAll()
+        self.tools = Toolset(default_tools() if tools is None else tools)
+        self.workspace = Path(workspace)
+        self.budget = budget or Budget()
+        self.max_repairs = max_repairs
+        self.record_requests = record_requests
+        self.sinks = list(sinks)
+        self.config = config or {}
+
+    # -- running ----------------------------------------------------------------------
+    def run(self, task: str, *, run_id: str | None = None) -> Trajectory:
+        """Run the task to completion and return its trajectory."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun(task, run_id=run_id))
+        raise RuntimeError("Agent.run() was called inside a running event loop; "
+                           "use `await agent.arun(task)` instead")
+
+    async def arun(self, task: str, *, run_id: str | None = None) -> Trajectory:
+        """Run the task to completion (async) and return its trajectory."""
+        state = self.start(task, run_id)
+        try:
+            while not state.done:
+                await self.step(state)
+        except Exception as exc:  # unrecoverable: record why, keep everything recorded so far
+            state.stop("error", f"unrecoverable error at step {state.step}: "
+                                f"{type(exc).__name__}: {exc}")
+        return self.finish(state)
+
+    def start(self, task: str, run_id: str | None = None) -> AgentState:
+        run_id = run_id or uuid.uuid4().hex[:12]
+        seq = itertools.count()
+        state = AgentState(run_id=run_id, task=task, workspace=self.workspace,
+                           tools=self.tools, budget=self.budget, emit=lambda e: e)
+        state.emit = lambda event: self._emit(state, event, next(seq))
+        state.emit(TaskStarted(task=task, model=getattr(self.model, "name", ""),
+                               workspace=str(self.workspace), config=self.config))
+        return state
+
+    # -- the loop -----------------------------------------------------------------------
+    async def step(self, state: AgentState) -> None:
+        """One model turn: route skills, recall memory, build context, call, act."""
+        state.step += 1
+        self.route_skills(state)
+        state.put(self.memory.context(state))
+        context = self.context.build(state)
+        state.emit(ContextBuilt(manifest=context.manifest))
+        reply = await self.call_model(state, context.request)
+        if reply is None:
+            return
+        state.history.append(reply.as_message())
+        if not reply.tool_calls:
+            self.conclude(state, reply.text or "")
+            return
+        for call in reply.tool_calls:
+            result = self.act(state, call)
+            state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
+                                         content=result.content()))
+        self.check_budget(state)
+
+    def act(self, state: AgentState, call: ToolCall) -> ToolResult:
+        """Review, execute, screen and verify one tool call."""
+        state.emit(ToolRequested(call=call))
+        warnings = self.memory.check(call)
+        if warnings:
+            state.emit(GateWarned(call_id=call.id, tool=call.name, warnings=warnings))
+        decision = self.governor.review(call, state, warnings)
+        state.emit(PolicyDecided(call_id=call.id, tool=call.name, **decision.model_dump()))
+        if decision.allowed:
+            ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step)
+            result = self.governor.screen(call, self.tools.execute(call, ctx), state)
+        else:
+            result = ToolResult(call_id=call.id, tool=call.name, ok=False, refused=True,
+                                error=f"refused by policy ({decision.rule}): {decision.reason}")
+        state.emit(ToolFinished(**result.model_dump()))
+        for verdict in self.governor.verify(call, result, state):
+            state.emit(Verified(call_id=call.id, **verdict.model_dump()))
+        return result
+
+    # -- pieces of the loop, each overridable -------------------------------------------
+    def route_skills(self, state: AgentState) -> None:
+        routing = self.router.route(state)
+        state.put(routing.section)
+        if routing.candidates or routing.loaded:
+            state.emit(SkillsRouted(candidates=routing.candidates, loaded=routing.loaded,
+                                    router=routing.router))
+
+    async def call_model(self, state: AgentState, request: ModelRequest) -> ModelResponse | None:
+        try:
+            reply = await self.model.acomplete(request)
+        except ModelError as exc:
+            state.stop("error", f"model error: {exc}")
+            return None
+        state.emit(ModelCalled(model=reply.model or getattr(self.model, "name", ""),
+                               request_digest=request.digest(),
+                               request=request if self.record_requests else None,
+                               response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
+                               latency_s=reply.latency_s))
+        state.tokens += reply.usage.total_tokens
+        if state.cost_usd is not None:
+            state.cost_usd = None if reply.cost_usd is None else state.cost_usd + reply.cost_usd
+        return reply
+
+    def conclude(self, state: AgentState, answer: str) -> None:
+        """Verify a final answer; accept it, or hand failures back for a bounded repair."""
+        verdicts = self.governor.verify(FinalAnswer(text=answer), None, state)
+        for verdict in verdicts:
+            state.emit(Verified(**verdict.model_dump()))
+        failed = [v for v in verdicts if not v.ok]
+        if not failed:
+            state.stop("success", "final answer", answer)
+        elif state.repairs >= self.max_repairs:
+            state.stop("failed", f"verification failed after {state.repairs} repair attempt(s): "
+                                 f"{failed[0].verifier}", answer)
+        else:
+            state.repairs += 1
+            feedback = "\n".join(f"- {v.verifier}: {v.detail}" for v in failed)
+            state.history.append(Message(role="user", content=(
+                f"Your answer did not pass verification:\n{feedback}\nFix this and answer again.")))
+            self.check_budget(state)
+
+    def check_budget(self, state: AgentState) -> None:
+        b = state.budget
+        if state.done:
+            return
+        if state.step >= b.max_steps:
+            state.stop("stopped", f"max_steps reached ({b.max_steps})")
+        elif b.max_tokens is not None and state.tokens >= b.max_tokens:
+            state.stop("stopped", f"token budget reached ({state.tokens} >= {b.max_tokens})")
+        elif (b.max_cost_usd is not None and state.cost_usd is not None
+              and state.cost_usd >= b.max_cost_usd):
+            state.stop("stopped", f"cost budget reached (${state.cost_usd:.4f} >= "
+                                  f"${b.max_cost_usd:.4f})")
+        elif b.max_seconds is not None and state.elapsed >= b.max_seconds:
+            state.stop("stopped", f"time budget reached ({state.elapsed:.1f}s >= {b.max_seconds}s)")
+
+    def finish(self, state: AgentState) -> Trajectory:
+        state.emit(TaskFinished(status=state.status or "error", reason=state.reason,
+                                answer=state.answer, steps=state.step, tokens=state.tokens,
+                                cost_usd=state.cost_usd))
+        return state.trajectory
+
+    def _emit(self, state: AgentState, event: Event, seq: int) -> Event:
+        event.id, event.run_id, event.step = f"{state.run_id}:{seq}", state.run_id, state.step
+        state.trajectory.append(event)
+        for sink in self.sinks:
+            sink(event)
+        if not isinstance(event, MemoryRecorded):
+            recorded = self.memory.observe(event)
+            if recorded:
+                state.emit(MemoryRecorded(memory_ids=recorded))
+        return event

@@ -1,0 +1,194 @@
+"""The `harness` command: run, view, replay, bench.
+
+Exit status: 0 success, 1 task failed or stopped, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input; printed as one line, exit status 2."""
+
+
+def make_model(spec: str):
+    """`scripted:FILE` for a scripted model, anything else is a litellm model string."""
+    from harness.llm import LiteLLMModel, ModelError, ScriptedModel
+
+    if spec.startswith("scripted:"):
+        try:
+            return ScriptedModel.from_file(spec.removeprefix("scripted:"))
+        except ModelError as exc:
+            raise UsageError(str(exc)) from exc
+    return LiteLLMModel(spec)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.agent import Agent
+    from harness.events import TrajectoryWriter
+    from harness.state import Budget
+    from harness.view import ConsoleView
+
+    workspace = Path(args.workspace)
+    if not workspace.is_dir():
+        raise UsageError(f"--workspace {workspace}: not a directory")
+    sinks = [] if args.quiet else [ConsoleView()]
+    writer = TrajectoryWriter(args.out) if args.out else None
+    if writer:
+        sinks.append(writer)
+    agent = Agent(make_model(args.model), workspace=workspace, sinks=sinks,
+                  budget=Budget(max_steps=args.max_steps, max_tokens=args.max_tokens,
+                                max_cost_usd=args.max_cost))
+    try:
+        trajectory = agent.run(args.task)
+    finally:
+        if writer:
+            writer.close()
+    end = trajectory.finished
+    if args.json:
+        print(end.model_dump_json() if end else "{}")
+    return EXIT_OK if end and end.status == "success" else EXIT_FAILED
+
+
+def _read(path: str):
+    import warnings
+
+    from harness.events import Trajectory, TrajectoryReadWarning
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{path}: no such file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoryReadWarning)
+        trajectory = Trajectory.read(p)
+    for problem in trajectory.problems:
+        print(f"warning: skipped {problem}", file=sys.stderr)
+    if not trajectory.events:
+        raise UsageError(f"{path}: no readable events")
+    return trajectory
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from harness.view import ConsoleView
+
+    trajectory = _read(args.file)
+    if args.json:
+        for event in trajectory:
+            print(event.model_dump_json())
+        return EXIT_OK
+    from rich.console import Console
+
+    view = ConsoleView(Console(highlight=False))
+    for event in trajectory:
+        view(event)
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from harness.agent import Agent
+    from harness.events import TaskStarted
+    from harness.llm import ReplayModel
+
+    original = _read(args.file)
+    start = original.of_type(TaskStarted)
+    if not start:
+        raise UsageError(f"{args.file}: no task_started event to replay")
+    workspace = Path(args.workspace or start[0].workspace)
+    agent = Agent(ReplayModel(original), workspace=workspace)
+    replayed = agent.run(start[0].task, run_id=original.run_id)
+    a, b = original.comparable(), replayed.comparable()
+    first_diff = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    same = first_diff is None and len(a) == len(b)
+    result = {"reproduced": same, "events": len(b), "recorded_events": len(a),
+              "first_difference": first_diff}
+    if first_diff is not None:
+        result["recorded"], result["replayed"] = a[first_diff], b[first_diff]
+    print(json.dumps(result, indent=None if args.json else 2, default=str))
+    return EXIT_OK if same else EXIT_FAILED
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench.cli import bench_main
+
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=(
+        "Build, study and measure the harness around LLM agents."))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an agent on a task", description=(
+        "Run the reference agent on TASK in a workspace, with a live view of every step."))
+    run.add_argument("task")
+    run.add_argument("--model", required=True,
+                     help="a litellm model string (e.g. openai/gpt-4o-mini) or scripted:FILE.json")
+    run.add_argument("--workspace", default=".", help="directory the tools work in (default: .)")
+    run.add_argument("--max-steps", type=int, default=30)
+    run.add_argument("--max-tokens", type=int, default=None)
+    run.add_argument("--max-cost", type=float, default=None, help="cost budget in USD")
+    run.add_argument("--out", help="write the trajectory to this JSONL file")
+    run.add_argument("--quiet", action="store_true", help="no live view")
+    run.add_argument("--json", action="store_true", help="print the task_finished event as JSON")
+    run.set_defaults(func=cmd_run)
+
+    view = sub.add_parser("view", help="show a recorded trajectory")
+    view.add_argument("file")
+    view.add_argument("--json", action="store_true", help="print the events as JSON lines")
+    view.set_defaults(func=cmd_view)
+
+    replay = sub.add_parser("replay", help="re-run a trajectory offline and check it reproduces")
+    replay.add_argument("file")
+    replay.add_argument("--workspace", help="workspace to replay in (default: the recorded one)")
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(func=cmd_replay)
+
+    from harness.bench.cli import add_bench_parser
+
+    add_bench_parser(sub)
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands():
+    """Commands contributed by component packages (memory, skills, audit)."""
+    import importlib
+
+    for module in ("harness.memory.cli", "harness.skills.cli", "harness.governance.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        yield mod.add_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    from harness.bench.suite import DataError
+
+    try:
+        return args.func(args)
+    except (UsageError, DataError) as exc:
+        print(f"harness {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The `ContextConstructor` protocol and the minimal default: the full history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from harness.events import ContextManifest, SectionInfo
+from harness.llm.scripted import estimate_tokens
+from harness.messages import Message, ModelRequest
+from harness.state import AgentState
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a careful, capable agent working in a workspace through tools. "
+    "Use the tools to inspect and change things; check your work. "
+    "When you are done, reply with the final answer and no tool call."
+)
+
+
+@dataclass
+class Context:
+    """A built model input and its manifest (what went in, and why)."""
+
+    request: ModelRequest
+    manifest: ContextManifest
+
+
+@runtime_checkable
+class ContextConstructor(Protocol):
+    """Builds each step's model input from the run state."""
+
+    def build(self, state: AgentState) -> Context: ...
+
+
+class FullHistoryContext:
+    """System prompt and contributed sections, the task, then every message so far."""
+
+    name = "full"
+
+    def __init__(self, system_prompt: str = DEFAULT_SYSTEM_PROMPT):
+        self.system_prompt = system_prompt
+
+    def build(self, state: AgentState) -> Context:
+        sections = sorted(state.sections.values(), key=lambda s: -s.priority)
+        system = "\n\n".join([self.system_prompt, *(s.text for s in sections if s.text)])
+        messages = [Message(role="system", content=system), Message(role="user", content=state.task),
+                    *state.history]
+        infos = [SectionInfo(name="system", tokens=estimate_tokens(self.system_prompt), priority=100)]
+        infos += [SectionInfo(name=s.name, tokens=estimate_tokens(s.text), priority=s.priority,
+                              items=list(s.items)) for s in sections]
+        infos.append(SectionInfo(name="task", tokens=estimate_tokens(state.task), priority=90))
+        infos.append(SectionInfo(name="history", tokens=sum(
+            estimate_tokens((m.content or "") + "".join(c.to_openai()["function"]["arguments"]
+                                                         for c in m.tool_calls))
+            for m in state.history), items=[f"{len(state.history)} messages"]))
+        request = ModelRequest(messages=messages, tools=state.tools.schemas())
+        manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
+                                   strategy=self.name)
+        return Context(request=request, manifest=manifest)

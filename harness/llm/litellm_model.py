@@ -1,0 +1,156 @@
+"""`LiteLLMModel`: any provider litellm reaches, with retries and cost accounting.
+
+litellm is imported lazily, on the first call, so `import harness` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
+                      stop_after_attempt, wait_exponential_jitter)
+
+from harness.llm.base import ModelError
+from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
+
+# Errors litellm maps to these status codes are transient; auth and bad requests are not.
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+RETRYABLE_NAMES = frozenset({"RateLimitError", "Timeout", "APITimeoutError", "APIConnectionError",
+                             "InternalServerError", "ServiceUnavailableError", "BadGatewayError"})
+NEVER_RETRY_NAMES = frozenset({"AuthenticationError", "PermissionDeniedError", "BadRequestError",
+                               "NotFoundError", "ContextWindowExceededError",
+                               "ContentPolicyViolationError", "UnprocessableEntityError"})
+
+
+class RetryPolicy(BaseModel):
+    """Exponential backoff with jitter: wait ~ min(initial * 2**n + U(0, jitter), max_wait)."""
+
+    max_attempts: int = 5
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+    jitter: float = 1.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for rate limits, timeouts, connection errors and 5xx; False for auth/bad requests."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & NEVER_RETRY_NAMES:
+        return False
+    if names & RETRYABLE_NAMES:
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and status in RETRYABLE_STATUS
+
+
+def _import_litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+class LiteLLMModel:
+    """A `Model` backed by `litellm.completion`.
+
+    `LiteLLMModel("openai/gpt-4o-mini", temperature=0)`; extra keyword arguments are
+    passed to litellm on every call (e.g. `api_base`, `mock_response` for offline tests).
+    Transient failures are retried per `retry`; `attempts` counts calls to the provider,
+    and `waits` records each backoff in seconds.
+    """
+
+    def __init__(self, model: str, *, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep, **params: Any):
+        self.name = model
+        self.params = params
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.attempts = 0
+        self.waits: list[float] = []
+
+    # -- extension point: one provider call ------------------------------------------
+    def _call(self, kwargs: dict[str, Any]) -> Any:
+        return _import_litellm().completion(**kwargs)
+
+    async def _acall(self, kwargs: dict[str, Any]) -> Any:
+        return await _import_litellm().acompletion(**kwargs)
+
+    # -- Model protocol ----------------------------------------------------------------
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        kwargs = self._kwargs(request)
+        start = time.perf_counter()
+        try:
+            for attempt in Retrying(**self._retry_args(), sleep=self._sleep):
+                with attempt:
+                    self.attempts += 1
+                    raw = self._call(kwargs)
+        except Exception as exc:
+            raise self._error(exc) from exc
+        return self._parse(raw, time.perf_counter() - start)
+
+    async def acomplete(self, request: ModelRequest) -> ModelResponse:
+        kwargs = self._kwargs(request)
+        start = time.perf_counter()
+        try:
+            async for attempt in AsyncRetrying(**self._retry_args()):
+                with attempt:
+                    self.attempts += 1
+                    raw = await self._acall(kwargs)
+        except Exception as exc:
+            raise self._error(exc) from exc
+        return self._parse(raw, time.perf_counter() - start)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": self.name,
+                                  "messages": [m.to_openai() for m in request.messages]}
+        if request.tools:
+            kwargs["tools"] = request.tools
+        kwargs.update(self.params)
+        kwargs.update(request.params)
+        return kwargs
+
+    def _retry_args(self) -> dict[str, Any]:
+        p = self.retry
+        return {
+            "stop": stop_after_attempt(p.max_attempts),
+            "wait": wait_exponential_jitter(initial=p.initial_wait, max=p.max_wait, jitter=p.jitter),
+            "retry": retry_if_exception(is_transient),
+            "before_sleep": self._record_wait,
+            "reraise": True,
+        }
+
+    def _record_wait(self, state: RetryCallState) -> None:
+        if state.next_action is not None:
+            self.waits.append(state.next_action.sleep)
+
+    def _error(self, exc: Exception) -> ModelError:
+        kind = "transient error, retries exhausted" if is_transient(exc) else "error"
+        return ModelError(f"{self.name}: {kind} after {self.attempts} attempt(s): "
+                          f"{type(exc).__name__}: {str(exc)[:300]}")
+
+    def _parse(self, raw: Any, latency: float) -> ModelResponse:
+        choice = raw.choices[0].message
+        calls = [ToolCall.from_raw(tc.id or f"call_{i}", tc.function.name, tc.function.arguments)
+                 for i, tc in enumerate(getattr(choice, "tool_calls", None) or [])]
+        usage = getattr(raw, "usage", None)
+        return ModelResponse(
+            text=choice.content,
+            tool_calls=calls,
+            usage=Usage(input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                        output_tokens=getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=self._cost(raw),
+            latency_s=latency,
+            model=getattr(raw, "model", None) or self.name,
+            raw=raw.model_dump() if hasattr(raw, "model_dump") else None,
+        )
+
+    def _cost(self, raw: Any) -> float | None:
+        try:
+            return float(_import_litellm().completion_cost(completion_response=raw, model=self.name))
+        except Exception:  # unknown model or missing price: cost is unknown, not an error
+            return None

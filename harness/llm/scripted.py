@@ -1,0 +1,114 @@
+"""Offline models that are real `Model`s: scripted replies and functions of the request.
+
+Part of the library so users test their own agents exactly as we test ours.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.llm.base import ModelError, SyncModel
+from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
+
+Reply = str | dict[str, Any] | list[dict[str, Any]] | ModelResponse
+"""A scripted reply: final text, one tool call `{"tool": name, "args": {...}}`,
+a list of tool calls, or a full `ModelResponse`."""
+
+
+class ScriptExhausted(ModelError):
+    """The scripted model was asked for more replies than its script holds."""
+
+
+def estimate_tokens(text: str) -> int:
+    """A fast, dependency-free token estimate (~4 characters per token)."""
+    return (len(text) + 3) // 4
+
+
+_call_ids = itertools.count(1)
+
+
+def to_response(reply: Reply, *, model: str = "scripted", request: ModelRequest | None = None,
+                call_prefix: str = "call") -> ModelResponse:
+    """Normalise a scripted reply into a `ModelResponse` with estimated usage."""
+    if isinstance(reply, ModelResponse):
+        resp = reply
+    elif isinstance(reply, str):
+        resp = ModelResponse(text=reply)
+    else:
+        calls = reply if isinstance(reply, list) else [reply]
+        tool_calls = []
+        text = None
+        for i, c in enumerate(calls):
+            if "tool" not in c:
+                raise ModelError(f"scripted reply {c!r} has no 'tool' key")
+            args = c.get("args", {})
+            tool_calls.append(ToolCall.from_raw(c.get("id") or f"{call_prefix}_{i}", c["tool"], args))
+            text = c.get("text", text)
+        resp = ModelResponse(text=text, tool_calls=tool_calls)
+    if resp.usage.input_tokens == 0 and request is not None:
+        out_text = (resp.text or "") + "".join(json.dumps(c.arguments) for c in resp.tool_calls)
+        resp = resp.model_copy(update={
+            "usage": Usage(input_tokens=estimate_tokens(request.text()),
+                           output_tokens=estimate_tokens(out_text)),
+        })
+    if not resp.model:
+        resp = resp.model_copy(update={"model": model})
+    return resp
+
+
+class ScriptedModel(SyncModel):
+    """Replies from a list, in order, or from a policy function of the request.
+
+    >>> m = ScriptedModel([{"tool": "read_file", "args": {"path": "a.py"}}, "done"])
+
+    A policy function receives the `ModelRequest` and returns a reply. Tool call ids are
+    deterministic (`call_{n}_{i}`), so a run with a scripted model reproduces exactly.
+    """
+
+    def __init__(self, script: Iterable[Reply] | Callable[[ModelRequest], Reply], *,
+                 name: str = "scripted", cost_per_call: float | None = 0.0):
+        self.name = name
+        self.cost_per_call = cost_per_call
+        self._policy = script if callable(script) else None
+        self._script = None if callable(script) else list(script)
+        self.calls = 0
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedModel:
+        """Load a script: a JSON list of replies (strings, tool-call objects, lists of them)."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{path}: cannot read script: {exc}") from exc
+        if not isinstance(data, list):
+            raise ModelError(f"{path}: a script is a JSON list of replies, got {type(data).__name__}")
+        return cls(data, name=f"scripted:{path.name}")
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        n = self.calls
+        self.calls += 1
+        if self._policy is not None:
+            reply = self._policy(request)
+        else:
+            assert self._script is not None
+            if n >= len(self._script):
+                raise ScriptExhausted(
+                    f"{self.name}: script has {len(self._script)} replies, "
+                    f"asked for reply {n + 1}")
+            reply = self._script[n]
+        resp = to_response(reply, model=self.name, request=request, call_prefix=f"call_{n}")
+        if resp.cost_usd is None and self.cost_per_call is not None:
+            resp = resp.model_copy(update={"cost_usd": self.cost_per_call})
+        return resp
+
+
+class FunctionModel(ScriptedModel):
+    """A model written as a function of the request (alias of a policy-driven ScriptedModel)."""
+
+    def __init__(self, fn: Callable[[ModelRequest], Reply], *, name: str = "function"):
+        super().__init__(fn, name=name)

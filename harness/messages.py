@@ -1,0 +1,120 @@
+"""Data that crosses the model boundary: messages, tool calls, requests and responses.
+
+These are pydantic models because they are stored in trajectories (`ModelCalled`)
+and replayed; their JSON is the file format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ToolCall(BaseModel):
+    """One tool call requested by the model.
+
+    `arguments` is the parsed JSON object. When the model sent arguments that are not
+    a JSON object, `arguments` is empty, `raw_arguments` keeps what was sent and
+    `parse_error` says what was wrong, so the loop can hand the error back to the model.
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    raw_arguments: str | None = None
+    parse_error: str | None = None
+
+    @classmethod
+    def from_raw(cls, id: str, name: str, raw: str | dict | None) -> ToolCall:
+        """Build a call from the raw argument string a provider returns."""
+        if isinstance(raw, dict):
+            return cls(id=id, name=name, arguments=raw)
+        text = raw or "{}"
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return cls(id=id, name=name, raw_arguments=text,
+                       parse_error=f"arguments are not valid JSON ({exc.msg} at char {exc.pos})")
+        if not isinstance(parsed, dict):
+            return cls(id=id, name=name, raw_arguments=text,
+                       parse_error=f"arguments must be a JSON object, got {type(parsed).__name__}")
+        return cls(id=id, name=name, arguments=parsed)
+
+    def to_openai(self) -> dict[str, Any]:
+        raw = self.raw_arguments if self.parse_error else json.dumps(self.arguments, sort_keys=True)
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
+
+
+class Message(BaseModel):
+    """A chat message in the OpenAI shape that litellm speaks."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def to_openai(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_openai() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None and self.role == "tool":
+            out["name"] = self.name
+        return out
+
+
+class Usage(BaseModel):
+    """Token usage of one model call."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class ModelRequest(BaseModel):
+    """What the loop asks a model: messages, tool schemas (OpenAI function format) and params."""
+
+    messages: list[Message]
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def digest(self) -> str:
+        """A stable hash of the request, recorded in `ModelCalled` so replay can detect divergence."""
+        payload = json.dumps(
+            {"m": [m.to_openai() for m in self.messages], "t": self.tools},
+            sort_keys=True, separators=(",", ":"), default=str,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def text(self) -> str:
+        """Everything the model can read in this request, as one string (for probes and metrics)."""
+        parts: list[str] = []
+        for m in self.messages:
+            if m.content:
+                parts.append(m.content)
+            for c in m.tool_calls:
+                parts.append(c.raw_arguments or json.dumps(c.arguments))
+        return "\n".join(parts)
+
+
+class ModelResponse(BaseModel):
+    """A model's reply: text and/or tool calls, with usage, cost (USD or None) and latency."""
+
+    text: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+    model: str = ""
+    raw: dict[str, Any] | None = None
+
+    def as_message(self) -> Message:
+        return Message(role="assistant", content=self.text, tool_calls=self.tool_calls)

@@ -1,0 +1,253 @@
+"""Tools: typed Python functions with a JSON schema the model sees.
+
+`@tool` reads the type hints and the docstring; arguments from the model are validated
+with pydantic, and any problem comes back to the model as a tool error it can correct.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from harness.messages import ToolCall
+
+Channel = Literal["none", "file", "shell", "search", "web", "subagent"]
+"""Where a tool's output comes from; anything but "none" is untrusted content."""
+
+
+class ToolError(Exception):
+    """Raised by a tool for an error the model should see and can correct."""
+
+
+class WorkspaceEscape(ToolError):
+    """A path resolves outside the agent's workspace."""
+
+
+@dataclass
+class ToolContext:
+    """What a running tool may know: its workspace and the run it belongs to."""
+
+    workspace: Path
+    run_id: str = ""
+    step: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, path: str) -> Path:
+        """Resolve `path` inside the workspace, refusing `..`, outside absolute paths and
+        symlinks that lead out."""
+        root = self.workspace.resolve()
+        raw = Path(path).expanduser() if path.startswith("~") else Path(path)
+        candidate = raw if raw.is_absolute() else root / raw
+        resolved = candidate.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise WorkspaceEscape(f"path '{path}' is outside the workspace {root}")
+        return resolved
+
+    def relative(self, path: Path) -> str:
+        return str(path.resolve().relative_to(self.workspace.resolve())) or "."
+
+
+class ToolResult(BaseModel):
+    """The outcome of one tool call as the loop records it."""
+
+    call_id: str
+    tool: str
+    ok: bool
+    output: str = ""
+    error: str | None = None
+    channel: Channel = "none"
+    refused: bool = False
+    duration_s: float = 0.0
+
+    def content(self) -> str:
+        """The text the model sees for this result."""
+        return self.output if self.ok else f"ERROR: {self.error}"
+
+
+_ARG_LINE = re.compile(r"^\s*(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
+
+
+def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into a description and per-argument descriptions."""
+    if not doc:
+        return "", {}
+    lines = inspect.cleandoc(doc).splitlines()
+    desc: list[str] = []
+    args: dict[str, str] = {}
+    section = None
+    current = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped in ("Args:", "Arguments:", "Parameters:"):
+            section = "args"
+            continue
+        if stripped in ("Returns:", "Raises:", "Example:", "Examples:"):
+            section = "other"
+            continue
+        if section is None:
+            desc.append(line)
+        elif section == "args":
+            m = _ARG_LINE.match(line)
+            if m and not line.startswith(" " * 8):
+                current = m.group(1).lstrip("*")
+                args[current] = m.group(3).strip()
+            elif current and stripped:
+                args[current] += " " + stripped
+    return "\n".join(desc).strip(), args
+
+
+class Tool:
+    """A callable the model can request, with a name, description and argument schema.
+
+    Subclass and override `run`, or use the `@tool` decorator on a function.
+    """
+
+    name: str
+    description: str
+    channel: Channel = "none"
+    args_model: type[BaseModel]
+
+    def __init__(self, name: str, description: str, args_model: type[BaseModel],
+                 fn: Callable[..., Any] | None = None, *, channel: Channel = "none",
+                 wants_context: bool = False):
+        self.name = name
+        self.description = description
+        self.args_model = args_model
+        self.channel = channel
+        self._fn = fn
+        self._wants_context = wants_context
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI function schema of this tool."""
+        params = self.args_model.model_json_schema()
+        params.pop("title", None)
+        for prop in params.get("properties", {}).values():
+            prop.pop("title", None)
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description,
+                             "parameters": params}}
+
+    def run(self, args: BaseModel, ctx: ToolContext) -> Any:
+        if self._fn is None:
+            raise ToolError(f"tool '{self.name}' has no implementation")
+        kwargs = dict(args)
+        if self._wants_context:
+            kwargs["ctx"] = ctx
+        return self._fn(**kwargs)
+
+    def __call__(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        """Validate the model's arguments, run, and turn every failure into a tool error."""
+        start = time.perf_counter()
+
+        def result(ok: bool, output: str = "", error: str | None = None) -> ToolResult:
+            return ToolResult(call_id=call.id, tool=self.name, ok=ok, output=output, error=error,
+                              channel=self.channel, duration_s=time.perf_counter() - start)
+
+        if call.parse_error:
+            return result(False, error=f"{self.name}: {call.parse_error}; "
+                                       f"send the arguments as a JSON object")
+        try:
+            args = self.args_model.model_validate(call.arguments)
+        except ValidationError as exc:
+            return result(False, error=f"{self.name}: invalid arguments: {format_validation(exc)}")
+        try:
+            out = self.run(args, ctx)
+        except ToolError as exc:
+            return result(False, error=f"{self.name}: {exc}")
+        except Exception as exc:  # a bug in a tool is still something the model should see
+            return result(False, error=f"{self.name} raised {type(exc).__name__}: {exc}")
+        return result(True, output=out if isinstance(out, str) else _to_text(out))
+
+
+def format_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        parts.append(f"'{loc}': {err['msg']}")
+    return "; ".join(parts)
+
+
+def _to_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    try:
+        return json.dumps(value, default=str)
+    except TypeError:
+        return str(value)
+
+
+def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None,
+         channel: Channel = "none") -> Any:
+    """Make a `Tool` from a typed function; its docstring is the description.
+
+    A parameter named `ctx` annotated `ToolContext` receives the run's context and is not
+    shown to the model.
+    """
+
+    def wrap(f: Callable[..., Any]) -> Tool:
+        hints = get_type_hints(f)
+        desc, arg_docs = parse_docstring(f.__doc__)
+        fields: dict[str, Any] = {}
+        wants_context = False
+        for pname, param in inspect.signature(f).parameters.items():
+            if pname == "ctx" or hints.get(pname) is ToolContext:
+                wants_context = True
+                continue
+            ann = hints.get(pname, Any)
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[pname] = (ann, Field(default, description=arg_docs.get(pname)))
+        model = create_model(f"{f.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields)
+        return Tool(name or f.__name__, desc or f.__name__, model, f,
+                    channel=channel, wants_context=wants_context)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+class Toolset:
+    """Tools by name, in the order given."""
+
+    def __init__(self, tools: Iterable[Tool] = ()):
+        self._tools: dict[str, Tool] = {}
+        for t in tools:
+            self.add(t)
+
+    def add(self, t: Tool) -> None:
+        if not isinstance(t, Tool):
+            raise TypeError(f"{t!r} is not a Tool; decorate functions with @tool")
+        self._tools[t.name] = t
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [t.schema() for t in self._tools.values()]
+
+    def __iter__(self):
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def execute(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        t = self._tools.get(call.name)
+        if t is None:
+            return ToolResult(call_id=call.id, tool=call.name, ok=False,
+                              error=f"unknown tool '{call.name}'; available: "
+                                    f"{', '.join(self._tools) or 'none'}")
+        return t(call, ctx)
