@@ -104,7 +104,7 @@ class Agent:
         for call in reply.tool_calls:
             result = self.act(state, call)
             state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
-                                         content=result.content()))
+                                         content=result.content(), channel=result.channel))
         self.check_budget(state)
 
     def act(self, state: AgentState, call: ToolCall) -> ToolResult:

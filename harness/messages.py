@@ -56,6 +56,9 @@ class Message(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
+    channel: str | None = None
+    """For tool results: where the content came from ("file", "shell", "search", ...).
+    Not sent to the provider; context constructors use it to fence untrusted content."""
 
     def to_openai(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "content": self.content}
