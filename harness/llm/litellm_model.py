@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
-                      stop_after_attempt, wait_exponential_jitter)
+                      stop_after_attempt, wait_exponential, wait_random)
 
 from harness.llm.base import ModelError
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
@@ -38,12 +38,18 @@ class RetryPolicy(BaseModel):
 def is_transient(exc: BaseException) -> bool:
     """True for rate limits, timeouts, connection errors and 5xx; False for auth/bad requests."""
     names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & NEVER_RETRY_NAMES:
+    if names & NEVER_RETRY_NAMES or _missing_credentials(exc):
         return False
     if names & RETRYABLE_NAMES:
         return True
     status = getattr(exc, "status_code", None)
     return isinstance(status, int) and status in RETRYABLE_STATUS
+
+
+def _missing_credentials(exc: BaseException) -> bool:
+    # Some providers' "no API key" errors reach us as 500s; retrying them only wastes time.
+    text = str(exc).lower()
+    return "missing credentials" in text or ("api_key" in text and "set the" in text)
 
 
 def _import_litellm() -> Any:
@@ -82,6 +88,7 @@ class LiteLLMModel:
     # -- Model protocol ----------------------------------------------------------------
     def complete(self, request: ModelRequest) -> ModelResponse:
         kwargs = self._kwargs(request)
+        _import_litellm()  # the first import is slow; keep it out of the measured latency
         start = time.perf_counter()
         try:
             for attempt in Retrying(**self._retry_args(), sleep=self._sleep):
@@ -94,6 +101,7 @@ class LiteLLMModel:
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse:
         kwargs = self._kwargs(request)
+        _import_litellm()
         start = time.perf_counter()
         try:
             async for attempt in AsyncRetrying(**self._retry_args()):
@@ -118,7 +126,7 @@ class LiteLLMModel:
         p = self.retry
         return {
             "stop": stop_after_attempt(p.max_attempts),
-            "wait": wait_exponential_jitter(initial=p.initial_wait, max=p.max_wait, jitter=p.jitter),
+            "wait": wait_exponential(multiplier=p.initial_wait, max=p.max_wait) + wait_random(0, p.jitter),
             "retry": retry_if_exception(is_transient),
             "before_sleep": self._record_wait,
             "reraise": True,
