@@ -103,7 +103,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace or start[0].workspace)
     agent = Agent(ReplayModel(original), workspace=workspace)
     replayed = agent.run(start[0].task, run_id=original.run_id)
-    a, b = original.comparable(), replayed.comparable()
+    # The workspace may differ (replaying in a fresh copy); everything else must match.
+    a, b = ([{k: v for k, v in e.items() if k != "workspace"} for e in t.comparable()]
+            for t in (original, replayed))
     first_diff = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
     same = first_diff is None and len(a) == len(b)
     result = {"reproduced": same, "events": len(b), "recorded_events": len(a),

@@ -95,3 +95,30 @@ def test_script_running_out_is_an_error_recorded_in_task_finished(tmp_path):
     end = trajectory.finished
     assert end.status == "error"
     assert "script has 1 replies, asked for reply 2" in end.reason
+
+
+def test_arun_runs_agents_concurrently_in_one_event_loop(tmp_path):
+    import asyncio
+
+    async def both():
+        a = Agent(ScriptedModel([{"tool": "write_file", "args": {"path": "a.txt", "content": "A"}},
+                                 "a done"]), workspace=tmp_path)
+        b = Agent(ScriptedModel(["b done"]), workspace=tmp_path)
+        return await asyncio.gather(a.arun("write a"), b.arun("answer b"))
+
+    ta, tb = asyncio.run(both())
+    assert (ta.finished.answer, tb.finished.answer) == ("a done", "b done")
+    assert (tmp_path / "a.txt").read_text() == "A"
+    assert ta.run_id != tb.run_id
+
+
+def test_run_inside_an_event_loop_says_to_use_arun(tmp_path):
+    import asyncio
+
+    import pytest
+
+    async def inside():
+        Agent(ScriptedModel(["x"]), workspace=tmp_path).run("t")
+
+    with pytest.raises(RuntimeError, match="await agent.arun"):
+        asyncio.run(inside())

@@ -1,0 +1,106 @@
+"""The `harness` command from a real subprocess: run, view, replay, bench, exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_agent_loop import fix_script, make_buggy_project
+
+ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_COLOR": "1"}
+
+
+def harness(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=ENV, timeout=120)
+
+
+def scripted_fix(tmp_path: Path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    make_buggy_project(ws)
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(fix_script()))
+    return ws, script
+
+
+def test_run_with_a_scripted_model_succeeds_and_writes_the_trajectory(tmp_path):
+    ws, script = scripted_fix(tmp_path)
+    out = tmp_path / "run.jsonl"
+    proc = harness("run", "Fix the failing test", "--model", f"scripted:{script}",
+                   "--workspace", ws, "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    end = json.loads(proc.stdout)
+    assert end["status"] == "success" and end["steps"] == 4
+    assert "step 3" in proc.stderr and "run_shell" in proc.stderr  # the live view
+    assert len(out.read_text().splitlines()) == 19
+
+    view = harness("view", out)
+    assert view.returncode == 0
+    assert "edit_file" in view.stdout and "success: final answer" in view.stdout
+
+    replay_ws = tmp_path / "replay"
+    replay_ws.mkdir()
+    make_buggy_project(replay_ws)
+    replay = harness("replay", out, "--workspace", replay_ws, "--json")
+    report = json.loads(replay.stdout)
+    assert replay.returncode == 0 and report["reproduced"] is True and report["events"] == 19
+
+
+def test_replay_reports_a_difference_and_exits_1(tmp_path):
+    ws, script = scripted_fix(tmp_path)
+    out = tmp_path / "run.jsonl"
+    harness("run", "Fix the failing test", "--model", f"scripted:{script}", "--workspace", ws,
+            "--out", out, "--quiet")
+    # Replaying in the already-fixed workspace: the first read sees different content.
+    replay = harness("replay", out, "--json")
+    report = json.loads(replay.stdout)
+    assert replay.returncode == 1 and report["reproduced"] is False
+    assert report["replayed"]["type"] == "tool_finished"
+    assert "a + b" in report["replayed"]["output"] and "a - b" in report["recorded"]["output"]
+
+
+def test_a_task_that_stops_exits_1(tmp_path):
+    script = tmp_path / "loop.json"
+    script.write_text(json.dumps([{"tool": "list_dir", "args": {}}] * 5))
+    proc = harness("run", "loop", "--model", f"scripted:{script}", "--workspace", tmp_path,
+                   "--max-steps", "2", "--quiet", "--json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["reason"] == "max_steps reached (2)"
+
+
+def test_usage_errors_exit_2_with_one_line_naming_the_problem(tmp_path):
+    missing = harness("run", "x", "--model", "scripted:nope.json", "--workspace", tmp_path)
+    assert missing.returncode == 2 and "nope.json" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    bad_ws = harness("run", "x", "--model", "scripted:a.json", "--workspace", tmp_path / "no")
+    assert bad_ws.returncode == 2 and "not a directory" in bad_ws.stderr
+    assert harness("view", tmp_path / "none.jsonl").returncode == 2
+    assert harness("bench", "no-such-suite").returncode == 2
+    assert harness().returncode == 2
+    assert harness("run", "--help").returncode == 0
+
+
+def test_view_skips_a_corrupt_line_with_a_warning(tmp_path):
+    ws, script = scripted_fix(tmp_path)
+    out = tmp_path / "run.jsonl"
+    harness("run", "Fix", "--model", f"scripted:{script}", "--workspace", ws, "--out", out,
+            "--quiet")
+    lines = out.read_text().splitlines()
+    lines[5] = lines[5][:20]
+    out.write_text("\n".join(lines) + "\n")
+    view = harness("view", out)
+    assert view.returncode == 0
+    assert f"{out} line 6" in view.stderr and "success" in view.stdout
+
+
+def test_bench_smoke_json_prints_exactly_one_object(tmp_path):
+    proc = harness("bench", "smoke", "--json", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["suite"] == "smoke" and result["cases"] == 5
+    assert result["metrics"]["success"] == 1.0
+    assert (tmp_path / "out" / "smoke" / "results.json").exists()
