@@ -1,0 +1,156 @@
+"""skill-routing: does the router put the right skill in front of the model, and at what cost?
+
+Data: a skill corpus (`corpus/NAME/SKILL.md`) and labelled queries (`queries.jsonl`,
+`{"query": str, "expect": [skill name, ...]}`). `--data` takes the directory holding both
+or a queries file (its corpus is the `corpus/` beside it); `--skills DIR` (or
+`extra["skills"]`) names another corpus.
+
+For every router variant: `top1` and `top3` (a hit when any expected skill is there) and
+`tokens_per_query` (mean tokens of skill text the router puts in the context: the listed
+names and one-line descriptions plus any body it preloads), with `load_rate` (share of
+queries whose first body was preloaded) and `load_precision` (share of preloaded bodies
+that were expected). The in-run baseline is plain BM25 over name + description
+(`baseline_top1`, `baseline_top3`). Model and hybrid variants run with `--model`; the
+embedding variant runs when an embedding backend is installed (extra `embedding_model`).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+from harness.skills import (EmbeddingRouter, HybridRouter, LexicalConfig, LexicalRouter,
+                            ModelRouter, RankingRouter, SkillLibrary)
+
+TOP_K = 3
+DEFAULT = "lexical"
+
+
+class RoutingQuery(BaseModel):
+    """One labelled query: the request and the skill(s) that should be routed for it."""
+
+    query: str = Field(min_length=1)
+    expect: list[str] = Field(min_length=1)
+
+
+def locate(data: Path, skills: Path | None) -> tuple[Path, Path]:
+    """(queries file, corpus directory) from `--data` and `--skills`."""
+    queries = data / "queries.jsonl" if data.is_dir() else data
+    corpus = skills or queries.parent / "corpus"
+    if not queries.is_file():
+        raise DataError(f"{queries}: no queries file")
+    if not corpus.is_dir():
+        raise DataError(f"{corpus}: no skill corpus directory (pass --skills DIR)")
+    return queries, corpus
+
+
+def check_labels(path: Path, queries: list[RoutingQuery], library: SkillLibrary) -> None:
+    lineno = 0
+    for lineno, record in enumerate(queries, 1):
+        unknown = [n for n in record.expect if n not in library]
+        if unknown:
+            raise DataError(f"{path} record {lineno}: field 'expect': no skill named "
+                            f"{', '.join(unknown)} in the corpus")
+
+
+def variants(library: SkillLibrary, opts: BenchOptions) -> tuple[dict[str, RankingRouter], dict]:
+    """The routers to compare, and why any were skipped."""
+    kw = {"top_k": TOP_K}
+    lexical = LexicalRouter(library, **kw)
+    routers: dict[str, RankingRouter] = {
+        "baseline": LexicalRouter.plain(library, **kw),
+        "lexical": lexical,
+        "lexical-card-only": LexicalRouter(library, LexicalConfig(section_weight=0.0, hub_weight=0.0),
+                                           **kw),
+        "lexical-no-hub": LexicalRouter(library, LexicalConfig(hub_weight=0.0), **kw),
+    }
+    skipped = {}
+    embedding = None
+    try:
+        embedding = EmbeddingRouter(library, opts.extra.get("embedding_model")
+                                    or "minishlab/potion-base-8M", **kw)
+        routers["embedding"] = embedding
+    except Exception as exc:  # optional backend missing or its model not available offline
+        skipped["embedding"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    if embedding is not None:
+        routers["hybrid-embedding"] = HybridRouter(library, [(lexical, 1.0), (embedding, 1.0)], **kw)
+    if opts.model:
+        from harness.llm import LiteLLMModel
+
+        model = ModelRouter(library, LiteLLMModel(opts.model), **kw,
+                            cache_path=(opts.out / "model_router_cache.json") if opts.out else None)
+        routers["model"] = model
+        routers["hybrid"] = HybridRouter(library, [(lexical, 1.0), (model, 1.0)], **kw)
+    else:
+        skipped["model"] = skipped["hybrid"] = "needs --model"
+    return routers, skipped
+
+
+def evaluate(router: RankingRouter, queries: list[RoutingQuery]) -> tuple[dict, list[dict]]:
+    rows = []
+    start = time.perf_counter()
+    for q in queries:
+        routing = router.route_query(q.query)
+        top = [n for n, _ in router.rank(q.query, TOP_K)]
+        tokens = router.count_tokens(routing.section.text) if routing.section else 0
+        rows.append({"query": q.query, "expect": q.expect, "top3": top,
+                     "hit1": bool(top) and top[0] in q.expect,
+                     "hit3": any(n in q.expect for n in top), "tokens": tokens,
+                     "loaded": routing.loaded})
+    seconds = time.perf_counter() - start
+    loaded = [r for r in rows if r["loaded"]]
+    metrics = {
+        "top1": round(sum(r["hit1"] for r in rows) / len(rows), 4),
+        "top3": round(sum(r["hit3"] for r in rows) / len(rows), 4),
+        "tokens_per_query": round(statistics.mean(r["tokens"] for r in rows), 1),
+        "load_rate": round(len(loaded) / len(rows), 4),
+        "load_precision": (round(sum(r["loaded"][0] in r["expect"] for r in loaded) / len(loaded), 4)
+                           if loaded else None),
+        "ms_per_query": round(1000 * seconds / len(rows), 3),
+    }
+    return metrics, rows
+
+
+class SkillRoutingSuite(Suite):
+    name = "skill-routing"
+    description = "route labelled queries to skills: top-1/top-3 and tokens per router"
+    configs = ("lexical", "lexical-card-only", "lexical-no-hub", "baseline", "embedding",
+               "hybrid-embedding", "model", "hybrid")
+    default_config = DEFAULT
+    data_path = "skills"
+
+    def run(self, opts: BenchOptions, progress) -> SuiteResult:
+        config = self.config_name(opts)
+        skills_dir = opts.extra.get("skills")
+        queries_path, corpus = locate(self.resolve_data(opts), Path(skills_dir) if skills_dir else None)
+        library = SkillLibrary([corpus])
+        if not len(library):
+            raise DataError(f"{corpus}: no loadable skills ({len(library.errors)} with errors)")
+        for problem in library.errors:
+            print(f"warning: {problem}", file=sys.stderr)
+        queries = read_jsonl(queries_path, RoutingQuery)
+        check_labels(queries_path, queries, library)
+        routers, skipped = variants(library, opts)
+        if config not in routers:
+            raise DataError(f"config '{config}' cannot run here: {skipped.get(config, 'unknown')}")
+        by_variant, all_rows = {}, {}
+        for i, (name, router) in enumerate(routers.items()):
+            by_variant[name], all_rows[name] = evaluate(router, queries)
+            progress(i + 1, len(routers))
+        base = by_variant["baseline"]
+        metrics = {**by_variant[config], "baseline_top1": base["top1"],
+                   "baseline_top3": base["top3"], "skills": len(library),
+                   "skills_with_errors": len(library.errors), "by_variant": by_variant}
+        if skipped:
+            metrics["skipped"] = skipped
+        return SuiteResult(suite=self.name, config=config, metrics=metrics, cases=len(queries),
+                           rows=all_rows[config], model=opts.model, seed=opts.seed,
+                           data=str(queries_path))
+
+
+SUITE = SkillRoutingSuite()

@@ -1,0 +1,227 @@
+"""A skill in the Agent Skills format, and the parser for its `SKILL.md`.
+
+A skill is a folder `NAME/` holding `SKILL.md`: YAML front matter between `---` lines
+(`name`, `description`; optional `license`, `metadata`, `allowed-tools`), then a markdown
+body. It may also hold `scripts/`, `references/`, `assets/` and a `tools.py` of `@tool`
+functions. Problems are reported with the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+NAME_MAX = 64
+DESCRIPTION_MAX = 1024
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+KNOWN_FIELDS = ("name", "description", "license", "metadata", "allowed-tools", "compatibility")
+RESOURCE_DIRS = ("references", "scripts", "assets")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+class SkillProblem(BaseModel):
+    """Something wrong with a skill file. An `error` keeps the skill from loading; a `warning`
+    (a spec violation a reader can live with, e.g. an unknown field) does not."""
+
+    path: str
+    line: int
+    field: str = ""
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path} line {self.line}: {self.message}"
+
+
+class SkillFileError(ValueError):
+    """A `SKILL.md` (or a skill's `tools.py`) cannot be used; the message names file and line."""
+
+    def __init__(self, problem: SkillProblem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class Skill(BaseModel):
+    """One loaded skill: its front matter, its markdown body and where it lives."""
+
+    name: str
+    description: str
+    body: str = ""
+    path: Path = Field(description="the SKILL.md file")
+    license: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    allowed_tools: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict, description="unknown front matter fields")
+    body_line: int = 1
+    root: Path | None = Field(default=None, description="the library root it was found under")
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def summary(self) -> str:
+        """The one-line description shown before the body is loaded."""
+        return one_line(self.description)
+
+    def headings(self) -> list[str]:
+        """The markdown headings of the body, outside code fences."""
+        return [title for _, title, _ in sections(self.body)]
+
+    def resources(self) -> list[str]:
+        """Files under `references/`, `scripts/` and `assets/`, relative to the skill folder."""
+        found = []
+        for sub in RESOURCE_DIRS:
+            base = self.folder / sub
+            if base.is_dir():
+                found += sorted(str(p.relative_to(self.folder)) for p in base.rglob("*")
+                                if p.is_file() and "__pycache__" not in p.parts)
+        return found
+
+    def resource_path(self, relative: str) -> Path:
+        """The path of one of the skill's files, refusing anything outside the skill folder."""
+        folder = self.folder.resolve()
+        target = (folder / relative).resolve()
+        if folder not in target.parents:
+            raise SkillFileError(SkillProblem(path=str(self.path), line=1, field="resource",
+                                              message=f"'{relative}' is outside skill '{self.name}'"))
+        return target
+
+    @property
+    def tools_file(self) -> Path | None:
+        path = self.folder / "tools.py"
+        return path if path.is_file() else None
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """The first sentence of `text` on one line, cut at a word boundary within `limit`."""
+    flat = " ".join(text.split())
+    match = re.search(r"(?<=[.!?])\s", flat)
+    first = flat[:match.start()] if match else flat
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def sections(body: str) -> list[tuple[int, str, str]]:
+    """Split a markdown body into (level, heading, text) sections; text before the first
+    heading is a section with level 0 and an empty heading. Fenced code is not split."""
+    out: list[tuple[int, str, str]] = []
+    level, title, lines = 0, "", []
+    fence = None
+    for line in body.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            marker = stripped[:3]
+            fence = None if fence == marker else (fence or marker)
+        match = _HEADING.match(line) if fence is None else None
+        if match:
+            if title or any(x.strip() for x in lines):
+                out.append((level, title, "\n".join(lines)))
+            level, title, lines = len(match.group(1)), match.group(2), []
+        else:
+            lines.append(line)
+    if title or any(x.strip() for x in lines):
+        out.append((level, title, "\n".join(lines)))
+    return out
+
+
+def parse_skill_file(path: str | Path, *, root: Path | None = None) -> tuple[Skill, list[SkillProblem]]:
+    """Parse and validate `NAME/SKILL.md`. Returns the skill and its warnings; raises
+    `SkillFileError` for the first error that keeps it from loading."""
+    path = Path(path)
+    shown = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _error(shown, 1, "", f"not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise _error(shown, 1, "", f"cannot read: {exc.strerror}") from exc
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise _error(shown, 1, "", "SKILL.md must start with YAML front matter between '---' lines")
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if close is None:
+        raise _error(shown, len(lines), "", "front matter is not closed by a '---' line")
+    front = "\n".join(lines[1:close])
+    end_line = close + 1  # 1-based line of the closing '---'
+    try:
+        node = yaml.compose(front)
+        data = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise _error(shown, line, "", f"front matter is not valid YAML ({reason})") from exc
+    if not isinstance(data, dict):
+        raise _error(shown, 2, "", "front matter must be a mapping of fields (name: ..., "
+                                   "description: ...)")
+    key_lines = _key_lines(node)
+    where = lambda key: key_lines.get(key, end_line)  # noqa: E731
+    warnings: list[SkillProblem] = []
+
+    for key in ("name", "description"):
+        if key not in data or data[key] is None or data[key] == "":
+            raise _error(shown, where(key), key, f"front matter has no '{key}'")
+        if not isinstance(data[key], str):
+            raise _error(shown, where(key), key, f"'{key}' must be a string, got "
+                                                 f"{type(data[key]).__name__}")
+    name, description = data["name"].strip(), data["description"].strip()
+    if len(name) > NAME_MAX:
+        raise _error(shown, where("name"), "name", f"name '{name}' is longer than {NAME_MAX} characters")
+    if not NAME_PATTERN.match(name):
+        raise _error(shown, where("name"), "name", f"name '{name}' must be lowercase letters, "
+                                                   "digits and single hyphens")
+    if name != path.parent.name:
+        raise _error(shown, where("name"), "name", f"name '{name}' does not match its folder "
+                                                   f"'{path.parent.name}'")
+    if len(description) > DESCRIPTION_MAX:
+        warnings.append(SkillProblem(path=shown, line=where("description"), field="description",
+                                     severity="warning", message=(
+                                         f"description is {len(description)} characters, more "
+                                         f"than {DESCRIPTION_MAX}")))
+    license_ = data.get("license")
+    if license_ is not None and not isinstance(license_, str):
+        raise _error(shown, where("license"), "license", "'license' must be a string")
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise _error(shown, where("metadata"), "metadata", "'metadata' must be a mapping")
+    allowed = data.get("allowed-tools") or []
+    if isinstance(allowed, str):
+        allowed = allowed.split()
+    if not isinstance(allowed, list) or not all(isinstance(t, str) for t in allowed):
+        raise _error(shown, where("allowed-tools"), "allowed-tools",
+                     "'allowed-tools' must be a space-separated string or a list of strings")
+    extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
+    for key in extra:
+        warnings.append(SkillProblem(path=shown, line=where(key), field=str(key), severity="warning",
+                                     message=f"unknown front matter field '{key}' (kept in extra)"))
+    body = "\n".join(lines[close + 1:]).strip("\n")
+    skill = Skill(name=name, description=description, body=body, path=path, license=license_,
+                  metadata=metadata, allowed_tools=allowed, extra=extra, body_line=close + 2,
+                  root=root)
+    return skill, warnings
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """Top-level key -> 1-based line in SKILL.md (front matter starts on line 2)."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 2 for k, _ in node.value
+            if isinstance(k, yaml.ScalarNode)}
+
+
+def _display(path: Path) -> str:
+    """The path relative to the working directory when under it (as a user typed it)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _error(path: str, line: int, field: str, message: str) -> SkillFileError:
+    return SkillFileError(SkillProblem(path=path, line=line, field=field, message=message))
