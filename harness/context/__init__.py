@@ -1,6 +1,37 @@
-"""Context construction: what enters the model's input at each step."""
+"""Context construction: what enters the model's input at each step.
 
-from harness.context.base import (DEFAULT_SYSTEM_PROMPT, Context, ContextConstructor,
-                                  FullHistoryContext)
+`BudgetedContext` assembles prioritised sections within a token budget and shows the
+history through a strategy chosen by name: "full", "last-n", "mask", "summarise" or
+"subgoal". Every build returns a manifest that accounts for every token.
+"""
 
-__all__ = ["DEFAULT_SYSTEM_PROMPT", "Context", "ContextConstructor", "FullHistoryContext"]
+from harness.context.base import (
+                                  DEFAULT_SYSTEM_PROMPT,
+                                  Context,
+                                  ContextConstructor,
+                                  FullHistoryContext,
+)
+from harness.context.budgeted import BudgetedContext, ContextOverflow
+from harness.context.fencing import fence, fenced_spans, is_untrusted
+from harness.context.history import (
+                                  FullHistory,
+                                  HistoryStrategy,
+                                  HistoryView,
+                                  LastN,
+                                  MaskObservations,
+                                  Part,
+)
+from harness.context.steps import Step, split_steps
+from harness.context.strategies import STRATEGIES, history_strategy
+from harness.context.subgoals import SubgoalHistory, declare_subgoal
+from harness.context.summarise import ExtractiveSummariser, SummariseHistory, Summariser
+from harness.context.tokens import TokenCounter, context_window
+
+__all__ = [
+    "DEFAULT_SYSTEM_PROMPT", "STRATEGIES", "BudgetedContext", "Context", "ContextConstructor",
+    "ContextOverflow", "ExtractiveSummariser", "FullHistory", "FullHistoryContext",
+    "HistoryStrategy", "HistoryView", "LastN", "MaskObservations", "Part", "Step",
+    "SubgoalHistory", "SummariseHistory", "Summariser", "TokenCounter", "context_window",
+    "declare_subgoal", "fence", "fenced_spans", "history_strategy", "is_untrusted",
+    "split_steps",
+]

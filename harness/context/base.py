@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from harness.events import ContextManifest, SectionInfo
 from harness.llm.scripted import estimate_tokens
 from harness.messages import Message, ModelRequest
 from harness.state import AgentState
+
+if TYPE_CHECKING:
+    from harness.context.history import HistoryView
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a careful, capable agent working in a workspace through tools. "
@@ -19,10 +22,12 @@ DEFAULT_SYSTEM_PROMPT = (
 
 @dataclass
 class Context:
-    """A built model input and its manifest (what went in, and why)."""
+    """A built model input and its manifest (what went in, and why). `history` is the
+    history as the strategy showed it, when the constructor uses one."""
 
     request: ModelRequest
     manifest: ContextManifest
+    history: HistoryView | None = None
 
 
 @runtime_checkable

@@ -1,0 +1,256 @@
+"""`BudgetedContext`: each step's model input from named sections within a token budget.
+
+Sections, highest priority first: the system prompt, the task and the tool schemas (always
+in); the sections components contributed this step (`state.sections`: skills, memory
+summary, recalled memories, gate warnings, ...), each up to its share of the budget; and
+the history, as a history strategy shows it, in whatever room is left. The budget defaults
+to the model's context window (litellm's model info) minus a reply reserve.
+
+Every build returns a manifest that accounts for every token: per section its tokens,
+what went in (memory ids, skill names, which steps and how), and what was dropped or cut
+and why.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
+from harness.context.fencing import fence, is_untrusted
+from harness.context.history import HistoryStrategy, HistoryView, Part
+from harness.context.steps import split_steps, steps_label
+from harness.context.strategies import history_strategy
+from harness.context.tokens import (
+    DEFAULT_REPLY_RESERVE,
+    MESSAGE_OVERHEAD,
+    TokenCounter,
+    context_window,
+)
+from harness.events import ContextManifest, SectionInfo, TaskStarted
+from harness.messages import Message, ModelRequest
+from harness.state import AgentState, ContextSection
+
+SECTION_SHARES = {"gate": 0.05, "skills": 0.15, "memory": 0.10, "recalled": 0.10}
+"""Default share of the budget per component section; other names get `DEFAULT_SHARE`."""
+DEFAULT_SHARE = 0.10
+HISTORY_PRIORITY = 40
+MIN_SECTION_TOKENS = 32
+"""A section cut to less than this is dropped instead: a stub would only mislead."""
+
+
+class ContextOverflow(ValueError):
+    """The parts that must always be in (system prompt, task, tool schemas) exceed the budget."""
+
+
+class BudgetedContext:
+    """Builds the model input from prioritised, budgeted sections and a history strategy.
+
+    `history` is a strategy or its name ("full", "last-n", "mask", "summarise", "subgoal");
+    `history_options` go to its constructor (e.g. `n=8` for last-n, `model=` for summarise).
+    `budget_tokens` fixes the budget; otherwise it is the context window of `model` (or of
+    the run's model) minus `reply_reserve`. `shares` overrides the share of the budget a
+    component section may take; `history_min_share` is kept free for the history.
+    """
+
+    def __init__(self, history: str | HistoryStrategy = "full", *,
+                 system_prompt: str = DEFAULT_SYSTEM_PROMPT, budget_tokens: int | None = None,
+                 reply_reserve: int = DEFAULT_REPLY_RESERVE, model: str | None = None,
+                 shares: dict[str, float] | None = None, history_min_share: float = 0.25,
+                 **history_options: Any):
+        self.history = history_strategy(history, **history_options)
+        self.system_prompt = system_prompt
+        self.budget_tokens = budget_tokens
+        self.reply_reserve = reply_reserve
+        self.model = model
+        self.shares = {**SECTION_SHARES, **(shares or {})}
+        self.history_min_share = history_min_share
+        self._counter: TokenCounter | None = None
+        self._fenced: dict[tuple[Any, ...], Message] = {}
+        self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.history.name
+
+    # -- budget and counting ---------------------------------------------------------
+    def counter(self, state: AgentState) -> TokenCounter:
+        model = self.model if self.model is not None else _run_model(state)
+        if self._counter is None or self._counter.model != model:
+            self._counter = TokenCounter(model)
+        return self._counter
+
+    def budget(self, state: AgentState) -> int:
+        if self.budget_tokens is not None:
+            return self.budget_tokens
+        model = self.model if self.model is not None else _run_model(state)
+        return max(0, context_window(model) - self.reply_reserve)
+
+    # -- the build -------------------------------------------------------------------
+    def build(self, state: AgentState) -> Context:
+        counter, budget = self.counter(state), self.budget(state)
+        schemas, tool_tokens = self._schemas(state, counter)
+        task = Message(role="user", content=state.task)
+        task_tokens = counter.message(task)
+        fixed = MESSAGE_OVERHEAD + counter.count(self.system_prompt) + task_tokens + tool_tokens
+        if fixed > budget:
+            raise ContextOverflow(
+                f"the system prompt, task and tool schemas take {fixed} tokens, over the "
+                f"budget of {budget}; raise budget_tokens or shorten them")
+
+        steps = split_steps([self._fence(m) for m in state.history])
+        view = self.history.view(steps, state, counter)
+        need = sum(counter.messages(p.messages) for p in view.parts)
+        reserve = min(need, int(self.history_min_share * budget))
+        texts, section_infos = self._place_sections(state, counter, budget, budget - fixed - reserve)
+
+        system = Message(role="system", content="\n\n".join([self.system_prompt, *texts]))
+        system_tokens = counter.message(system)
+        room = budget - system_tokens - task_tokens - tool_tokens
+        kept, over_budget = fit_parts(view.parts, room, counter)
+        history = HistoryView(kept, view.note)
+        history_tokens = counter.messages(history.messages)
+
+        infos = [SectionInfo(name="system", priority=100, note="system prompt and separators",
+                             tokens=system_tokens - sum(i.tokens for i in section_infos)),
+                 *section_infos,
+                 SectionInfo(name="task", tokens=task_tokens, priority=95),
+                 SectionInfo(name="tools", tokens=tool_tokens, priority=90,
+                             items=state.tools.names(), note="tool schemas"),
+                 self._history_info(steps, history, over_budget, history_tokens, counter)]
+        request = ModelRequest(messages=[system, task, *history.messages], tools=schemas)
+        manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
+                                   budget_tokens=budget, strategy=self.history.name)
+        return Context(request=request, manifest=manifest, history=history)
+
+    def _place_sections(self, state: AgentState, counter: TokenCounter, budget: int,
+                        room: int) -> tuple[list[str], list[SectionInfo]]:
+        """Component sections by priority, each within its share and the room left."""
+        texts: list[str] = []
+        infos: list[SectionInfo] = []
+        for s in sorted(state.sections.values(), key=lambda s: (-s.priority, s.name)):
+            if not s.text:
+                continue
+            text = _render(s)
+            cap = min(int(self.shares.get(s.name, DEFAULT_SHARE) * budget), room)
+            tokens = counter.count(text)
+            note = "untrusted: fenced" if not s.trusted else ""
+            if tokens + 2 > cap:  # 2: the separator between sections
+                if cap - 2 < MIN_SECTION_TOKENS:
+                    infos.append(SectionInfo(name=s.name, tokens=0, priority=s.priority,
+                                             dropped=list(s.items) or [s.name],
+                                             note=f"left out: needs {tokens} tokens, "
+                                                  f"{max(cap, 0)} available"))
+                    continue
+                text = counter.fit(text, cap - 2)
+                note = "; ".join(filter(None, [note, f"cut from {tokens} tokens to its "
+                                                      f"share of the budget"]))
+                tokens = counter.count(text)
+            texts.append(text)
+            room -= tokens + 2
+            infos.append(SectionInfo(name=s.name, tokens=tokens, priority=s.priority,
+                                     items=list(s.items), note=note))
+        return texts, infos
+
+    def _history_info(self, steps, history: HistoryView, over_budget: list[int], tokens: int,
+                      counter: TokenCounter) -> SectionInfo:
+        shown = {i for p in history.parts for i in p.steps}
+        left_out = [s.index for s in steps if s.index not in shown and s.index not in over_budget]
+        dropped = []
+        if left_out:
+            dropped.append(f"{steps_label(left_out)}: left out by {self.history.name}")
+        if over_budget:
+            dropped.append(f"{steps_label(over_budget)}: over the token budget")
+        fenced = sum(is_untrusted(m.channel) for m in history.messages if m.role == "tool")
+        note = f"{self.history.name}: {history.note}; {fenced} untrusted results fenced; " \
+               f"tokens by {counter.method}"
+        return SectionInfo(name="history", tokens=tokens, priority=HISTORY_PRIORITY,
+                           items=describe_parts(history.parts), dropped=dropped, note=note)
+
+    # -- caches ----------------------------------------------------------------------
+    def _fence(self, m: Message) -> Message:
+        """Tool results from untrusted channels, fenced with their provenance (cached)."""
+        if m.role != "tool" or not is_untrusted(m.channel):
+            return m
+        key = (m.tool_call_id, m.name, m.channel, m.content)
+        fenced = self._fenced.get(key)
+        if fenced is None:
+            if len(self._fenced) > 20_000:
+                self._fenced.clear()
+            fenced = m.model_copy(update={"content": fence(
+                m.content or "", m.channel or "", tool=m.name, ref=m.tool_call_id)})
+            self._fenced[key] = fenced
+        return fenced
+
+    def _schemas(self, state: AgentState, counter: TokenCounter
+                 ) -> tuple[list[dict[str, Any]], int]:
+        key = (id(state.tools), tuple(state.tools.names()), counter.method)
+        if self._tools is None or self._tools[0] != key:
+            schemas = state.tools.schemas()
+            tokens = counter.count(json.dumps(schemas, sort_keys=True)) if schemas else 0
+            self._tools = (key, schemas, tokens)
+        return self._tools[1], self._tools[2]
+
+
+def fit_parts(parts: list[Part], room: int, counter: TokenCounter
+              ) -> tuple[list[Part], list[int]]:
+    """Keep the newest parts that fit in `room` tokens, dropping whole parts oldest first;
+    if the newest alone is too big, cut its tool outputs (never the calls). Returns the
+    kept parts and the steps dropped for the budget."""
+    sizes = [counter.messages(p.messages) for p in parts]
+    start, total = 0, sum(sizes)
+    while total > room and start < len(parts) - 1:
+        total -= sizes[start]
+        start += 1
+    kept = parts[start:]
+    dropped = [i for p in parts[:start] for i in p.steps]
+    if kept and total > room:
+        cut = _cut_outputs(kept[-1], room, counter)
+        if cut is None:
+            dropped += kept[-1].steps
+            kept = []
+        else:
+            kept = [cut]
+    return kept, dropped
+
+
+def _cut_outputs(part: Part, room: int, counter: TokenCounter) -> Part | None:
+    """The part with its tool outputs (and, if need be, its text) cut to fit `room`."""
+    fixed = sum(counter.message(m) - counter.count(m.content) for m in part.messages)
+    cuttable = [m for m in part.messages if m.role == "tool" and m.content] \
+        or [m for m in part.messages if m.content]
+    if fixed > room or not cuttable:
+        return None
+    share = (room - fixed - sum(counter.count(m.content) for m in part.messages
+                                if m.content and not any(m is c for c in cuttable))) // len(cuttable)
+    if share < 0:
+        return None
+    messages = [m.model_copy(update={"content": counter.fit(m.content or "", share)})
+                if any(m is c for c in cuttable) else m for m in part.messages]
+    if counter.messages(messages) > room:
+        return None
+    return Part(messages, part.steps, "truncated")
+
+
+def describe_parts(parts: list[Part]) -> list[str]:
+    """["steps 1-12: summary", "steps 13-16: verbatim", ...], merging neighbours."""
+    out: list[tuple[str, list[int]]] = []
+    for p in parts:
+        if not p.steps:
+            continue
+        if out and out[-1][0] == p.treatment:
+            out[-1][1].extend(p.steps)
+        else:
+            out.append((p.treatment, list(p.steps)))
+    return [f"{steps_label(ids)}: {treatment}" for treatment, ids in out]
+
+
+def _render(section: ContextSection) -> str:
+    if section.trusted:
+        return section.text
+    return fence(section.text, f"section:{section.name}", items=",".join(section.items))
+
+
+def _run_model(state: AgentState) -> str:
+    events = state.trajectory.events
+    return events[0].model if events and isinstance(events[0], TaskStarted) else ""

@@ -1,0 +1,141 @@
+"""History strategies: which past steps the model sees, and in what form.
+
+A strategy turns the run's steps into a `HistoryView`: an ordered list of parts, each
+standing for some steps and saying how it treats them (verbatim, masked, summary, ...).
+The budgeted constructor then fits the parts into the token budget, dropping whole parts
+oldest first, so a tool call and its result are never separated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from harness.context.steps import Step, call_signature, outcome, steps_label
+from harness.context.tokens import TokenCounter
+from harness.messages import Message
+from harness.state import AgentState
+
+Treatment = Literal["verbatim", "masked", "summary", "note", "truncated"]
+
+
+@dataclass
+class Part:
+    """Messages standing for `steps` (1-based indices), and how they were treated."""
+
+    messages: list[Message]
+    steps: list[int]
+    treatment: Treatment
+
+    @property
+    def results(self) -> int:
+        return sum(m.role == "tool" for m in self.messages)
+
+
+@dataclass
+class HistoryView:
+    """What a strategy shows of the history, and a one-line account of how it chose."""
+
+    parts: list[Part] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def messages(self) -> list[Message]:
+        return [m for p in self.parts for m in p.messages]
+
+
+@runtime_checkable
+class HistoryStrategy(Protocol):
+    """Chooses how past steps appear in the next model input."""
+
+    name: str
+
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView: ...
+
+
+def verbatim(step: Step) -> Part:
+    return Part(list(step.messages), [step.index], "verbatim")
+
+
+def masked(step: Step, counter: TokenCounter, min_tokens: int = 0) -> Part:
+    """The step with each tool output longer than `min_tokens` replaced by a one-line
+    placeholder that keeps the call (in the assistant message) and its outcome."""
+    out: list[Message] = []
+    changed = False
+    for m in step.messages:
+        n = counter.count(m.content)
+        if m.role != "tool" or n <= min_tokens:
+            out.append(m)
+            continue
+        changed = True
+        out.append(Message(role="tool", tool_call_id=m.tool_call_id, name=m.name, content=(
+            f"[output omitted to save context: {m.name or 'tool'} -> {outcome(m)}, "
+            f"{n} tokens; call it again to see it]")))
+    return Part(out, [step.index], "masked" if changed else "verbatim")
+
+
+def omitted_note(steps: list[int], why: str) -> Part:
+    """A one-line user message telling the model that steps are not shown, and why."""
+    return Part([Message(role="user", content=f"[{steps_label(steps)} not shown: "
+                                              f"{why}]")], [], "note")
+
+
+class FullHistory:
+    """Every step, verbatim (the budget still drops the oldest steps when it must)."""
+
+    name = "full"
+
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+        return HistoryView([verbatim(s) for s in steps], "all steps verbatim")
+
+
+class LastN:
+    """The last `n` steps verbatim; older steps are left out, with a note saying so."""
+
+    name = "last-n"
+
+    def __init__(self, n: int = 5):
+        if n < 1:
+            raise ValueError("last-n: n must be at least 1")
+        self.n = n
+
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+        old, recent = steps[:-self.n], steps[-self.n:]
+        parts = [omitted_note([s.index for s in old], f"only the last {self.n} steps are kept")] \
+            if old else []
+        return HistoryView(parts + [verbatim(s) for s in recent],
+                           f"last {self.n} steps verbatim, {len(old)} older left out")
+
+
+class MaskObservations:
+    """Observation masking: every call stays, but tool outputs older than the last
+    `keep_last` steps become a one-line placeholder with the call's outcome and size.
+    Outputs of at most `min_tokens` are kept as they are (a placeholder would not be
+    shorter)."""
+
+    name = "mask"
+
+    def __init__(self, keep_last: int = 3, min_tokens: int = 32):
+        if keep_last < 1:
+            raise ValueError("mask: keep_last must be at least 1")
+        self.keep_last = keep_last
+        self.min_tokens = min_tokens
+
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+        cut = len(steps) - self.keep_last
+        parts = [masked(s, counter, self.min_tokens) if i < cut else verbatim(s)
+                 for i, s in enumerate(steps)]
+        n_masked = sum(p.treatment == "masked" for p in parts)
+        return HistoryView(parts, f"outputs of {n_masked} older steps masked, calls kept; "
+                                  f"last {self.keep_last} steps verbatim")
+
+
+def describe_calls(steps: list[Step]) -> str:
+    """One line per step: its calls and their outcomes (a summary that needs no model)."""
+    lines = []
+    for s in steps:
+        results = s.results
+        for i, call in enumerate(s.calls):
+            res = outcome(results[i]) if i < len(results) else "no result"
+            lines.append(f"step {s.index}: {call_signature(call, 80)} -> {res}")
+    return "\n".join(lines)

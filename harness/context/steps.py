@@ -1,0 +1,108 @@
+"""History as a list of steps, the units a history strategy keeps, masks, summarises or
+drops whole: an assistant message with the results of its tool calls (never split, so no
+provider rejects the history), or a lone user message such as verification feedback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from harness.messages import Message, ToolCall
+
+
+@dataclass
+class Step:
+    """One model turn and the tool results that answer it. `index` is 1-based."""
+
+    index: int
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [c for m in self.messages if m.role == "assistant" for c in m.tool_calls]
+
+    @property
+    def results(self) -> list[Message]:
+        return [m for m in self.messages if m.role == "tool"]
+
+
+def split_steps(history: list[Message]) -> list[Step]:
+    """Group messages into steps: each assistant message opens a step and collects the tool
+    messages after it; any other message is a step of its own."""
+    steps: list[Step] = []
+    for m in history:
+        if m.role == "tool" and steps and steps[-1].messages[0].role == "assistant":
+            steps[-1].messages.append(m)
+        else:
+            steps.append(Step(index=len(steps) + 1, messages=[m]))
+    return steps
+
+
+def call_signature(call: ToolCall, limit: int = 120) -> str:
+    """`read_file(path="a.py")`, shortened to `limit` characters."""
+    if call.parse_error:
+        args = call.raw_arguments or ""
+    else:
+        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
+                         for k, v in call.arguments.items())
+    text = f"{call.name}({args})"
+    return text if len(text) <= limit else text[: limit - 4] + "...)"
+
+
+def outcome(result: Message) -> str:
+    """"ok", or "error: <first line>" for a result that reports an error."""
+    text = _unfenced(result.content or "").lstrip()
+    first = text.splitlines()[0] if text else ""
+    if first[:5].lower() == "error":
+        return "error: " + first[5:].lstrip(" :").strip()[:160]
+    return "ok"
+
+
+def _unfenced(text: str) -> str:
+    if text.startswith("<untrusted ") and "\n" in text:
+        return text.split("\n", 1)[1]
+    return text
+
+
+def describe_ranges(indices: list[int]) -> str:
+    """[1, 2, 3, 7, 9, 10] -> "1-3, 7, 9-10"."""
+    out: list[str] = []
+    for i in sorted(indices):
+        if out and _last(out) == i - 1:
+            start = out[-1].split("-")[0]
+            out[-1] = f"{start}-{i}"
+        else:
+            out.append(str(i))
+    return ", ".join(out)
+
+
+def _last(ranges: list[str]) -> int:
+    return int(ranges[-1].split("-")[-1])
+
+
+def steps_label(indices: list[int]) -> str:
+    """"step 3" or "steps 1-3, 7"."""
+    return ("step " if len(indices) == 1 else "steps ") + describe_ranges(indices)
+
+
+def step_text(step: Step, max_chars: int = 8_000) -> str:
+    """A step as plain text (for summarisers): the thought, each call, its outcome and output."""
+    lines = [f"[step {step.index}]"]
+    results = {m.tool_call_id: m for m in step.results}
+    for m in step.messages:
+        if m.role == "assistant" and m.content:
+            lines.append(f"assistant: {m.content.strip()}")
+        elif m.role == "user" and m.content:
+            lines.append(f"user: {m.content.strip()}")
+    for i, call in enumerate(step.calls):
+        result = results.get(call.id)
+        if result is None and i < len(step.results):
+            result = step.results[i]
+        lines.append(f"call: {call_signature(call)}")
+        if result is not None:
+            body = (result.content or "").strip()
+            if len(body) > max_chars:
+                body = body[: max_chars // 2] + "\n[...]\n" + body[-max_chars // 2:]
+            lines.append(f"result ({outcome(result)}):\n{body}")
+    return "\n".join(lines)

@@ -1,0 +1,117 @@
+"""Subgoal chunking: steps grouped under the subgoal the agent declared; finished subgoals
+collapse to their summary, the current one stays verbatim.
+
+An agent declares a subgoal in either of two ways:
+
+- by calling the `declare_subgoal(goal, summary="")` tool (add it to the agent's tools);
+  `summary` is the agent's own account of the subgoal it just finished;
+- by a line `Subgoal: <goal>` in its reply text (no tool needed).
+
+Declaring a subgoal finishes the previous one. A finished subgoal's summary is the one the
+agent wrote; without it, the strategy's summariser writes one (recorded as a
+`ModelCalled(purpose="summarise")`), once per subgoal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from harness.context.history import HistoryView, masked, verbatim
+from harness.context.steps import Step, steps_label
+from harness.context.summarise import RunMemos, Summariser, summary_part
+from harness.context.tokens import TokenCounter
+from harness.llm.base import Model
+from harness.state import AgentState
+from harness.tools.base import tool
+
+SUBGOAL_TOOL = "declare_subgoal"
+_SUBGOAL_LINE = re.compile(r"^\s*subgoal:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@tool(name=SUBGOAL_TOOL)
+def declare_subgoal(goal: str, summary: str = "") -> str:
+    """Declare the subgoal you start now; this finishes the previous subgoal, whose steps
+    will then be shown only as a summary.
+
+    Args:
+        goal: what this subgoal is to achieve, in a few words.
+        summary: what the subgoal you just finished established (the facts you will still
+            need). Leave empty to have it summarised for you.
+    """
+    return f"subgoal started: {goal}"
+
+
+@dataclass
+class Subgoal:
+    """A run of steps under one declared goal."""
+
+    goal: str
+    steps: list[Step] = field(default_factory=list)
+    summary: str = ""
+    """What the agent wrote about this subgoal when it declared the next one."""
+
+
+def declaration(step: Step) -> tuple[str, str] | None:
+    """(goal, summary of the previous subgoal) if this step declares a subgoal."""
+    for call in step.calls:
+        if call.name == SUBGOAL_TOOL:
+            return (str(call.arguments.get("goal", "")).strip() or "(unnamed)",
+                    str(call.arguments.get("summary", "")).strip())
+    for m in step.messages:
+        if m.role == "assistant" and m.content:
+            found = _SUBGOAL_LINE.search(m.content)
+            if found:
+                return found.group(1), ""
+    return None
+
+
+def subgoals(steps: list[Step]) -> list[Subgoal]:
+    """Split steps at each declaration; steps before the first belong to "(start)"."""
+    groups = [Subgoal("(start)")]
+    for s in steps:
+        declared = declaration(s)
+        if declared is not None:
+            groups[-1].summary = declared[1]
+            groups.append(Subgoal(declared[0]))
+        groups[-1].steps.append(s)
+    return [g for g in groups if g.steps]
+
+
+class SubgoalHistory:
+    """Finished subgoals as one summary each; the current subgoal verbatim, except that
+    steps more than `keep_open` back within it are masked (for agents that never declare)."""
+
+    name = "subgoal"
+
+    def __init__(self, model: Model | None = None, *, keep_open: int = 8):
+        if keep_open < 1:
+            raise ValueError("subgoal: keep_open must be at least 1")
+        self.summariser = Summariser(model)
+        self.keep_open = keep_open
+        self._memos = RunMemos()
+
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+        groups = subgoals(steps)
+        if not groups:
+            return HistoryView([], "no steps yet")
+        cache = self._memos.of(state.run_id).cache
+        parts = []
+        for n, g in enumerate(groups[:-1], 1):
+            ids = [s.index for s in g.steps]
+            author = "agent"
+            text = g.summary
+            if not text:
+                key = (ids[0], ids[-1])
+                if key not in cache:
+                    cache[key] = self.summariser.steps(state, g.steps)
+                text, author = cache[key], self.summariser.name
+            parts.append(summary_part(ids, text, author, title=(
+                f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished')))
+        current = groups[-1]
+        cut = len(current.steps) - self.keep_open
+        parts += [masked(s, counter) if i < cut else verbatim(s)
+                  for i, s in enumerate(current.steps)]
+        return HistoryView(parts, f"{len(groups) - 1} finished subgoal(s) collapsed to "
+                                  f'summaries; current subgoal "{current.goal}" '
+                                  f"({len(current.steps)} steps) shown")

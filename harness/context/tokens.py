@@ -1,0 +1,131 @@
+"""Token counting for context budgets: litellm's counter for models it knows, a fast
+estimate otherwise, and a cache so that re-counting an unchanged history costs nothing.
+
+The model's context window comes from litellm's bundled model map, read without importing
+litellm (its import takes seconds), so an agent on an offline model never pays for it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from harness.llm.scripted import estimate_tokens
+from harness.messages import Message
+
+MESSAGE_OVERHEAD = 4
+"""Tokens a chat message costs beyond its text (role and framing), as OpenAI counts them."""
+DEFAULT_WINDOW = 128_000
+"""The context window assumed for a model litellm does not know (offline and probe models)."""
+DEFAULT_REPLY_RESERVE = 4_096
+CUT_MARKER = "\n[... cut to fit the context budget; {n} tokens in full ...]\n"
+
+
+@cache
+def _model_map() -> dict[str, Any]:
+    """litellm's bundled model map (read-only package data, parsed once per process)."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(next(iter(spec.submodule_search_locations))) / \
+        "model_prices_and_context_window_backup.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def model_info(model: str) -> dict[str, Any] | None:
+    """litellm's entry for `model` ("gpt-4o" or "openai/gpt-4o"), or None if unknown."""
+    if not model:
+        return None
+    table = _model_map()
+    for key in (model, model.split("/", 1)[-1], model.rsplit("/", 1)[-1]):
+        info = table.get(key)
+        if isinstance(info, dict) and isinstance(info.get("max_input_tokens"), int):
+            return info
+    return None
+
+
+def context_window(model: str, default: int = DEFAULT_WINDOW) -> int:
+    """Input tokens `model` accepts, from litellm's model info; `default` when unknown."""
+    info = model_info(model)
+    return int(info["max_input_tokens"]) if info else default
+
+
+class TokenCounter:
+    """Counts tokens of text and messages, remembering every count it made.
+
+    With a model litellm knows, counts with `litellm.token_counter` (its bundled
+    tokenizers, offline); otherwise with the ~4-characters-per-token estimate. The cache is
+    keyed by the text itself, so a history that only grows is counted once per message.
+    """
+
+    def __init__(self, model: str = "", *, exact: bool | None = None, max_cached: int = 50_000):
+        self.model = model
+        self.exact = model_info(model) is not None if exact is None else exact
+        self.max_cached = max_cached
+        self._cache: dict[str, int] = {}
+        self._litellm: Any = None
+
+    @property
+    def method(self) -> str:
+        return f"litellm:{self.model}" if self.exact else "estimate:chars/4"
+
+    def count(self, text: str | None) -> int:
+        if not text:
+            return 0
+        n = self._cache.get(text)
+        if n is None:
+            n = self._count(text)
+            if len(self._cache) >= self.max_cached:
+                self._cache.clear()
+            self._cache[text] = n
+        return n
+
+    def _count(self, text: str) -> int:
+        if not self.exact:
+            return estimate_tokens(text)
+        if self._litellm is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            import litellm
+
+            self._litellm = litellm
+        return int(self._litellm.token_counter(model=self.model, text=text))
+
+    def message(self, m: Message) -> int:
+        """Tokens of one chat message: its text, its tool calls, and the framing overhead."""
+        n = MESSAGE_OVERHEAD + self.count(m.content)
+        for call in m.tool_calls:
+            n += self.count(call.name) + self.count(call.raw_arguments if call.parse_error
+                                                     else _args_json(call.arguments))
+        return n
+
+    def messages(self, ms: list[Message]) -> int:
+        return sum(self.message(m) for m in ms)
+
+    def fit(self, text: str, max_tokens: int, marker: str = CUT_MARKER) -> str:
+        """`text` cut in the middle (head and tail kept) so that it counts at most
+        `max_tokens`, with a marker saying how much went; "" if even the marker won't fit."""
+        total = self.count(text)
+        if total <= max_tokens:
+            return text
+        lo, hi = 0, len(text)
+        best = ""
+        while lo <= hi:  # binary search on how many characters to keep
+            keep = (lo + hi) // 2
+            cut = text[: keep - keep // 2] + marker.format(n=total) + text[len(text) - keep // 2:] \
+                if keep else marker.format(n=total).strip()
+            if self.count(cut) <= max_tokens:
+                best, lo = cut, keep + 1
+            else:
+                hi = keep - 1
+        return best
+
+
+def _args_json(arguments: dict[str, Any]) -> str:
+    return json.dumps(arguments, sort_keys=True)
