@@ -11,7 +11,8 @@ Three ideas on top of plain BM25, none tied to any particular corpus or query se
 - Hub correction. Broad skills (long descriptions full of trigger words) match almost
   any query. Each skill's *hubness* is how well it matches queries meant for other
   skills; we take the skill's own description sentences and headings as those pseudo
-  queries, average its top `hub_k` scores, and subtract `hub_weight` times that.
+  queries and average its top `hub_k` scores; a skill's score is divided by
+  `1 + hub_weight * hubness / mean hubness`, which leaves the scale (and the sign) alone.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ class LexicalConfig:
 
     card_weight: float = 1.0
     section_weight: float = 0.5
-    heading_weight: float = 0.0
+    heading_weight: float = 0.2
     stem: bool = True
     stopwords: bool = True
-    hub_weight: float = 0.25
+    hub_weight: float = 1.0
     hub_k: int = 10
     k1: float = 1.5
     b: float = 0.75
@@ -128,5 +129,7 @@ class LexicalRouter(RankingRouter):
     def scores(self, query: str) -> dict[str, float]:
         terms = self.analyze(query)
         raw = self._raw(terms)
-        final = raw - self.config.hub_weight * self._hub
-        return {s.name: float(final[i]) for i, s in enumerate(self._skills) if raw[i] > 0}
+        mean_hub = float(self._hub.mean()) if self._hub.size else 0.0
+        if mean_hub > 0:
+            raw = raw / (1.0 + self.config.hub_weight * self._hub / mean_hub)
+        return {s.name: float(raw[i]) for i, s in enumerate(self._skills) if raw[i] > 0}
