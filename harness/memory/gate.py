@@ -1,0 +1,116 @@
+"""The pre-action gate: does this action repeat a known failure or break a known rule?
+
+Deterministic and explainable: every warning cites the memory event ids that justify it
+and says why. It warns when a file-changing or shell action repeats a failed approach
+(up to formatting, renaming, argument order and path spelling), when it changes a
+fragile file, or when it introduces what a live decision forbids in a file the decision
+binds. It stays silent for reads, for a different approach on the same file, for files
+with similar names, and for approaches that later succeeded or whose failure was
+superseded.
+"""
+
+from __future__ import annotations
+
+from harness.events import GateWarning
+from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, same_approach
+from harness.memory.events import Action, Attempt
+from harness.memory.paths import binds, normalize_path, same_file
+from harness.memory.projection import Projection
+from harness.memory.rules import added_text, violations
+
+
+def check(memory: Projection, action: Action, workspace: str | None = None) -> list[GateWarning]:
+    """Warnings for `action` given what `memory` knows; empty when it is fine."""
+    if action.tool not in FILE_WRITERS and action.tool not in SHELL_TOOLS:
+        return []
+    warnings = repeated_failures(memory, action, workspace)
+    if action.tool in FILE_WRITERS:
+        path = normalize_path(str(action.args.get("path", "")), workspace)
+        warnings += fragile_writes(memory, path, workspace)
+        warnings += broken_decisions(memory, action, path, workspace)
+    return warnings
+
+
+def target(action: Action, workspace: str | None = None) -> str:
+    """What an action acts on, coarsely: a file's name or a command's program. Two actions
+    can only be one approach when their targets agree, so this narrows comparisons."""
+    if action.tool in SHELL_TOOLS:
+        words = [w for w in str(action.args.get("command", "")).split() if "=" not in w]
+        return "$" + (words[0].rsplit("/", 1)[-1] if words else "")
+    return normalize_path(str(action.args.get("path", "")), workspace).rsplit("/", 1)[-1]
+
+
+def still_failed(memory: Projection, action: Action,
+                 workspace: str | None = None) -> list[Attempt]:
+    """Live failed attempts on the action's target whose approach did not succeed later."""
+    key = target(action, workspace)
+    attempts = [a for a in memory.attempts()
+                if a.action is not None and target(a.action, workspace) == key]
+    return [failed for i, failed in enumerate(attempts)
+            if failed.outcome == "failed" and not _redeemed(failed, attempts[i + 1:], workspace)]
+
+
+def still_failed_all(memory: Projection, workspace: str | None = None) -> list[Attempt]:
+    """Every live failed attempt whose approach did not succeed later, in log order."""
+    by_target: dict[str, list[Attempt]] = {}
+    for a in memory.attempts():
+        if a.action is not None:
+            by_target.setdefault(target(a.action, workspace), []).append(a)
+    out: list[Attempt] = []
+    for attempts in by_target.values():
+        for i, failed in enumerate(attempts):
+            if failed.outcome == "failed" and not _redeemed(failed, attempts[i + 1:], workspace):
+                out.append(failed)
+    order = {i: n for n, i in enumerate(memory.order)}
+    return sorted(out, key=lambda a: order[a.id])
+
+
+def _redeemed(failed: Attempt, later: list[Attempt], workspace: str | None) -> bool:
+    assert failed.action is not None
+    return any(a.outcome == "succeeded" and a.action is not None
+               and same_approach(failed.action, a.action, workspace).same for a in later)
+
+
+def repeated_failures(memory: Projection, action: Action,
+                      workspace: str | None = None) -> list[GateWarning]:
+    out = []
+    for failed in still_failed(memory, action, workspace):
+        assert failed.action is not None
+        match = same_approach(failed.action, action, workspace)
+        if not match.same:
+            continue
+        what = f" ({failed.approach})" if failed.approach else ""
+        error = failed.error.strip().splitlines()[0][:200] if failed.error.strip() else ""
+        because = f"; it failed with: {error}" if error else ""
+        cites = [failed.id, *([failed.issue] if failed.issue else [])]
+        out.append(GateWarning(
+            kind="repeat-failure", severity="warn", cites=cites,
+            message=f"repeats failed attempt {failed.id}{what}: {match.why}{because}"))
+    return out
+
+
+def fragile_writes(memory: Projection, path: str, workspace: str | None = None) -> list[GateWarning]:
+    out = []
+    for mark in memory.fragile():
+        if same_file(normalize_path(mark.path, workspace), path):
+            out.append(GateWarning(
+                kind="fragile", severity="warn", cites=[mark.id],
+                message=f"{path} is marked fragile ({mark.id}): {mark.reason}".rstrip(": ")))
+    return out
+
+
+def broken_decisions(memory: Projection, action: Action, path: str,
+                     workspace: str | None = None) -> list[GateWarning]:
+    out = []
+    old, new = added_text(action.tool, action.args)
+    for decision in memory.decisions():
+        scopes = [normalize_path(f, workspace) for f in decision.files]
+        if not any(binds(scope, path) for scope in scopes) or not decision.rule:
+            continue
+        found = violations(decision.rule, path, old, new)
+        if found:
+            out.append(GateWarning(
+                kind="decision", severity="warn", cites=[decision.id],
+                message=(f"breaks decision {decision.id} ({decision.title}): adds "
+                         f"{', '.join(found)}; the rule says: {decision.rule}")))
+    return out

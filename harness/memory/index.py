@@ -1,0 +1,290 @@
+"""The persisted search index: SQLite with FTS5 (BM25), kept in step with the log.
+
+It is a projection like any other: it records how far into the log it has read (byte
+offset and a hash of the first line, so a replaced log is noticed) and catches up
+incrementally by reading only what was appended since. Deleting it loses nothing;
+`rebuild()` re-reads the whole log. Only live items are in the full-text table:
+superseding or forgetting an item removes it from search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness.memory.events import RETIRING, MemoryEvent, Note, parse_memory_event
+from harness.memory.log import LogRead, MemoryLog
+from harness.memory.paths import normalize_path
+
+SCHEMA_VERSION = "1"
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+STOPWORDS = frozenset("""
+a an the and or but if of to in on at for with from by is are was were be been being do does
+did have has had i you he she it we they me him her us them my your his its our their what
+when where who whom which why how that this these those as so not no than then there here
+about into over after before up down out just also very can could would should will shall may
+might must s t
+""".split())
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS items (
+    seq INTEGER PRIMARY KEY, id TEXT UNIQUE, kind TEXT, ts REAL, thread TEXT, pos INTEGER,
+    live INTEGER, dup TEXT, text TEXT, json TEXT);
+CREATE INDEX IF NOT EXISTS items_thread ON items(thread, pos);
+CREATE INDEX IF NOT EXISTS items_kind ON items(kind);
+CREATE INDEX IF NOT EXISTS items_dup ON items(dup);
+CREATE TABLE IF NOT EXISTS keys (key TEXT, seq INTEGER);
+CREATE INDEX IF NOT EXISTS keys_key ON keys(key);
+CREATE INDEX IF NOT EXISTS keys_seq ON keys(seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    text, content='items', content_rowid='seq', tokenize='porter unicode61');
+"""
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def dup_key(event: MemoryEvent) -> str:
+    """What makes two items exact duplicates: kind, thread and normalised text."""
+    thread = event.thread if isinstance(event, Note) else ""
+    text = " ".join(words(event.search_text()))
+    return hashlib.sha1(f"{event.kind}\x1f{thread}\x1f{text}".encode()).hexdigest()[:20]
+
+
+def item_keys(event: MemoryEvent, workspace: str | None = None) -> set[str]:
+    """Link keys: items sharing a key are linked in the recall graph."""
+    keys = {"path:" + normalize_path(p, workspace) for p in event.paths() if p}
+    for ent in getattr(event, "entities", []):
+        keys.add("ent:" + " ".join(words(ent)))
+    for name in ("issue",):
+        value = getattr(event, name, None)
+        if isinstance(value, str) and value:
+            keys.add("issue:" + value)
+    if event.kind == "issue":
+        keys.add("issue:" + event.id)
+    if event.kind == "fact":
+        keys.add("subject:" + " ".join(words(event.subject)))  # type: ignore[attr-defined]
+    return keys
+
+
+class SearchIndex:
+    """An SQLite/FTS5 index of the live items of one memory log."""
+
+    def __init__(self, path: str | Path, log: MemoryLog, workspace: str | None = None):
+        self.path = Path(path)
+        self.log = log
+        self.workspace = workspace
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        if self._meta("version") != SCHEMA_VERSION:
+            self._reset()
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT v FROM meta WHERE k=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, **values: object) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)",
+                            [(k, str(v)) for k, v in values.items()])
+
+    def _reset(self) -> None:
+        generation = int(self._meta("generation") or 0) + 1 if self._has_meta() else 1
+        self.db.executescript("DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS keys; "
+                              "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS meta;")
+        self.db.executescript(_SCHEMA)
+        self._set_meta(version=SCHEMA_VERSION, offset=0, lines=0, head="", generation=generation)
+
+    def _has_meta(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() is not None
+
+    @property
+    def generation(self) -> int:
+        """Bumped whenever the index is rebuilt from scratch."""
+        return int(self._meta("generation") or 0)
+
+    def _head(self) -> str:
+        try:
+            with self.log.path.open("rb") as fh:
+                return hashlib.sha1(fh.readline()).hexdigest()
+        except FileNotFoundError:
+            return ""
+
+    @property
+    def offset(self) -> int:
+        return int(self._meta("offset") or 0)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- catching up with the log ---------------------------------------------------------
+    def sync(self, *, warn: bool = True) -> LogRead:
+        """Read what the log gained since the last sync and index it. Returns the read,
+        with any line problems."""
+        offset, head = self.offset, self._meta("head") or ""
+        if offset > self.log.size() or (offset and head != self._head()):
+            self._reset()  # the log was replaced or truncated: start over
+            offset = 0
+        read = self.log.read(offset, first_line=int(self._meta("lines") or 0) + 1, warn=warn)
+        events = [e for _, e in read.events]
+        if events or read.end != offset:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if self.offset == offset:  # nobody else indexed this range meanwhile
+                    self.apply(events)
+                    self._set_meta(offset=read.end, lines=read.lines, head=self._head())
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return read
+
+    def rebuild(self) -> LogRead:
+        self._reset()
+        return self.sync()
+
+    def apply(self, events: Iterable[MemoryEvent]) -> None:
+        """Index events (inside the caller's transaction)."""
+        db = self.db
+        for event in events:
+            if event.kind in RETIRING:
+                target = getattr(event, "old", None) or getattr(event, "target", "")
+                self._retire(target)
+                db.execute("INSERT OR IGNORE INTO items(id, kind, ts, live, json) "
+                           "VALUES (?, ?, ?, 0, ?)",
+                           (event.id, event.kind, event.ts, event.model_dump_json()))
+                continue
+            thread = event.thread if isinstance(event, Note) else ""
+            pos = None
+            if thread:
+                row = db.execute("SELECT MAX(pos) FROM items WHERE thread=?", (thread,)).fetchone()
+                pos = 0 if row[0] is None else row[0] + 1
+            text = event.search_text()
+            if isinstance(event, Note) and event.entities:
+                text = f"{text} {' '.join(event.entities)}"
+            cur = db.execute(
+                "INSERT OR IGNORE INTO items(id, kind, ts, thread, pos, live, dup, text, json) "
+                "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                (event.id, event.kind, event.ts, thread, pos, dup_key(event), text,
+                 event.model_dump_json()))
+            if cur.rowcount == 0:
+                continue  # an id seen before: the first one stands
+            seq = cur.lastrowid
+            db.execute("INSERT INTO fts(rowid, text) VALUES (?, ?)", (seq, text))
+            db.executemany("INSERT INTO keys(key, seq) VALUES (?, ?)",
+                           [(k, seq) for k in sorted(item_keys(event, self.workspace))])
+
+    def _retire(self, item_id: str) -> None:
+        row = self.db.execute("SELECT seq, text, live FROM items WHERE id=?", (item_id,)).fetchone()
+        if row and row[2]:
+            self.db.execute("INSERT INTO fts(fts, rowid, text) VALUES ('delete', ?, ?)",
+                            (row[0], row[1]))
+            self.db.execute("UPDATE items SET live=0 WHERE seq=?", (row[0],))
+
+    # -- queries ---------------------------------------------------------------------------
+    def lexical(self, query: str, limit: int, kinds: Iterable[str] | None = None,
+                since: float | None = None) -> list[tuple[int, float]]:
+        """(seq, BM25 score) of the best live items for the query's words, best first."""
+        terms = [w for w in dict.fromkeys(words(query)) if w not in STOPWORDS] or \
+            list(dict.fromkeys(words(query)))
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms[:32])
+        sql = "SELECT fts.rowid, -bm25(fts) FROM fts"
+        where, args = ["fts MATCH ?"], [match]
+        kinds = list(kinds or [])
+        if kinds or since is not None:
+            sql += " JOIN items ON items.seq = fts.rowid"
+            if kinds:
+                where.append(f"items.kind IN ({','.join('?' * len(kinds))})")
+                args += kinds
+            if since is not None:
+                where.append("items.ts >= ?")
+                args.append(since)
+        sql += f" WHERE {' AND '.join(where)} ORDER BY bm25(fts) LIMIT ?"
+        return [(r[0], r[1]) for r in self.db.execute(sql, [*args, limit])]
+
+    def rows(self, seqs: Iterable[int]) -> dict[int, tuple]:
+        """seq -> (id, kind, ts, thread, pos, text, json) for live items."""
+        seqs = list(seqs)
+        out: dict[int, tuple] = {}
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i:i + 500]
+            q = ("SELECT seq, id, kind, ts, thread, pos, text, json FROM items "
+                 f"WHERE live=1 AND seq IN ({','.join('?' * len(chunk))})")
+            for row in self.db.execute(q, chunk):
+                out[row[0]] = row[1:]
+        return out
+
+    def neighbours(self, thread: str, pos: int, span: int = 1) -> list[int]:
+        rows = self.db.execute("SELECT seq FROM items WHERE thread=? AND pos BETWEEN ? AND ? "
+                               "AND pos != ? AND live=1", (thread, pos - span, pos + span, pos))
+        return [r[0] for r in rows]
+
+    def keys_of(self, seqs: Iterable[int]) -> dict[int, list[str]]:
+        seqs = list(seqs)
+        out: dict[int, list[str]] = {}
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i:i + 500]
+            q = f"SELECT seq, key FROM keys WHERE seq IN ({','.join('?' * len(chunk))})"
+            for seq, key in self.db.execute(q, chunk):
+                out.setdefault(seq, []).append(key)
+        return out
+
+    def with_key(self, key: str, limit: int = 200) -> list[int]:
+        rows = self.db.execute("SELECT keys.seq FROM keys JOIN items ON items.seq = keys.seq "
+                               "WHERE key=? AND live=1 ORDER BY keys.seq DESC LIMIT ?",
+                               (key, limit))
+        return [r[0] for r in rows]
+
+    def has_key(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM keys WHERE key=? LIMIT 1", (key,)).fetchone() is not None
+
+    def find_dup(self, key: str) -> str | None:
+        row = self.db.execute("SELECT id FROM items WHERE dup=? AND live=1 LIMIT 1",
+                              (key,)).fetchone()
+        return row[0] if row else None
+
+    def latest(self, limit: int, kinds: Iterable[str] | None = None) -> list[int]:
+        kinds = list(kinds or [])
+        q = "SELECT seq FROM items WHERE live=1 AND text IS NOT NULL"
+        if kinds:
+            q += f" AND kind IN ({','.join('?' * len(kinds))})"
+        return [r[0] for r in self.db.execute(q + " ORDER BY seq DESC LIMIT ?", [*kinds, limit])]
+
+    def structured(self, after: int = 0) -> list[tuple[int, MemoryEvent]]:
+        """(seq, event) of indexed events that are not notes, after `after`, in log order:
+        what a projection needs to catch up."""
+        rows = self.db.execute("SELECT seq, json FROM items WHERE seq > ? AND kind != 'note' "
+                               "ORDER BY seq", (after,))
+        return [(seq, parse_memory_event(js)) for seq, js in rows]
+
+    def last_seq(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM items").fetchone()[0]
+
+    def count(self, live_only: bool = False) -> int:
+        q = "SELECT COUNT(*) FROM items" + (" WHERE live=1" if live_only else "")
+        return self.db.execute(q).fetchone()[0]
+
+    def kind_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind ORDER BY kind"))
+
+    def duplicate_groups(self) -> int:
+        """Live items beyond the first with the same duplicate key."""
+        row = self.db.execute("SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM "
+                              "items WHERE live=1 AND dup IS NOT NULL GROUP BY dup)").fetchone()
+        return int(row[0])
+
+    def payload(self, item_id: str) -> dict | None:
+        row = self.db.execute("SELECT json FROM items WHERE id=?", (item_id,)).fetchone()
+        return json.loads(row[0]) if row else None

@@ -1,0 +1,249 @@
+"""`ProjectMemory`: the default memory: an event log, its projections, recall and the gate.
+
+    memory = ProjectMemory(root=workspace / ".harness/memory")
+    agent = Agent(model, memory=memory, workspace=workspace)
+
+Everything is rebuilt from `events.jsonl`: the search index (`index.sqlite`) catches up
+incrementally, the structured projection is folded from it, and `rebuild()` writes
+byte-reproducible views (`views/state.json`, `views/summary.md`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.events import Event, GateWarning
+from harness.llm.scripted import estimate_tokens
+from harness.memory import gate
+from harness.memory.base import Recalled
+from harness.memory.events import (ID_PREFIX, Action, Attempt, Decision, Fact, Forget, Fragile,
+                                   Issue, MemoryEvent, Note, Supersede, new_id)
+from harness.memory.hygiene import UNDEDUPED, HygieneReport, find_duplicate, report
+from harness.memory.index import SearchIndex, dup_key
+from harness.memory.log import MemoryLog
+from harness.memory.projection import Projection, claim_key
+from harness.memory.recall import RecallConfig, hybrid_recall
+from harness.memory.recorder import AttemptRecorder
+from harness.memory.summary import Summary, render_summary
+from harness.messages import ToolCall
+from harness.state import AgentState, ContextSection
+
+DEFAULT_ROOT = Path(".harness") / "memory"
+
+
+class MemoryIdError(ValueError):
+    """An event was given an id that the memory already holds."""
+
+
+class ProjectMemory:
+    """Event-sourced project memory with hybrid recall, hygiene and a pre-action gate.
+
+    `root` is the memory directory (default `.harness/memory`); `workspace` is where
+    relative paths live (default: the folder holding `.harness/`). With `record=True` the
+    memory records attempts and outcomes from the trajectory events the loop shows it.
+    """
+
+    name = "project"
+
+    def __init__(self, root: str | os.PathLike[str] = DEFAULT_ROOT, *,
+                 workspace: str | os.PathLike[str] | None = None,
+                 recall_config: RecallConfig | None = None, budget_tokens: int = 800,
+                 record: bool = True, author: str = ""):
+        self.root = Path(root)
+        if workspace is None and self.root.name == "memory" and self.root.parent.name == ".harness":
+            workspace = self.root.resolve().parent.parent
+        self.workspace = str(workspace) if workspace is not None else None
+        self.log = MemoryLog(self.root / "events.jsonl")
+        self.index = SearchIndex(self.root / "index.sqlite", self.log, self.workspace)
+        self.recall_config = recall_config or RecallConfig()
+        self.budget_tokens = budget_tokens
+        self.author = author
+        self.recorder = AttemptRecorder(self._open_issue) if record else None
+        self._projection = Projection()
+        self._seq = 0
+        self._generation = -1
+        self.problems: list = []
+        self.refresh()
+
+    # -- keeping up with the log --------------------------------------------------------
+    def refresh(self) -> Projection:
+        """Index what the log gained (from any process) and fold it into the projection."""
+        read = self.index.sync()
+        self.problems = _merge_problems(self.problems, read.problems)
+        if self.index.generation != self._generation:
+            self._projection, self._seq = Projection(), 0
+            self._generation = self.index.generation
+        for seq, event in self.index.structured(self._seq):
+            self._projection.apply(event)
+            self._seq = seq
+        self._seq = max(self._seq, self.index.last_seq())
+        return self._projection
+
+    @property
+    def projection(self) -> Projection:
+        return self.refresh()
+
+    def events(self) -> list[MemoryEvent]:
+        """Every readable event of the log, in order."""
+        return [e for _, e in self.log.read(warn=False).events]
+
+    # -- writing ----------------------------------------------------------------------------
+    def add(self, event: MemoryEvent, *, hygiene: bool = True) -> str:
+        """Store an event; returns its id, or the id of the item it duplicates."""
+        return self.add_many([event], hygiene=hygiene)[0]
+
+    def add_many(self, events: Iterable[MemoryEvent], *, hygiene: bool = True) -> list[str]:
+        """Store events in one locked write. With `hygiene`, duplicates of live items are
+        merged (their id is returned instead) and ids already held are refused."""
+        batch = list(events)
+        ids: list[str] = []
+        to_write: list[MemoryEvent] = []
+        if hygiene:
+            self.refresh()
+        seen_in_batch: dict[str, str] = {}
+        for event in batch:
+            if not event.author:
+                event.author = self.author
+            if hygiene:
+                if event.id and (event.id in self._projection.events or self.index.payload(event.id)):
+                    raise MemoryIdError(f"{self.log.path}: id {event.id!r} is already in memory")
+                dup = find_duplicate(self.index, event)
+                key = dup_key(event) if event.kind not in UNDEDUPED else ""
+                if dup is None and key in seen_in_batch:
+                    dup = (seen_in_batch[key], "exact")
+                if dup is not None:
+                    ids.append(dup[0])
+                    continue
+                if not event.id:
+                    event.id = new_id(ID_PREFIX[event.kind])
+                if key:
+                    seen_in_batch[key] = event.id
+            to_write.append(event)
+            ids.append("")
+        written = iter(self.log.append(to_write))
+        ids = [i or next(written).id for i in ids]
+        if hygiene:
+            self.refresh()
+        return ids
+
+    def note(self, text: str, **fields: Any) -> str:
+        return self.add(Note(text=text, **fields))
+
+    def issue(self, title: str, files: Iterable[str] = (), **fields: Any) -> str:
+        return self.add(Issue(title=title, files=list(files), **fields))
+
+    def attempt(self, approach: str, *, action: Action | dict | None = None,
+                outcome: str = "pending", **fields: Any) -> str:
+        act = Action.model_validate(action) if isinstance(action, dict) else action
+        return self.add(Attempt(approach=approach, action=act, outcome=outcome, **fields))
+
+    def decision(self, title: str, rule: str = "", files: Iterable[str] = (), **fields: Any) -> str:
+        return self.add(Decision(title=title, rule=rule, files=list(files), **fields))
+
+    def fragile(self, path: str, reason: str = "", **fields: Any) -> str:
+        return self.add(Fragile(path=path, reason=reason, **fields))
+
+    def fact(self, subject: str, claim: str, *, supersede: bool = False, **fields: Any) -> str:
+        """Record a fact. With `supersede=True` it replaces every live fact on the subject;
+        otherwise a disagreeing fact stays an open contradiction until one is superseded."""
+        fact_id = self.add(Fact(subject=subject, claim=claim, **fields))
+        if supersede:
+            olds = [f.id for f in self.projection.facts()
+                    if claim_key(f.subject) == claim_key(subject) and f.id != fact_id]
+            self.add_many([Supersede(old=o, new=fact_id, reason="newer fact on the subject")
+                           for o in olds])
+        return fact_id
+
+    def supersede(self, old: str, new: str = "", reason: str = "") -> str:
+        return self.add(Supersede(old=old, new=new, reason=reason))
+
+    def forget(self, target: str, reason: str = "") -> str:
+        return self.add(Forget(target=target, reason=reason))
+
+    # -- reading ----------------------------------------------------------------------------
+    def recall(self, query: str, k: int = 5, *, kinds: Iterable[str] | None = None,
+               since: float | None = None, budget_tokens: int | None = None) -> list[Recalled]:
+        """The `k` most relevant live items, fused from lexical, graph and recency signals,
+        cut to `budget_tokens` (estimated) when given."""
+        self.refresh()
+        hits = hybrid_recall(self.index, query, k, self.recall_config,
+                             list(kinds) if kinds else None, since)
+        out: list[Recalled] = []
+        used = 0
+        for h in hits:
+            cost = estimate_tokens(h.text)
+            if budget_tokens is not None and used + cost > budget_tokens:
+                break
+            used += cost
+            out.append(Recalled(id=h.item_id, text=h.text, score=round(h.score, 6), kind=h.kind,
+                                provenance=list(h.provenance)))
+        return out
+
+    def check(self, call: ToolCall | Action | dict) -> list[GateWarning]:
+        """The pre-action gate: warnings (citing memory ids) for a tool call."""
+        if isinstance(call, ToolCall):
+            action = Action(tool=call.name, args=call.arguments)
+        elif isinstance(call, dict):
+            action = Action(tool=call.get("tool") or call.get("name", ""),
+                            args=call.get("args") or call.get("arguments") or {})
+        else:
+            action = call
+        return gate.check(self.projection, action, self.workspace)
+
+    def summary(self, budget_tokens: int | None = None) -> str:
+        """Open issues and their failed attempts, failed approaches, live decisions,
+        fragile files and key facts, within the budget."""
+        return self._summary(budget_tokens).text
+
+    def _summary(self, budget_tokens: int | None = None) -> Summary:
+        return render_summary(self.projection, budget_tokens or self.budget_tokens, self.workspace)
+
+    def hygiene(self) -> HygieneReport:
+        proj = self.refresh()
+        return report(self.index, proj, self.problems, int(self.index._meta("lines") or 0))
+
+    def rebuild(self) -> dict[str, Path]:
+        """Re-index the whole log and write the views; returns their paths."""
+        self.index.rebuild()
+        self.problems = []
+        proj = self.refresh()
+        views = self.root / "views"
+        views.mkdir(parents=True, exist_ok=True)
+        out = {"state": views / "state.json", "summary": views / "summary.md"}
+        out["state"].write_text(proj.to_json(), encoding="utf-8")
+        out["summary"].write_text(render_summary(proj, 10**9, self.workspace).text + "\n",
+                                  encoding="utf-8")
+        return out
+
+    # -- the agent loop's side ------------------------------------------------------------------
+    def observe(self, event: Event) -> list[str]:
+        """Record what a trajectory event implies (attempts, outcomes, issues, fixes)."""
+        if self.recorder is None:
+            return []
+        recorded = self.recorder.observe(event)
+        return self.add_many(recorded, hygiene=False) if recorded else []
+
+    def context(self, state: AgentState) -> ContextSection | None:
+        summary = self._summary()
+        if not summary.text:
+            return None
+        return ContextSection(name="memory", text=summary.text, priority=70,
+                              items=summary.items)
+
+    def close(self) -> None:
+        self.index.close()
+
+    def _open_issue(self, title: str) -> str | None:
+        key = claim_key(title)
+        for issue in self.projection.open_issues():
+            if claim_key(issue.title) == key:
+                return issue.id
+        return None
+
+
+def _merge_problems(old: list, new: list) -> list:
+    seen = {(p.path, p.line) for p in old}
+    return old + [p for p in new if (p.path, p.line) not in seen]

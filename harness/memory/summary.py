@@ -1,0 +1,94 @@
+"""The memory summary placed in context: what an agent must know before it acts.
+
+Open issues with their failed attempts, approaches known to fail, live decisions,
+fragile files and key facts, in that order of importance, cut to a token budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.llm.scripted import estimate_tokens
+from harness.memory.gate import still_failed_all
+from harness.memory.projection import Projection
+
+
+@dataclass
+class Summary:
+    """Rendered summary text, the ids it mentions and how many lines the budget cut."""
+
+    text: str
+    items: list[str] = field(default_factory=list)
+    dropped: int = 0
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _action_brief(attempt) -> str:
+    a = attempt.action
+    if a is None:
+        return ""
+    if a.tool == "edit_file":
+        return (f" [edit_file {a.args.get('path', '')}: `{_clip(str(a.args.get('old', '')), 120)}`"
+                f" -> `{_clip(str(a.args.get('new', '')), 160)}`]")
+    if a.tool == "write_file":
+        return f" [write_file {a.args.get('path', '')}]"
+    if "command" in a.args:
+        return f" [{a.tool}: `{_clip(str(a.args['command']), 160)}`]"
+    return f" [{a.tool}]"
+
+
+def render_summary(memory: Projection, budget_tokens: int = 800,
+                   workspace: str | None = None) -> Summary:
+    """The summary within `budget_tokens` (estimated), most important lines first."""
+    blocks: list[tuple[str, list[tuple[str, str]]]] = []
+    failed = still_failed_all(memory, workspace)
+    failed_ids = {a.id for a in failed}
+    issues = []
+    for issue in memory.open_issues():
+        issues.append((issue.id, f"- [{issue.id}] {_clip(issue.title, 160)}"))
+        for a in memory.attempts(issue.id):
+            if a.id in failed_ids:
+                issues.append((a.id, f"  - failed [{a.id}] {_clip(a.approach, 120)}"
+                                     f"{_action_brief(a)}: {_clip(a.error, 160)}"))
+    blocks.append(("Open issues", issues))
+    open_ids = {i.id for i in memory.open_issues()}
+    others = [(a.id, f"- [{a.id}] {_clip(a.approach, 120)}{_action_brief(a)}: {_clip(a.error, 160)}")
+              for a in reversed(failed) if a.issue not in open_ids]
+    blocks.append(("Approaches that failed (do not repeat them)", others))
+    blocks.append(("Decisions", [(d.id, f"- [{d.id}] {_clip(d.title, 100)}: {_clip(d.rule, 200)}"
+                                        f" (applies to {', '.join(d.files) or 'the project'})")
+                                 for d in memory.decisions()]))
+    blocks.append(("Fragile files", [(f.id, f"- [{f.id}] {f.path}: {_clip(f.reason, 160)}")
+                                     for f in memory.fragile()]))
+    contested = {i for _, ids in memory.contradictions() for i in ids}
+    blocks.append(("Facts", [(f.id, f"- [{f.id}] {_clip(f.subject, 60)}: {_clip(f.claim, 160)}"
+                                    + (" (contradicted)" if f.id in contested else ""))
+                             for f in reversed(memory.facts())]))
+    lines: list[str] = ["# Project memory"]
+    used = estimate_tokens(lines[0])
+    items: list[str] = []
+    dropped = 0
+    for title, entries in blocks:
+        if not entries:
+            continue
+        header = f"## {title}"
+        if used + estimate_tokens(header) + estimate_tokens(entries[0][1]) > budget_tokens:
+            dropped += len(entries)
+            continue
+        lines.append(header)
+        used += estimate_tokens(header) + 1
+        for item_id, line in entries:
+            cost = estimate_tokens(line) + 1
+            if used + cost > budget_tokens:
+                dropped += 1
+                continue
+            lines.append(line)
+            used += cost
+            items.append(item_id)
+    if not items:
+        return Summary("", [], dropped)
+    return Summary("\n".join(lines), items, dropped)
