@@ -132,7 +132,7 @@ class SkillRoutingSuite(Suite):
         if not len(library):
             raise DataError(f"{corpus}: no loadable skills ({len(library.errors)} with errors)")
         for problem in library.errors:
-            print(f"warning: {problem}", file=sys.stderr)
+            print(f"skipped skill: {problem}", file=sys.stderr)
         queries = read_jsonl(queries_path, RoutingQuery)
         check_labels(queries_path, queries, library)
         routers, skipped = variants(library, opts)
