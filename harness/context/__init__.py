@@ -12,6 +12,7 @@ from harness.context.base import (
                                   FullHistoryContext,
 )
 from harness.context.budgeted import BudgetedContext, ContextOverflow
+from harness.context.extractive import ExtractiveSummariser
 from harness.context.fencing import fence, fenced_spans, is_untrusted
 from harness.context.history import (
                                   FullHistory,
@@ -24,7 +25,7 @@ from harness.context.history import (
 from harness.context.steps import Step, split_steps
 from harness.context.strategies import STRATEGIES, history_strategy
 from harness.context.subgoals import SubgoalHistory, declare_subgoal
-from harness.context.summarise import ExtractiveSummariser, SummariseHistory, Summariser
+from harness.context.summarise import SummariseHistory, Summariser
 from harness.context.tokens import TokenCounter, context_window
 
 __all__ = [

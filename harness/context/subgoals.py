@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from harness.context.history import HistoryView, masked, verbatim
+from harness.context.history import HistoryView
 from harness.context.steps import Step, steps_label
-from harness.context.summarise import RunMemos, Summariser, summary_part
+from harness.context.summarise import RunMemos, SummariseHistory, Summariser, summary_part
 from harness.context.tokens import TokenCounter
 from harness.llm.base import Model
 from harness.state import AgentState
@@ -80,15 +80,20 @@ def subgoals(steps: list[Step]) -> list[Subgoal]:
 
 class SubgoalHistory:
     """Finished subgoals as one summary each; the current subgoal verbatim, except that
-    steps more than `keep_open` back within it are masked (for agents that never declare)."""
+    when it runs long (or the agent never declares one) its steps more than `keep_open`
+    back are summarised in batches of `batch`, as `SummariseHistory` does."""
 
     name = "subgoal"
 
-    def __init__(self, model: Model | None = None, *, keep_open: int = 8):
+    def __init__(self, model: Model | None = None, *, keep_open: int = 6, batch: int = 4,
+                 max_summary_tokens: int = 600):
         if keep_open < 1:
             raise ValueError("subgoal: keep_open must be at least 1")
         self.summariser = Summariser(model)
         self.keep_open = keep_open
+        self._open = SummariseHistory(keep_last=keep_open, batch=batch,
+                                      max_summary_tokens=max_summary_tokens)
+        self._open.summariser = self.summariser
         self._memos = RunMemos()
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
@@ -109,9 +114,8 @@ class SubgoalHistory:
             parts.append(summary_part(ids, text, author, title=(
                 f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished')))
         current = groups[-1]
-        cut = len(current.steps) - self.keep_open
-        parts += [masked(s, counter) if i < cut else verbatim(s)
-                  for i, s in enumerate(current.steps)]
+        key = f"{state.run_id}#{current.steps[0].index}"
+        parts += self._open.view(current.steps, state, counter, key=key).parts
         return HistoryView(parts, f"{len(groups) - 1} finished subgoal(s) collapsed to "
                                   f'summaries; current subgoal "{current.goal}" '
                                   f"({len(current.steps)} steps) shown")

@@ -1,0 +1,159 @@
+"""`ExtractiveSummariser`: an offline, deterministic summarising `Model`.
+
+Query-focused extractive summarisation: for each step it keeps the calls and outcomes and
+the few sentences of the step's output that best match the task, weighting each shared
+term by how rare it is among the sentences being summarised (so the words every note
+repeats count for little and names and numbers count for much). Strategies that
+summarise use it when no model is given, so they run without an LLM; with a real model,
+`Summariser` sends the same request to it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from harness.context.summarise import MERGE_HEADER, STEPS_HEADER
+from harness.llm.base import SyncModel
+from harness.llm.scripted import estimate_tokens
+from harness.messages import ModelRequest, ModelResponse, Usage
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_NOT_PROSE = ("call: ", "result (", "<untrusted ", "</untrusted>", "[step ")
+_STOP = frozenset(
+    "the a an and or of to in on for with by at from is are was were be been it this that "
+    "these those as which what who whom whose when where how why there their then than into "
+    "its not no yes do does did has have had can could should would will shall may might must "
+    "you your we our they them he she his her i me my all any each every some one per via".split())
+
+BULLET = "  - "
+_HEADER = re.compile(r"^(steps? [\d, -]+): (.*)$")
+_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{2,}\b|#\w+")
+"""A token with a digit in it (a code, a number, a version) or a #channel."""
+
+
+def terms(text: str) -> set[str]:
+    """Content words of `text`, lower-cased and lightly stemmed."""
+    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOP}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+class ExtractiveSummariser(SyncModel):
+    """Keeps, per step, its calls with their outcomes and at most `per_step` sentences that
+    share at least `min_overlap` content words with the task, scored by the rarity of the
+    shared words plus `identifier_bonus` for sentences that carry an identifier or number
+    (the facts a summary must keep); steps with nothing relevant are rolled into one line.
+    Honours `params["max_tokens"]` by dropping the least relevant sentences. Reads the
+    request `Summariser` writes, and its own output when asked to shorten a summary."""
+
+    name = "extractive-summariser"
+
+    def __init__(self, per_step: int = 3, min_overlap: int = 2, identifier_bonus: float = 1.0):
+        self.per_step = per_step
+        self.min_overlap = min_overlap
+        self.identifier_bonus = identifier_bonus
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        prompt = request.messages[-1].content or ""
+        header = MERGE_HEADER if "\n\n" + MERGE_HEADER in prompt else STEPS_HEADER
+        task, _, body = prompt.removeprefix("Task:\n").rpartition("\n\n" + header)
+        entries = _parse_summary(body) if header == MERGE_HEADER else \
+            [_parse_step(c) for c in re.split(r"\n(?=\[step \d+\])", body.strip())]
+        text = _render(self._select(entries, terms(task)),
+                       int(request.params.get("max_tokens", 10**9)))
+        return ModelResponse(text=text, model=self.name, usage=Usage(
+            input_tokens=estimate_tokens(request.text()), output_tokens=estimate_tokens(text)))
+
+    def _select(self, entries: list[Entry], query: set[str]) -> list[Entry]:
+        weight = _idf([terms(s) for e in entries for s in e.sentences])
+        out = []
+        for e in entries:
+            ranked = []
+            for i, s in enumerate(e.sentences):
+                shared = terms(s) & query
+                if len(shared) >= self.min_overlap:
+                    bonus = self.identifier_bonus if _IDENTIFIER.search(s) else 0.0
+                    ranked.append((round(_score(shared, weight) + bonus, 6), i, s[:300]))
+            keep = sorted(sorted(ranked, reverse=True)[: self.per_step], key=lambda r: r[1])
+            out.append(Entry(e.label, e.what, [s for _, _, s in keep], [r for r, _, _ in keep]))
+        return out
+
+
+@dataclass
+class Entry:
+    """One step of a summary: its label, its calls with outcomes, the sentences kept."""
+
+    label: str
+    what: str
+    sentences: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+
+
+def _parse_step(chunk: str) -> Entry:
+    """An entry from one `[step N]` chunk of the request (all its output sentences)."""
+    head, _, rest = chunk.partition("\n")
+    calls = [ln.removeprefix("call: ") for ln in rest.splitlines() if ln.startswith("call: ")]
+    outcomes = re.findall(r"^result \(([^)]*)\)", rest, re.MULTILINE)
+    what = "; ".join(f"{c} -> {o}" for c, o in zip(calls, outcomes, strict=False)) or "no calls"
+    sentences = [s.strip() for s in _SENTENCE.split(rest)
+                 if s.strip() and not s.strip().startswith(_NOT_PROSE)]
+    return Entry(head.strip("[]"), what, sentences)
+
+
+def _parse_summary(text: str) -> list[Entry]:
+    """Entries from a summary this model wrote (to shorten it)."""
+    entries: list[Entry] = []
+    for line in text.splitlines():
+        if line.startswith(BULLET) and entries:
+            entries[-1].sentences.append(line.removeprefix(BULLET))
+        elif _HEADER.match(line):
+            label, what = _HEADER.match(line).groups()
+            entries.append(Entry(label, what))
+        elif line.strip():
+            entries.append(Entry("note", "", [line.strip()]))
+    return entries
+
+
+def _render(entries: list[Entry], max_tokens: int) -> str:
+    """The summary, dropping the least relevant sentences until it fits `max_tokens`."""
+    ranked = sorted(((sc, -i, j) for i, e in enumerate(entries) for j, sc in enumerate(e.scores)))
+    dropped: set[tuple[int, int]] = set()
+    text = _text(entries, dropped)
+    while ranked and estimate_tokens(text) > max_tokens:
+        _, neg_i, j = ranked.pop(0)
+        dropped.add((-neg_i, j))
+        text = _text(entries, dropped)
+    return text
+
+
+def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
+    lines, idle = [], []
+    for i, e in enumerate(entries):
+        kept = [s for j, s in enumerate(e.sentences) if (i, j) not in dropped]
+        if not kept:
+            idle.append(e.label.removeprefix("step ").removeprefix("steps "))
+            continue
+        lines.append(f"{e.label}: {e.what}")
+        lines += [BULLET + s for s in kept]
+    if idle:
+        lines.append(f"steps {', '.join(idle)}: nothing relevant found")
+    return "\n".join(lines)
+
+
+def _idf(docs: list[set[str]]) -> dict[str, float]:
+    df = Counter(t for d in docs for t in d)
+    n = len(docs) or 1
+    return {t: math.log(1 + n / c) for t, c in df.items()}
+
+
+def _score(shared: set[str], weight: dict[str, float]) -> float:
+    return sum(weight.get(t, 1.0) for t in shared)
