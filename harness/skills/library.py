@@ -19,10 +19,10 @@ PATH_ENV = "HARNESS_SKILLS_PATH"
 
 
 def package_skills_root() -> Path | None:
-    """The skills shipped with harness: `harness/bundled_skills` in an installed wheel, or the
-    top-level `skills/` of a source checkout (an editable install)."""
+    """The skills shipped with harness: the top-level `skills/` of the source tree, which
+    `harness/skills/bundled` links to so that wheels carry it as package data."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "bundled_skills", here.parents[1] / "skills"):
+    for candidate in (here / "bundled", here.parents[1] / "skills"):
         if candidate.is_dir():
             return candidate
     return None
