@@ -9,7 +9,8 @@ For every router variant: `top1` and `top3` (a hit when any expected skill is th
 `tokens_per_query` (mean tokens of skill text the router puts in the context: the listed
 names and one-line descriptions plus any body it preloads), with `load_rate` (share of
 queries whose first body was preloaded) and `load_precision` (share of preloaded bodies
-that were expected). The in-run baseline is plain BM25 over name + description
+that were expected). `tokens_all_descriptions` is what listing every skill's description
+would cost instead (the usual way to expose skills). The in-run baseline is plain BM25 over name + description
 (`baseline_top1`, `baseline_top3`). Model and hybrid variants run with `--model`; the
 embedding variant runs when an embedding backend is installed (extra `embedding_model`).
 """
@@ -143,8 +144,11 @@ class SkillRoutingSuite(Suite):
             by_variant[name], all_rows[name] = evaluate(router, queries)
             progress(i + 1, len(routers))
         base = by_variant["baseline"]
+        listing_all = "\n".join(f"- {s.name}: {s.description}" for s in library)
         metrics = {**by_variant[config], "baseline_top1": base["top1"],
-                   "baseline_top3": base["top3"], "skills": len(library),
+                   "baseline_top3": base["top3"],
+                   "tokens_all_descriptions": routers[config].count_tokens(listing_all),
+                   "skills": len(library),
                    "skills_with_errors": len(library.errors), "by_variant": by_variant}
         if skipped:
             metrics["skipped"] = skipped

@@ -248,3 +248,20 @@ def test_benchmark_suite_runs_on_a_small_corpus(tmp_path):
     result = suite.run(BenchOptions(data=tmp_path / "q2.jsonl", extra={"skills": str(other)}),
                        lambda done, total: None)
     assert result.metrics["skills"] == 1 and result.metrics["top1"] == 1.0
+
+
+def test_routing_a_run_provides_the_loading_tools_it_mentions(tmp_path):
+    library = make_library(tmp_path / "skills")
+    calls = []
+
+    def policy(request):
+        calls.append(sorted(t["function"]["name"] for t in request.tools))
+        if len(calls) == 1:
+            return {"tool": "read_skill_file", "args": {"skill": "safe-shell", "path": "nope.md"}}
+        return "done"
+
+    agent = Agent(ScriptedModel(policy), router=LexicalRouter(library), workspace=tmp_path)
+    trajectory = agent.run("quote paths in shell commands")
+    assert {"load_skill", "read_skill_file", "read_file"} <= set(calls[0])
+    refused = [e for e in trajectory if getattr(e, "tool", None) == "read_skill_file"][-1]
+    assert not refused.ok and "skill 'safe-shell' has no file 'nope.md'" in refused.error

@@ -31,8 +31,8 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embed:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
-        raise ImportError("the embedding router needs model2vec (pip install 'harness[embeddings]') "
-                          "or sentence-transformers, or an `embed` function") from exc
+        raise ImportError("the embedding router needs model2vec (the harness 'embeddings' "
+                          "extra) or sentence-transformers, or an `embed` function") from exc
     st = SentenceTransformer(name)
     return lambda texts: np.asarray(st.encode(list(texts)))
 

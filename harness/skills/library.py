@@ -24,7 +24,7 @@ def package_skills_root() -> Path | None:
     here = Path(__file__).resolve().parent
     for candidate in (here / "bundled", here.parents[1] / "skills"):
         if candidate.is_dir():
-            return candidate
+            return candidate.resolve()
     return None
 
 

@@ -14,7 +14,7 @@ from harness.llm.scripted import estimate_tokens
 from harness.skills.base import Routing
 from harness.skills.disclosure import TokenCounter, disclose
 from harness.skills.library import SkillLibrary
-from harness.skills.loading import import_skill_tools, loaded_by_model
+from harness.skills.loading import import_skill_tools, loaded_by_model, skill_tools
 from harness.skills.skill import SkillFileError, SkillProblem
 from harness.state import AgentState
 from harness.tools.base import Tool
@@ -32,13 +32,16 @@ class RankingRouter(ABC):
     """Ranks skills for the run's task; lists the top `top_k` within `budget_tokens`.
 
     The first candidate's body is loaded when `confidence` reaches `load_confidence`
-    (set it above 1 to never preload). `budget_tokens=None` means no limit.
+    (set it above 1 to never preload). `budget_tokens=None` means no limit. Routing a run
+    adds `load_skill` and `read_skill_file` to its toolset (unless `provide_tools=False`),
+    since the section tells the model to use them.
     """
 
     name = "ranking"
 
     def __init__(self, library: SkillLibrary, *, top_k: int = 3, budget_tokens: int | None = 1500,
-                 load_confidence: float = 0.5, count_tokens: TokenCounter = estimate_tokens):
+                 load_confidence: float = 0.5, count_tokens: TokenCounter = estimate_tokens,
+                 provide_tools: bool = True):
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         self.library = library
@@ -46,6 +49,7 @@ class RankingRouter(ABC):
         self.budget_tokens = budget_tokens
         self.load_confidence = load_confidence
         self.count_tokens = count_tokens
+        self.provide_tools = provide_tools
         self.problems: list[SkillProblem] = []
         self._last: tuple[str, Ranked] | None = None
         self._skill_tools: dict[str, list[Tool]] = {}
@@ -87,10 +91,15 @@ class RankingRouter(ABC):
         """Route the run's current query; tools of loaded skills join the run's toolset."""
         asked = [n for n in loaded_by_model(state.trajectory) if n in self.library]
         routing = self.route_query(query_of(state), already_loaded=asked)
+        if routing.section is not None and self.provide_tools:
+            for t in skill_tools(self.library):
+                if t.name not in state.tools:
+                    state.tools.add(t)
         self._add_tools(state, routing.loaded)
         return routing
 
     def _add_tools(self, state: AgentState, names: Sequence[str]) -> None:
+        """Tools from the `tools.py` of loaded skills join the run's toolset."""
         for name in names:
             skill = self.library.get(name)
             if skill is None or skill.tools_file is None:
