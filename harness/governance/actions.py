@@ -1,0 +1,236 @@
+"""What a tool call would do: the paths it reads, writes and deletes, the commands it runs,
+the URLs it contacts. Policies and protections decide over these facts, not over strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.governance.paths import PathRef, PathResolver
+from harness.governance.shell import ParsedCommand, ShellParseError, SimpleCommand, parse
+from harness.messages import ToolCall
+
+ToolKind = Literal["read", "write", "shell", "network", "egress", "other"]
+AccessMode = Literal["read", "write", "delete"]
+
+DEFAULT_TOOL_KINDS: dict[str, ToolKind] = {
+    "read_file": "read", "list_dir": "read", "search_files": "read", "search": "read",
+    "web_search": "read", "grep": "read", "glob": "read", "view": "read", "cat": "read",
+    "write_file": "write", "edit_file": "write", "create_file": "write", "delete_file": "write",
+    "move_file": "write", "append_file": "write", "mkdir": "write", "apply_patch": "write",
+    "run_shell": "shell", "bash": "shell", "shell": "shell", "exec": "shell",
+    "run_command": "shell", "terminal": "shell", "execute_command": "shell",
+    "http_get": "network", "fetch": "network", "web_fetch": "network", "browse": "network",
+    "send_email": "egress", "http_post": "egress", "http_request": "egress",
+    "upload_file": "egress", "send_message": "egress", "post_message": "egress",
+}
+PATH_ARGS = ("path", "file", "file_path", "filename", "filepath", "src", "dst", "source",
+             "destination", "target", "dir", "directory", "old_path", "new_path", "paths")
+COMMAND_ARGS = ("command", "cmd", "script", "commands")
+URL_ARGS = ("url", "uri", "endpoint", "href")
+
+# Shell programs by what they do to their file arguments.
+DELETERS = {"rm", "rmdir", "unlink", "shred", "srm", "wipe"}
+WRITE_ALL = {"touch", "mkdir", "tee", "truncate", "mkfifo", "mknod", "fallocate"}
+WRITE_AFTER_FIRST = {"chmod", "chown", "chgrp", "setfacl", "chattr"}
+COPIERS = {"cp", "mv", "install", "ln", "rsync"}
+EDITORS_IN_PLACE = {"sed", "perl", "ruby"}
+DOWNLOADERS = {"curl", "wget", "fetch", "aria2c", "http", "https", "iwr", "lwp-download"}
+INTERPRETERS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox", "python",
+                "python2", "python3", "perl", "ruby", "node", "php", "source", ".", "eval",
+                "pwsh", "powershell", "osascript", "lua", "tclsh"}
+HOME_WRITES = {("git", "config", "--global"), ("git", "config", "--system"),
+               ("npm", "config", "set"), ("pip", "config", "set"), ("gh", "auth", "login")}
+
+
+@dataclass
+class Access:
+    """One path a call would touch, and how."""
+
+    path: PathRef
+    mode: AccessMode
+    via: str
+
+
+@dataclass
+class ActionFacts:
+    """Everything the policy knows about a tool call, derived once per call."""
+
+    call: ToolCall
+    kind: ToolKind
+    accesses: list[Access] = field(default_factory=list)
+    command: ParsedCommand | None = None
+    urls: list[str] = field(default_factory=list)
+    parse_error: str | None = None
+
+    @property
+    def tool(self) -> str:
+        return self.call.name
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return self.call.arguments
+
+    def commands(self) -> list[SimpleCommand]:
+        return list(self.command.walk()) if self.command else []
+
+    def paths(self, *modes: AccessMode) -> list[PathRef]:
+        return [a.path for a in self.accesses if not modes or a.mode in modes]
+
+
+def tool_kind(name: str, overrides: dict[str, ToolKind] | None = None) -> ToolKind:
+    if overrides and name in overrides:
+        return overrides[name]
+    if name in DEFAULT_TOOL_KINDS:
+        return DEFAULT_TOOL_KINDS[name]
+    low = name.lower()
+    if re.search(r"(write|edit|delete|remove|move|rename|create|update|patch|append)", low):
+        return "write"
+    if re.search(r"(read|list|search|get|find|view|show|open)", low):
+        return "read"
+    return "other"
+
+
+def analyse(call: ToolCall, resolver: PathResolver,
+            kinds: dict[str, ToolKind] | None = None) -> ActionFacts:
+    """Derive the facts of a call: its kind, the paths it touches, its parsed command."""
+    kind = tool_kind(call.name, kinds)
+    facts = ActionFacts(call=call, kind=kind)
+    mode: AccessMode = "write" if kind == "write" else "read"
+    if kind == "write" and re.search(r"(delete|remove)", call.name):
+        mode = "delete"
+    for key in PATH_ARGS:
+        value = call.arguments.get(key)
+        for raw in value if isinstance(value, list) else [value]:
+            if isinstance(raw, str) and raw:
+                facts.accesses.append(Access(resolver.resolve(raw), mode, call.name))
+    for key in URL_ARGS:
+        if isinstance(call.arguments.get(key), str):
+            facts.urls.append(call.arguments[key])
+    if kind == "shell":
+        text = next((call.arguments[k] for k in COMMAND_ARGS
+                     if isinstance(call.arguments.get(k), str)), None)
+        if text is not None:
+            try:
+                facts.command = parse(text)
+            except ShellParseError as exc:
+                facts.parse_error = str(exc)
+            else:
+                for cmd in facts.command.walk():
+                    facts.accesses += shell_accesses(cmd, resolver)
+                    facts.urls += [a for a in cmd.args if "://" in a]
+    return facts
+
+
+def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
+    """The paths one simple command reads, writes or deletes."""
+    out: list[Access] = []
+    prog, pos = cmd.program, cmd.positionals()
+
+    def add(raw: str, mode: AccessMode) -> None:
+        if raw and "://" not in raw and raw != "-":
+            out.append(Access(resolver.resolve(cmd.word(raw)), mode, prog or "redirect"))
+
+    for op, target in cmd.redirects:
+        if op in (">", ">>", "&>", "&>>", ">|", "<>"):
+            add(target, "write")
+        elif op in ("<", "<>"):
+            add(target, "read")
+    written: set[str] = set()
+    if prog in DELETERS:
+        written.update(pos)
+        for p in pos:
+            add(p, "delete")
+    elif prog in WRITE_ALL:
+        written.update(pos)
+        for p in pos:
+            add(p, "write")
+    elif prog in WRITE_AFTER_FIRST and len(pos) > 1:
+        written.update(pos[1:])
+        for p in pos[1:]:
+            add(p, "write")
+    elif prog in COPIERS and pos:
+        dest = _option_value(cmd, "-t", "--target-directory") or pos[-1]
+        written.add(dest)
+        add(dest, "write")
+        if prog == "mv":
+            for p in pos[:-1]:
+                add(p, "delete")
+                written.add(p)
+    elif prog in EDITORS_IN_PLACE and any(f.startswith("-i") for f in cmd.args):
+        files = pos[1:] if not _option_value(cmd, "-e", "--expression") else pos
+        written.update(files)
+        for p in files:
+            add(p, "write")
+    elif prog == "dd":
+        for a in cmd.args:
+            if a.startswith("of="):
+                add(a[3:], "write")
+            elif a.startswith("if="):
+                add(a[3:], "read")
+    elif prog == "find" and ({"-delete"} & set(cmd.args) or _find_exec_deletes(cmd)):
+        for p in _find_roots(cmd):
+            add(p, "delete")
+            written.add(p)
+    elif prog == "git" and cmd.args[:1] == ["config"] and "--global" in cmd.args:
+        add("~/.gitconfig", "write")
+    elif prog == "crontab" and not {"-l"} & cmd.flags():
+        add("/var/spool/cron/crontabs", "write")
+    elif prog in ("systemctl", "service", "launchctl", "update-rc.d", "chkconfig") and pos:
+        if pos[0] not in ("status", "list-units", "show", "is-active", "cat", "list"):
+            add("/etc/systemd/system", "write")
+    elif prog in ("useradd", "userdel", "usermod", "passwd", "chpasswd", "visudo", "mount",
+                  "umount", "modprobe", "insmod", "sysctl", "iptables", "ufw"):
+        add("/etc", "write")
+    for raw in _read_candidates(cmd):
+        if raw not in written:
+            add(raw, "read")
+    return out
+
+
+def _read_candidates(cmd: SimpleCommand) -> list[str]:
+    """Arguments that may name files the command reads (liberal: used to spot secrets)."""
+    out: list[str] = []
+    for a in cmd.args:
+        if "://" in a:
+            continue
+        if a.startswith("@"):
+            out.append(a[1:])
+        elif a.startswith("-") and "=" in a:
+            out.append(a.split("=", 1)[1])
+        elif "=" in a and a.split("=", 1)[0] in ("if", "file", "src"):
+            out.append(a.split("=", 1)[1])
+        elif "=@" in a:
+            out.append(a.split("=@", 1)[1])
+        elif not a.startswith("-"):
+            out.append(a)
+    return out
+
+
+def _option_value(cmd: SimpleCommand, short: str, long: str) -> str | None:
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in (short, long) and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(long + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _find_roots(cmd: SimpleCommand) -> list[str]:
+    roots = []
+    for a in cmd.args:
+        if a.startswith("-") or a in ("(", "!"):
+            break
+        roots.append(a)
+    return roots or ["."]
+
+
+def _find_exec_deletes(cmd: SimpleCommand) -> bool:
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("-exec", "-execdir", "-ok") and i + 1 < len(args):
+            return args[i + 1].rsplit("/", 1)[-1] in DELETERS
+    return False

@@ -1,0 +1,98 @@
+"""`PolicyGovernor`: the default governor, composed of small parts.
+
+review  = budget guard -> memory-gate warnings by severity -> policy rules -> approver
+screen  = isolation of untrusted outputs (when configured)
+verify  = verifiers (commands, schemas, functions), each verdict with its own cost
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harness.events import GateWarning
+from harness.governance.approvers import Approver, AutoApprover
+from harness.governance.base import Action, Decision, Verdict
+from harness.governance.isolation import Isolation
+from harness.governance.policy import Policy
+from harness.governance.verifiers import Verifier
+from harness.messages import ToolCall
+from harness.state import AgentState, ContextSection
+from harness.tools.base import ToolResult
+
+RANK = {"allow": 0, "inject": 0, "ask": 1, "deny": 2}
+
+
+class PolicyGovernor:
+    """Rules, approvals, gate warnings, isolation and verifiers behind the `Governor` protocol.
+
+    >>> gov = PolicyGovernor(Policy("workspace-write"), approver=AutoApprover(False))
+    """
+
+    def __init__(self, policy: Policy | None = None, *, approver: Approver | None = None,
+                 isolation: Isolation | None = None, verifiers: Iterable[Verifier] = (),
+                 name: str | None = None):
+        self.policy = policy or Policy()
+        self.approver = approver or AutoApprover(False)
+        self.isolation = isolation
+        self.verifiers = list(verifiers)
+        self.name = name or ("policy+isolation" if isolation else "policy")
+
+    def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
+        decision = self.budget_guard(state) or self.policy.evaluate(call, state.workspace)
+        gate = self.gate_decision(warnings, state)
+        if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
+            decision = gate
+        if decision.decision == "ask":
+            approved = self.approver.approve(call, decision)
+            decision = decision.model_copy(update={"approved": approved})
+        return decision
+
+    def budget_guard(self, state: AgentState) -> Decision | None:
+        """Refuse further calls once a token, cost or time budget is spent (the loop then
+        stops the run with the reason)."""
+        b = state.budget
+        if b.max_tokens is not None and state.tokens >= b.max_tokens:
+            return Decision(decision="deny", rule="budget.tokens",
+                            reason=f"token budget spent ({state.tokens} >= {b.max_tokens})")
+        if b.max_cost_usd is not None and state.cost_usd is not None and \
+                state.cost_usd >= b.max_cost_usd:
+            return Decision(decision="deny", rule="budget.cost",
+                            reason=f"cost budget spent (${state.cost_usd:.4f})")
+        if b.max_seconds is not None and state.elapsed >= b.max_seconds:
+            return Decision(decision="deny", rule="budget.time",
+                            reason=f"time budget spent ({state.elapsed:.1f}s)")
+        return None
+
+    def gate_decision(self, warnings: list[GateWarning], state: AgentState) -> Decision | None:
+        """Memory-gate warnings become a decision by severity: `inject` puts them into the
+        next context, `ask` and `deny` decide the call (configured in `policy.gate`)."""
+        if not warnings:
+            return None
+        actions = [(getattr(self.policy.gate, w.severity), w) for w in warnings]
+        worst, _ = max(actions, key=lambda a: RANK[a[0]])
+        injected = [w for a, w in actions if a == "inject"]
+        if injected:
+            state.put(ContextSection(name="gate-warnings", priority=80, items=[
+                c for w in injected for c in w.cites], text="Memory warnings about your last "
+                "action:\n" + "\n".join(f"- {w.message} (cites {', '.join(w.cites) or '-'})"
+                                         for w in injected)))
+        if worst == "inject":
+            return None
+        top = next(w for a, w in actions if a == worst)
+        return Decision(decision=worst, rule=f"gate.{top.kind or top.severity}",
+                        reason=f"{top.message} (cites {', '.join(top.cites) or '-'})")
+
+    def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
+        return self.isolation.screen(call, result, state) if self.isolation else result
+
+    def verify(self, action: Action, result: ToolResult | None,
+               state: AgentState) -> list[Verdict]:
+        verdicts = (v.check(action, result, state) for v in self.verifiers)
+        return [v for v in verdicts if v is not None]
+
+
+class IsolationOnly(PolicyGovernor):
+    """Isolation without permission rules (for ablations): every call is allowed."""
+
+    def __init__(self, isolation: Isolation, **kwargs):
+        super().__init__(Policy("full"), isolation=isolation, name="isolation", **kwargs)

@@ -1,0 +1,192 @@
+"""Policies: the user's ordered rules, the built-in protections, then a permission mode.
+
+    policy = Policy("workspace-write", rules=[Rule(id="no-push", effect="deny",
+                                                   commands=["git push **"])])
+    policy = Policy.load("policy.toml")          # or .yaml / .yml / .json
+
+The first matching rule decides. Order: your rules, then the protections (skipped in
+`full`), then the mode's rules. So a rule of yours can allow what a protection would stop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.governance.actions import ActionFacts, ToolKind, analyse
+from harness.governance.base import Decision
+from harness.governance.paths import PathResolver
+from harness.governance.rules import Rule
+from harness.messages import ToolCall
+
+Mode = Literal["read-only", "workspace-write", "full", "plan"]
+GateAction = Literal["inject", "ask", "deny"]
+
+PROTECTIONS: tuple[Rule, ...] = (
+    Rule(id="protect.unparsable", effect="ask", kinds=["shell"], check="unparsable"),
+    Rule(id="protect.privilege", effect="deny", check="privilege"),
+    Rule(id="protect.credentials", effect="deny", check="credential-read"),
+    Rule(id="protect.download-exec", effect="deny", check="download-exec"),
+    Rule(id="protect.destructive", effect="deny", check="destructive"),
+    Rule(id="protect.infra-destructive", effect="deny", check="infra-destructive"),
+    Rule(id="protect.exfiltration", effect="deny", check="exfiltration"),
+    Rule(id="protect.write-outside", effect="deny", check="write-outside"),
+    Rule(id="protect.git-internals", effect="deny", check="git-internals"),
+    Rule(id="protect.unknown-write", effect="ask", check="unknown-write"),
+    Rule(id="protect.untrusted-install", effect="ask", check="untrusted-install"),
+    Rule(id="protect.egress", effect="ask", check="egress"),
+)
+
+MODES: dict[str, tuple[Rule, ...]] = {
+    "full": (Rule(id="full", effect="allow", reason="full mode allows everything"),),
+    "workspace-write": (
+        Rule(id="workspace-write", effect="allow",
+             reason="workspace-write mode: no protection applies"),),
+    "read-only": (
+        Rule(id="read-only.reads", effect="allow", kinds=["read", "network"],
+             reason="read-only mode allows reading"),
+        Rule(id="read-only.shell", effect="allow", kinds=["shell"], check="readonly-command"),
+        Rule(id="read-only.writes", effect="deny", kinds=["write"],
+             reason="read-only mode: no writes"),
+        Rule(id="read-only.other", effect="ask",
+             reason="read-only mode: this may change something"),
+    ),
+    "plan": (
+        Rule(id="plan.reads", effect="allow", kinds=["read", "network"],
+             reason="plan mode allows reading"),
+        Rule(id="plan.shell", effect="allow", kinds=["shell"], check="readonly-command"),
+        Rule(id="plan.side-effects", effect="deny", reason="plan mode: no side effects"),
+    ),
+}
+
+
+class GatePolicy(BaseModel):
+    """What a memory gate warning of each severity becomes: context, a question, or a no."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    info: GateAction = "inject"
+    warn: GateAction = "ask"
+    block: GateAction = "deny"
+
+
+class PolicyConfig(BaseModel):
+    """A policy as written in a TOML, YAML or JSON file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = "workspace-write"
+    rules: list[Rule] = Field(default_factory=list)
+    tool_kinds: dict[str, ToolKind] = Field(default_factory=dict)
+    gate: GatePolicy = Field(default_factory=GatePolicy)
+    scratch: list[str] = Field(default_factory=lambda: ["/tmp", "/var/tmp", "/dev/null",
+                                                        "/dev/stdout", "/dev/stderr"])
+
+
+class PolicyError(ValueError):
+    """A policy file is unreadable or invalid (the message names file and field)."""
+
+
+class Policy:
+    """Ordered rules deciding allow / deny / ask for each tool call, with the rule's id."""
+
+    def __init__(self, mode: Mode = "workspace-write", rules: list[Rule] | tuple[Rule, ...] = (),
+                 *, tool_kinds: dict[str, ToolKind] | None = None,
+                 gate: GatePolicy | None = None, env: dict[str, str] | None = None,
+                 home: str | os.PathLike[str] | None = None,
+                 scratch: list[str] | tuple[str, ...] | None = None):
+        if mode not in MODES:
+            raise PolicyError(f"unknown mode '{mode}'; choose from: {', '.join(MODES)}")
+        self.mode = mode
+        self.rules = list(rules)
+        self.tool_kinds = dict(tool_kinds or {})
+        self.gate = gate or GatePolicy()
+        self.env, self.home = env, home
+        self.scratch = tuple(scratch) if scratch is not None else tuple(
+            PolicyConfig.model_fields["scratch"].default_factory())
+        self._resolvers: dict[Path, PathResolver] = {}
+
+    @property
+    def ordered(self) -> list[Rule]:
+        """Every rule in the order it is tried."""
+        protections = [] if self.mode == "full" else list(PROTECTIONS)
+        return [*self.rules, *protections, *MODES[self.mode]]
+
+    def resolver(self, workspace: str | os.PathLike[str]) -> PathResolver:
+        key = Path(workspace).resolve()
+        if key not in self._resolvers:
+            self._resolvers[key] = PathResolver(key, env=self.env, home=self.home,
+                                                scratch=self.scratch)
+        return self._resolvers[key]
+
+    def facts(self, call: ToolCall, workspace: str | os.PathLike[str]) -> ActionFacts:
+        return analyse(call, self.resolver(workspace), self.tool_kinds)
+
+    def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str]) -> Decision:
+        """The decision of the first rule that matches the call."""
+        res = self.resolver(workspace)
+        facts = analyse(call, res, self.tool_kinds)
+        for rule in self.ordered:
+            reason = rule.match(facts, res)
+            if reason is not None:
+                return Decision(decision=rule.effect, rule=rule.id, reason=reason)
+        return Decision(decision="ask", rule="default", reason="no rule matched")
+
+    # -- loading ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: PolicyConfig | dict, **kwargs) -> Policy:
+        if isinstance(config, dict):
+            config = PolicyConfig.model_validate(config)
+        return cls(config.mode, config.rules, tool_kinds=config.tool_kinds, gate=config.gate,
+                   scratch=config.scratch, **kwargs)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **kwargs) -> Policy:
+        """Load a policy from TOML, YAML or JSON; errors name the file and the field."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"{path}: cannot read policy: {exc}") from exc
+        try:
+            if path.suffix == ".toml":
+                data = tomllib.loads(text)
+            elif path.suffix in (".yaml", ".yml"):
+                import yaml
+
+                data = yaml.safe_load(text) or {}
+            elif path.suffix == ".json":
+                data = json.loads(text)
+            else:
+                raise PolicyError(f"{path}: policy files are .toml, .yaml, .yml or .json")
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
+            if isinstance(exc, PolicyError):
+                raise
+            raise PolicyError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
+        except Exception as exc:  # yaml.YAMLError, without importing yaml eagerly
+            raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise PolicyError(f"{path}: a policy is a mapping with 'mode' and 'rules'")
+        try:
+            return cls.from_config(PolicyConfig.model_validate(data), **kwargs)
+        except ValidationError as exc:
+            raise PolicyError(f"{path}: {_describe(exc, data)}") from exc
+
+
+def _describe(exc: ValidationError, data: dict) -> str:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    where = ".".join(str(p) for p in loc)
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = data.get("rules") or []
+        rid = rules[loc[1]].get("id") if loc[1] < len(rules) and isinstance(
+            rules[loc[1]], dict) else None
+        where = f"rule {loc[1] + 1}" + (f" ('{rid}')" if rid else "") + (
+            f" field '{'.'.join(str(p) for p in loc[2:])}'" if loc[2:] else "")
+        return f"{where}: {err['msg']}"
+    return f"field '{where}': {err['msg']}"

@@ -1,0 +1,302 @@
+"""Built-in checks over a call's facts: each returns a reason when it holds, else None.
+
+Rules name these checks (`check = "download-exec"`); the built-in protections are rules
+over them that every mode but `full` puts after the user's own rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from harness.governance.actions import DOWNLOADERS, INTERPRETERS, ActionFacts
+from harness.governance.paths import PathResolver
+from harness.governance.shell import SimpleCommand
+
+Check = Callable[[ActionFacts, PathResolver], str | None]
+
+DECODERS = {("base64", "-d"), ("base64", "--decode"), ("base64", "-D"), ("xxd", "-r"),
+            ("openssl", "-d"), ("uudecode", ""), ("rev", ""), ("gunzip", ""), ("zcat", "")}
+RAW_NET = {"nc", "ncat", "netcat", "socat", "telnet", "cryptcat", "pwncat"}
+MAILERS = {"mail", "mailx", "sendmail", "mutt", "msmtp", "swaks"}
+REMOTE_COPY = {"scp", "sftp", "rsync", "ftp", "tftp", "lftp", "rclone", "smbclient"}
+UPLOAD_FLAGS = {"-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "-F",
+                "--form", "-T", "--upload-file", "--post-data", "--post-file", "--body-data",
+                "--body-file", "--json"}
+PUBLISH = {("npm", "publish"), ("yarn", "publish"), ("pnpm", "publish"), ("twine", "upload"),
+           ("docker", "push"), ("gem", "push"), ("cargo", "publish"), ("git", "push"),
+           ("poetry", "publish"), ("gh", "release"), ("hub", "release")}
+DEVICE = re.compile(r"^/dev/(sd|hd|nvme|xvd|vd|disk|mmcblk|md|dm-|loop|mapper/)")
+FORK_BOMB = re.compile(r"(\S+)\s*\(\)\s*\{[^}]*\1\s*\|\s*\1\s*&[^}]*\}")
+SECRET_VAR = re.compile(r"\$\{?[A-Za-z0-9_]*(TOKEN|SECRET|PASSWORD|PASSWD|PASS|KEY|CREDENTIAL|"
+                        r"AUTH|COOKIE|SESSION|PAT|DSN|PRIVATE)[A-Za-z0-9_]*\}?", re.I)
+SQL_DESTRUCTIVE = re.compile(r"\b(DROP\s+(TABLE|DATABASE|SCHEMA)|TRUNCATE\s+|DELETE\s+FROM\s+\w+"
+                             r"\s*;?\s*$|FLUSHALL|FLUSHDB|dropDatabase)", re.I)
+INFRA_DELETE = {("kubectl", "delete"), ("helm", "uninstall"), ("helm", "delete"),
+                ("terraform", "destroy"), ("pulumi", "destroy"), ("docker", "system"),
+                ("aws", "s3", "rm"), ("aws", "s3", "rb"), ("gsutil", "rm"), ("az", "group"),
+                ("heroku", "apps:destroy"), ("redis-cli", "flushall"), ("redis-cli", "flushdb")}
+DISK_TOOLS = {"mkfs", "wipefs", "fdisk", "sfdisk", "parted", "mkswap", "gdisk", "sgdisk",
+              "blkdiscard", "hdparm"}
+POWER = {"shutdown", "reboot", "halt", "poweroff"}
+INDEX_FLAGS = {"-i", "--index-url", "--extra-index-url", "--trusted-host", "--registry",
+               "--find-links", "-f"}
+INSTALLERS = {"pip", "pip3", "uv", "npm", "yarn", "pnpm", "gem", "poetry", "pipx"}
+
+
+def write_outside(facts: ActionFacts, res: PathResolver) -> str | None:
+    for a in facts.accesses:
+        if a.mode in ("write", "delete") and a.path.inside is False and not res.is_scratch(a.path):
+            return f"{a.via} would {a.mode} {a.path.resolved}, outside the workspace"
+    return None
+
+
+def unknown_write(facts: ActionFacts, res: PathResolver) -> str | None:
+    for a in facts.accesses:
+        if a.mode in ("write", "delete") and not a.path.known:
+            return f"{a.via} would {a.mode} '{a.path.raw}', which cannot be resolved"
+    return None
+
+
+def credential_read(facts: ActionFacts, res: PathResolver) -> str | None:
+    for a in facts.accesses:
+        if res.is_credential(a.path):
+            return f"{a.via} would access credentials at {a.path.resolved}"
+    return None
+
+
+def git_internals(facts: ActionFacts, res: PathResolver) -> str | None:
+    for a in facts.accesses:
+        rel = a.path.rel or ""
+        if a.mode != "read" and (rel.startswith(".git/hooks") or rel == ".git/config"):
+            return f"{a.via} would change {rel}, which git executes or trusts later"
+    return None
+
+
+def destructive(facts: ActionFacts, res: PathResolver) -> str | None:
+    raw = facts.call.arguments.get("command")
+    if isinstance(raw, str) and FORK_BOMB.search(raw):
+        return "a fork bomb"
+    for cmd in facts.commands():
+        prog = cmd.program
+        if prog.split(".")[0] in DISK_TOOLS:
+            return f"{prog} rewrites disks or partitions"
+        if prog in POWER or (prog == "init" and cmd.args[:1] in (["0"], ["6"])):
+            return f"{prog} stops the machine"
+        if prog == "kill" and "-1" in cmd.args:
+            return "kill -1 signals every process"
+        targets = [t for op, t in cmd.redirects if op.startswith(">")]
+        targets += [a[3:] for a in cmd.args if prog == "dd" and a.startswith("of=")]
+        targets += cmd.positionals() if prog in ("shred", "wipe") else []
+        if any(DEVICE.match(cmd.word(t)) for t in targets):
+            return f"{prog} writes to a raw device"
+        if prog in ("rm", "rmdir") and {"-r", "-R", "--recursive"} & cmd.flags():
+            for p in cmd.positionals():
+                ref = res.resolve(cmd.word(p))
+                if ref.resolved is None:
+                    return f"rm -r on '{cmd.word(p)}', which cannot be resolved"
+                if ref.rel == "." or (not ref.inside and not res.is_scratch(ref)):
+                    return f"rm -r would delete {ref.resolved}"
+    return None
+
+
+def infra_destructive(facts: ActionFacts, res: PathResolver) -> str | None:
+    for cmd in facts.commands():
+        words = [cmd.program] + [a.lower() for a in cmd.positionals()]
+        for pattern in INFRA_DELETE:
+            if tuple(words[:len(pattern)]) == pattern:
+                return f"`{' '.join(pattern)}` irreversibly deletes remote resources"
+        if cmd.program in ("psql", "mysql", "sqlite3", "mongo", "mongosh", "redis-cli",
+                           "clickhouse-client", "cqlsh"):
+            text = " ".join(cmd.word(a) for a in cmd.args)
+            if SQL_DESTRUCTIVE.search(text):
+                return f"{cmd.program} would run a destructive statement"
+        if cmd.program == "git" and cmd.args[:1] == ["push"] and (
+                {"-f", "--force", "--mirror", "--delete", "-d"} & cmd.flags()
+                or any(a.startswith("+") or a.startswith(":") for a in cmd.positionals()[1:])):
+            return "a forced or deleting git push rewrites shared history"
+    return None
+
+
+def download_exec(facts: ActionFacts, res: PathResolver) -> str | None:
+    if facts.command is None:
+        return None
+    for pipeline in facts.command.walk_pipelines():
+        cmds = pipeline.commands
+        for i, cmd in enumerate(cmds):
+            feeds_shell = any(_interpreter(c) for c in cmds[i + 1:])
+            if feeds_shell and _downloads(cmd):
+                return f"pipes a download ({cmd.program}) into an interpreter"
+            if feeds_shell and _decodes(cmd):
+                return f"pipes decoded data ({cmd}) into an interpreter"
+    for cmd in facts.commands():
+        if _interpreter(cmd):
+            for sub in cmd.subs.values():
+                if any(_downloads(c) for c in sub.walk()):
+                    return f"{cmd.program} runs the output of a download"
+    downloaded: set[str] = set()
+    for cmd in facts.commands():
+        if _downloads(cmd):
+            for flag in ("-o", "--output", "-O", "--output-document"):
+                if flag in cmd.args and cmd.args.index(flag) + 1 < len(cmd.args):
+                    downloaded.add(_norm(cmd.args[cmd.args.index(flag) + 1]))
+        elif downloaded and any(_norm(w) in downloaded for w in cmd.argv):
+            if _interpreter(cmd) or _norm(cmd.argv[0]) in downloaded:
+                return f"runs a file it just downloaded ({cmd})"
+    return None
+
+
+def exfiltration(facts: ActionFacts, res: PathResolver) -> str | None:
+    raw_text = " ".join(str(v) for v in facts.call.arguments.values())
+    if facts.kind in ("network", "egress") and SECRET_VAR.search(raw_text):
+        return f"{facts.tool} would send a secret from the environment"
+    for cmd in facts.commands():
+        if cmd.program in RAW_NET:
+            return f"{cmd.program} opens a raw network connection"
+        if _network(cmd):
+            words = " ".join(cmd.word(a) for a in cmd.args)
+            if SECRET_VAR.search(words):
+                return f"{cmd.program} would send a secret from the environment"
+            for sub in cmd.subs.values():
+                for inner in sub.walk():
+                    if inner.program in ("env", "printenv", "set", "cat", "base64", "history"):
+                        return f"{cmd.program} would send the output of `{inner}`"
+    return None
+
+
+def egress(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Data leaving the machine by an intended channel: worth a human's yes."""
+    if facts.kind == "egress":
+        return f"{facts.tool} sends data out"
+    for cmd in facts.commands():
+        flags = cmd.flags() | {a.split("=", 1)[0] for a in cmd.args if a.startswith("--")}
+        if cmd.program in DOWNLOADERS and (UPLOAD_FLAGS & flags or _method_upload(cmd)):
+            return f"{cmd.program} uploads data"
+        if cmd.program in MAILERS:
+            return f"{cmd.program} sends mail"
+        if cmd.program in REMOTE_COPY and any(_remote(a) for a in cmd.positionals()):
+            return f"{cmd.program} copies to or from a remote host"
+        key = (cmd.program, cmd.positionals()[0] if cmd.positionals() else "")
+        if key in PUBLISH:
+            return f"`{' '.join(key)}` publishes outside the workspace"
+    return None
+
+
+def untrusted_install(facts: ActionFacts, res: PathResolver) -> str | None:
+    for cmd in facts.commands():
+        if cmd.program not in INSTALLERS:
+            continue
+        flags = cmd.flags() | {a.split("=", 1)[0] for a in cmd.args if a.startswith("--")}
+        if INDEX_FLAGS & flags:
+            return f"{cmd.program} installs from a non-default index"
+        if cmd.program.startswith("npm") and {"-g", "--global"} & flags:
+            return "a global npm install changes the machine"
+        if any(p.startswith(("git+", "http://", "https://")) for p in cmd.positionals()):
+            return f"{cmd.program} installs straight from a URL"
+    return None
+
+
+def privilege(facts: ActionFacts, res: PathResolver) -> str | None:
+    for cmd in facts.commands():
+        if cmd.elevated:
+            return f"`{cmd}` runs with elevated privileges"
+    return None
+
+
+def unparsable(facts: ActionFacts, res: PathResolver) -> str | None:
+    return facts.parse_error
+
+
+READ_ONLY_PROGRAMS = {
+    "ls", "cat", "head", "tail", "less", "more", "grep", "egrep", "fgrep", "rg", "ag", "wc",
+    "sort", "uniq", "cut", "diff", "cmp", "comm", "pwd", "echo", "printf", "which", "type",
+    "file", "stat", "du", "df", "tree", "date", "whoami", "uname", "id", "jq", "yq", "nl",
+    "tr", "basename", "dirname", "realpath", "readlink", "test", "[", "true", "false",
+    "sha256sum", "sha1sum", "md5sum", "column", "fold", "fmt", "paste", "expand", "od",
+    "hexdump", "strings", "find", "locate", "awk", "sed", "env", "printenv", "hostname",
+    "ps", "uptime", "free", "git", "python", "python3", "node", "pytest", "sleep", "seq",
+}
+GIT_READ = {"status", "log", "diff", "show", "branch", "rev-parse", "ls-files", "blame",
+            "grep", "describe", "shortlog", "tag", "remote", "config", "cat-file", "ls-tree"}
+
+
+def readonly_command(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Holds when every command only reads (used by the read-only and plan modes)."""
+    if facts.command is None or facts.parse_error:
+        return None
+    for cmd in facts.commands():
+        if cmd.program not in READ_ONLY_PROGRAMS:
+            return None
+        if cmd.program == "git" and (not cmd.args or cmd.args[0] not in GIT_READ
+                                     or "--global" in cmd.args):
+            return None
+        if cmd.program in ("python", "python3", "node", "pytest") and not (
+                {"--version", "-V", "--help", "-h"} & set(cmd.args)):
+            return None
+        if cmd.program in ("sed", "awk") and (any(a.startswith("-i") for a in cmd.args)
+                                              or "system(" in " ".join(cmd.args)):
+            return None
+        if cmd.program == "find" and {"-delete", "-exec", "-execdir", "-fprint", "-ok"} & set(
+                cmd.args):
+            return None
+    if any(a.mode != "read" and not res.is_scratch(a.path) for a in facts.accesses):
+        return None
+    return "every command only reads"
+
+
+def writes_inside(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Holds when every path the call writes is inside the workspace (or scratch)."""
+    for a in facts.accesses:
+        if a.mode != "read" and not (a.path.inside or res.is_scratch(a.path)):
+            return None
+    return "writes stay inside the workspace"
+
+
+CHECKS: dict[str, Check] = {
+    "write-outside": write_outside, "unknown-write": unknown_write,
+    "credential-read": credential_read, "git-internals": git_internals,
+    "destructive": destructive, "infra-destructive": infra_destructive,
+    "download-exec": download_exec, "exfiltration": exfiltration, "egress": egress,
+    "untrusted-install": untrusted_install, "privilege": privilege, "unparsable": unparsable,
+    "readonly-command": readonly_command, "writes-inside": writes_inside,
+}
+
+
+def _downloads(cmd: SimpleCommand) -> bool:
+    return cmd.program in DOWNLOADERS or (cmd.program in ("python", "python3") and any(
+        "urllib" in a or "requests" in a for a in cmd.args))
+
+
+def _decodes(cmd: SimpleCommand) -> bool:
+    flags = cmd.flags() | set(cmd.args)
+    return any(cmd.program == p and (not f or f in flags) for p, f in DECODERS)
+
+
+def _interpreter(cmd: SimpleCommand) -> bool:
+    prog = cmd.program
+    if prog == "xargs" or "xargs" in cmd.wrappers:
+        return prog in INTERPRETERS
+    return prog in INTERPRETERS or bool(re.match(r"^(python|ruby|perl|php|node)[\d.]*$", prog))
+
+
+def _network(cmd: SimpleCommand) -> bool:
+    return (cmd.program in DOWNLOADERS | RAW_NET | MAILERS | REMOTE_COPY
+            or cmd.program in ("ssh", "dig", "nslookup", "host", "ping"))
+
+
+def _method_upload(cmd: SimpleCommand) -> bool:
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("-X", "--request", "--method") and i + 1 < len(args):
+            return args[i + 1].upper() in ("POST", "PUT", "PATCH", "DELETE")
+        if a.startswith(("--request=", "--method=")):
+            return a.split("=", 1)[1].upper() in ("POST", "PUT", "PATCH", "DELETE")
+    return False
+
+
+def _remote(arg: str) -> bool:
+    return bool(re.match(r"^([\w.-]+@)?[\w.-]+:(?!//)", arg)) or "://" in arg
+
+
+def _norm(word: str) -> str:
+    return word[2:] if word.startswith("./") else word
