@@ -93,3 +93,26 @@ def test_gate_warnings_become_decisions_by_severity(tmp_path):
     assert d.decision == "allow"
     d = G(Policy(gate=GatePolicy(warn="ask"))).review(call, state, [warn])
     assert d.decision == "ask" and d.approved is False
+
+
+def test_audit_cli_summarises_allowed_denied_asked(tmp_path, capsys):
+    import json
+
+    from harness.cli import main
+    from harness.events import TrajectoryWriter
+    from harness.governance import AutoApprover
+
+    model = ScriptedModel([[{"tool": "list_dir", "args": {}},
+                            {"tool": "write_file", "args": {"path": "../x", "content": "x"}},
+                            {"tool": "run_shell", "args": {"command": "npm publish"}}], "done"])
+    out = tmp_path / "run.jsonl"
+    (tmp_path / "ws").mkdir()
+    gov = PolicyGovernor(Policy(scratch=[]), approver=AutoApprover(False))  # tmp_path is in /tmp
+    with TrajectoryWriter(out) as w:
+        Agent(model, workspace=tmp_path / "ws", sinks=[w], governor=gov).run("t")
+    assert main(["audit", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["allowed"], data["denied"], data["asked"], data["approved"]) == (1, 1, 1, 0)
+    assert data["by_rule"]["protect.write-outside"] == {"deny": 1}
+    assert data["entries"][2]["arguments"] == {"command": "npm publish"}
+    assert main(["audit", str(tmp_path / "missing.jsonl")]) == 2
