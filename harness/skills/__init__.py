@@ -1,23 +1,37 @@
 """Skills: procedural knowledge in the Agent Skills format, routed into the context by relevance.
 
-Heavy or optional pieces (bm25s, the embedding backends) are imported when a router is built.
+Only the protocol is imported eagerly; the rest (and numpy, bm25s, the optional embedding
+backends) loads on first use, so `import harness` stays fast.
 """
 
-from harness.skills.base import NoSkills, Routing, SkillRouter
-from harness.skills.disclosure import Disclosure, disclose
-from harness.skills.embedding import EmbeddingRouter, load_embedder
-from harness.skills.hybrid import HybridRouter
-from harness.skills.lexical import LexicalConfig, LexicalRouter
-from harness.skills.library import SkillLibrary, default_roots, package_skills_root, scan_root
-from harness.skills.loading import import_skill_tools, loaded_by_model, skill_tools
-from harness.skills.model_router import ModelRouter
-from harness.skills.ranking import RankingRouter, query_of
-from harness.skills.skill import Skill, SkillFileError, SkillProblem, parse_skill_file
+from __future__ import annotations
 
-__all__ = [
-    "Disclosure", "EmbeddingRouter", "HybridRouter", "LexicalConfig", "LexicalRouter",
-    "ModelRouter", "NoSkills", "RankingRouter", "Routing", "Skill", "SkillFileError",
-    "SkillLibrary", "SkillProblem", "SkillRouter", "default_roots", "disclose",
-    "import_skill_tools", "load_embedder", "loaded_by_model", "package_skills_root", "parse_skill_file",
-    "query_of", "scan_root", "skill_tools",
-]
+import importlib
+from typing import Any
+
+from harness.skills.base import NoSkills, Routing, SkillRouter
+
+_LAZY = {
+    "Disclosure": "disclosure", "disclose": "disclosure",
+    "EmbeddingRouter": "embedding", "load_embedder": "embedding",
+    "HybridRouter": "hybrid",
+    "LexicalConfig": "lexical", "LexicalRouter": "lexical",
+    "SkillLibrary": "library", "default_roots": "library", "package_skills_root": "library",
+    "scan_root": "library",
+    "import_skill_tools": "loading", "loaded_by_model": "loading", "skill_tools": "loading",
+    "ModelRouter": "model_router",
+    "RankingRouter": "ranking", "query_of": "ranking",
+    "Skill": "skill", "SkillFileError": "skill", "SkillProblem": "skill",
+    "parse_skill_file": "skill",
+}
+
+__all__ = ["NoSkills", "Routing", "SkillRouter", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.skills' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"harness.skills.{module}"), name)
+    globals()[name] = value
+    return value

@@ -158,7 +158,8 @@ def cmd_route(args: argparse.Namespace) -> int:
     ranked = router.rank(args.query)
     section = routing.section.text if routing.section else ""
     if args.json:
-        print(json.dumps({"router": routing.router, "candidates": ranked,
+        print(json.dumps({"router": routing.router,
+                          "candidates": [(n, round(s, 4)) for n, s in ranked],
                           "confidence": round(router.confidence(ranked), 4),
                           "loaded": routing.loaded, "tokens": router.count_tokens(section),
                           "section": section}))
