@@ -81,9 +81,9 @@ def variants(library: SkillLibrary, opts: BenchOptions) -> tuple[dict[str, Ranki
     if embedding is not None:
         routers["hybrid-embedding"] = HybridRouter(library, [(lexical, 1.0), (embedding, 1.0)], **kw)
     if opts.model:
-        from harness.llm import LiteLLMModel
+        from harness.cli import make_model  # a litellm model string, or scripted:FILE
 
-        model = ModelRouter(library, LiteLLMModel(opts.model), **kw,
+        model = ModelRouter(library, make_model(opts.model), **kw,
                             cache_path=(opts.out / "model_router_cache.json") if opts.out else None)
         routers["model"] = model
         routers["hybrid"] = HybridRouter(library, [(lexical, 1.0), (model, 1.0)], **kw)
