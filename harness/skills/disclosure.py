@@ -53,10 +53,8 @@ def disclose(ranked: Sequence[str], library: SkillLibrary, *, load: Sequence[str
     if not ranked and not already_loaded:
         return Disclosure(None, [], [], 0)
     budget = float("inf") if budget_tokens is None else budget_tokens
-    lines = [HEADER]
     used = count_tokens(HEADER)
-    if used > budget:
-        return Disclosure(None, [], [], 0)
+    listing: list[str] = [HEADER]
     listed: list[str] = []
     for name in [*already_loaded, *(n for n in ranked if n not in already_loaded)]:
         skill = library.get(name)
@@ -67,25 +65,31 @@ def disclose(ranked: Sequence[str], library: SkillLibrary, *, load: Sequence[str
         cost = count_tokens(line) + 1
         if used + cost > budget:
             break
-        lines.append(line)
+        listing.append(line)
         used += cost
         listed.append(name)
+    if not listed:
+        return Disclosure(None, [], [], 0)
+    bodies: list[str] = []
     loaded: list[str] = []
     for name in load:
         skill = library.get(name)
         if skill is None or name not in listed or name in already_loaded:
             continue
         block = body_block(skill)
-        cost = count_tokens(block) + 1
+        cost = count_tokens(block) + 2
         if used + cost <= budget:
-            lines.append(block)
+            bodies.append(block)
             used += cost
             loaded.append(name)
-    if not listed:
-        return Disclosure(None, [], [], 0)
-    text = "\n".join(lines[:len(listed) + 1])
-    if loaded:
-        text += "\n\n" + "\n\n".join(lines[len(listed) + 1:])
+    text = "\n\n".join(["\n".join(listing), *bodies])
+    while count_tokens(text) > budget and (bodies or len(listing) > 2):
+        # a counter that is not additive (real tokenizers) may overshoot: drop the last piece
+        if bodies:
+            bodies.pop(), loaded.pop()
+        else:
+            listing.pop(), listed.pop()
+        text = "\n\n".join(["\n".join(listing), *bodies])
     section = ContextSection(name=SECTION_NAME, text=text, priority=SECTION_PRIORITY,
                              items=[*listed, *(f"{n} (body)" for n in loaded)])
     return Disclosure(section, listed, loaded, count_tokens(text))
