@@ -117,6 +117,8 @@ class PathResolver:
             rel = p.relative_to(self.home).as_posix()
             if any(_glob(g, rel) for g in HOME_CREDENTIALS):
                 return True
+            if rel != "." and any(g.startswith(rel + "/") for g in HOME_CREDENTIALS):
+                return True  # a folder holding credentials (grep -r, tar, cp -r)
         if any(_glob(g, p.as_posix()) for g in SYSTEM_CREDENTIALS):
             return True
         return is_secret_name(p.name)
