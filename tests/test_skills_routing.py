@@ -92,14 +92,22 @@ def test_a_confident_first_candidate_gets_its_body_loaded(tmp_path):
     assert "bisect-regression (body)" in routing.section.items
 
 
-@pytest.mark.parametrize("budget", [40, 60, 90, 200, 2000])
-def test_section_never_exceeds_the_token_budget(tmp_path, budget):
+def word_count(text: str) -> int:
+    """A counter that is not additive over joined pieces, like a real tokenizer."""
+    return len(text.split())
+
+
+@pytest.mark.parametrize("budget", [20, 40, 60, 90, 200, 2000])
+@pytest.mark.parametrize("counter", [None, word_count])
+def test_section_never_exceeds_the_token_budget(tmp_path, budget, counter):
     library = make_library(tmp_path, long_body=200)
-    router = LexicalRouter(library, budget_tokens=budget, load_confidence=0.0, top_k=4)
+    kw = {"count_tokens": counter} if counter else {}
+    router = LexicalRouter(library, budget_tokens=budget, load_confidence=0.0, top_k=4, **kw)
     routing = router.route_query("shell commands, git bisect, pandas csv and a literature note")
     tokens = router.count_tokens(routing.section.text) if routing.section else 0
     assert tokens <= budget
-    assert routing.loaded == []  # the long body never fits these budgets
+    if counter is None:
+        assert routing.loaded == []  # ~2,400 tokens: the long body fits none of these budgets
     if routing.section is None:
         assert routing.candidates == []
     else:

@@ -90,6 +90,8 @@ def disclose(ranked: Sequence[str], library: SkillLibrary, *, load: Sequence[str
         else:
             listing.pop(), listed.pop()
         text = "\n\n".join(["\n".join(listing), *bodies])
+    if count_tokens(text) > budget:
+        return Disclosure(None, [], [], 0)
     section = ContextSection(name=SECTION_NAME, text=text, priority=SECTION_PRIORITY,
                              items=[*listed, *(f"{n} (body)" for n in loaded)])
     return Disclosure(section, listed, loaded, count_tokens(text))
