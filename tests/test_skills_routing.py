@@ -111,7 +111,8 @@ def test_section_never_exceeds_the_token_budget(tmp_path, budget, counter):
     if routing.section is None:
         assert routing.candidates == []
     else:
-        assert [n for n, _ in routing.candidates] == routing.section.items
+        assert [n for n, _ in routing.candidates] == routing.section.items[:len(routing.candidates)]
+        assert all(f"### Skill: {n}" in routing.section.text for n in routing.loaded)
 
 
 def test_budget_admits_a_body_only_when_it_fits(tmp_path):
