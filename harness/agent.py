@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.context.base import ContextConstructor, FullHistoryContext
+from harness.context.base import ContextConstructor, FullHistoryContext  # noqa: F401
+from harness.context.budgeted import BudgetedContext
 from harness.events import (ContextBuilt, Event, GateWarned, MemoryRecorded, ModelCalled,
                             PolicyDecided, SkillsRouted, TaskFinished, TaskStarted, ToolFinished,
                             ToolRequested, Trajectory, Verified)
@@ -43,7 +44,7 @@ class Agent:
                  max_repairs: int = 2, record_requests: bool = False,
                  sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None):
         self.model = model
-        self.context = context or FullHistoryContext()
+        self.context = context or BudgetedContext()
         self.memory = memory or NullMemory()
         self.router = router or NoSkills()
         self.governor = governor or AllowAll()

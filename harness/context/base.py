@@ -44,6 +44,20 @@ class FullHistoryContext:
 
     def __init__(self, system_prompt: str = DEFAULT_SYSTEM_PROMPT):
         self.system_prompt = system_prompt
+        self._counted: tuple[str, int, Message | None, int] = ("", 0, None, 0)
+
+    def _history_tokens(self, state: AgentState) -> int:
+        """Tokens of the history, counted incrementally (the loop only appends to it), so a
+        step costs the same at step 1000 as at step 10; recounted if the history changed."""
+        run_id, n, last, total = self._counted
+        history = state.history
+        if run_id != state.run_id or n > len(history) or (n and history[n - 1] is not last):
+            n, total = 0, 0
+        for m in history[n:]:
+            total += estimate_tokens((m.content or "") + "".join(
+                c.to_openai()["function"]["arguments"] for c in m.tool_calls))
+        self._counted = (state.run_id, len(history), history[-1] if history else None, total)
+        return total
 
     def build(self, state: AgentState) -> Context:
         sections = sorted(state.sections.values(), key=lambda s: -s.priority)
@@ -54,10 +68,8 @@ class FullHistoryContext:
         infos += [SectionInfo(name=s.name, tokens=estimate_tokens(s.text), priority=s.priority,
                               items=list(s.items)) for s in sections]
         infos.append(SectionInfo(name="task", tokens=estimate_tokens(state.task), priority=90))
-        infos.append(SectionInfo(name="history", tokens=sum(
-            estimate_tokens((m.content or "") + "".join(c.to_openai()["function"]["arguments"]
-                                                         for c in m.tool_calls))
-            for m in state.history), items=[f"{len(state.history)} messages"]))
+        infos.append(SectionInfo(name="history", tokens=self._history_tokens(state),
+                                 items=[f"{len(state.history)} messages"]))
         request = ModelRequest(messages=messages, tools=state.tools.schemas())
         manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
                                    strategy=self.name)

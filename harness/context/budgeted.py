@@ -47,13 +47,13 @@ class BudgetedContext:
     """Builds the model input from prioritised, budgeted sections and a history strategy.
 
     `history` is a strategy or its name ("full", "last-n", "mask", "summarise", "subgoal");
-    `history_options` go to its constructor (e.g. `n=8` for last-n, `model=` for summarise).
+    `history_options` go to its constructor (e.g. `n=8` for last-n, `summariser=` a `Model` for summarise).
     `budget_tokens` fixes the budget; otherwise it is the context window of `model` (or of
     the run's model) minus `reply_reserve`. `shares` overrides the share of the budget a
     component section may take; `history_min_share` is kept free for the history.
     """
 
-    def __init__(self, history: str | HistoryStrategy = "full", *,
+    def __init__(self, history: str | HistoryStrategy = "summarise", *,
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, budget_tokens: int | None = None,
                  reply_reserve: int = DEFAULT_REPLY_RESERVE, model: str | None = None,
                  shares: dict[str, float] | None = None, history_min_share: float = 0.25,

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 TRUSTED_CHANNELS = frozenset({"none", ""})
-_LOOKALIKE = re.compile(r"<(\s*/?\s*untrusted)", re.IGNORECASE)
+_LOOKALIKE = re.compile(r"<(\s*/?\s*untrusted)(?=[\s>])", re.IGNORECASE)
 FENCE_RE = re.compile(r'<untrusted((?: \w+="[^"]*")*)>\n(.*?)\n</untrusted>', re.DOTALL)
 _ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
 

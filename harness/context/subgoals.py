@@ -85,11 +85,11 @@ class SubgoalHistory:
 
     name = "subgoal"
 
-    def __init__(self, model: Model | None = None, *, keep_open: int = 6, batch: int = 4,
+    def __init__(self, summariser: Model | None = None, *, keep_open: int = 6, batch: int = 4,
                  max_summary_tokens: int = 600):
         if keep_open < 1:
             raise ValueError("subgoal: keep_open must be at least 1")
-        self.summariser = Summariser(model)
+        self.summariser = Summariser(summariser)
         self.keep_open = keep_open
         self._open = SummariseHistory(keep_last=keep_open, batch=batch,
                                       max_summary_tokens=max_summary_tokens)

@@ -99,7 +99,8 @@ class RunMemos(OrderedDict[str, _Memo]):
 
 
 class SummariseHistory:
-    """The last `keep_last` steps verbatim; older steps summarised by a model.
+    """The last `keep_last` steps verbatim; older steps summarised by `summariser` (any
+    `Model`, e.g. a cheaper one; the offline `ExtractiveSummariser` when None).
 
     Steps are summarised in batches of `batch` as they leave the window (so the model is
     called once per batch, and each step is read by the summariser once); when the
@@ -108,11 +109,11 @@ class SummariseHistory:
 
     name = "summarise"
 
-    def __init__(self, model: Model | None = None, *, keep_last: int = 2, batch: int = 4,
+    def __init__(self, summariser: Model | None = None, *, keep_last: int = 1, batch: int = 3,
                  max_summary_tokens: int = 600):
         if keep_last < 1 or batch < 1:
             raise ValueError("summarise: keep_last and batch must be at least 1")
-        self.summariser = Summariser(model)
+        self.summariser = Summariser(summariser)
         self.keep_last, self.batch = keep_last, batch
         self.max_summary_tokens = max_summary_tokens
         self._memos = RunMemos()
