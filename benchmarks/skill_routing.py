@@ -25,8 +25,15 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
-from harness.skills import (EmbeddingRouter, HybridRouter, LexicalConfig, LexicalRouter,
-                            ModelRouter, RankingRouter, SkillLibrary)
+from harness.skills import (
+    EmbeddingRouter,
+    HybridRouter,
+    LexicalConfig,
+    LexicalRouter,
+    ModelRouter,
+    RankingRouter,
+    SkillLibrary,
+)
 
 TOP_K = 3
 DEFAULT = "lexical"

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.skills import (Skill, SkillFileError, SkillLibrary, import_skill_tools,
-                            package_skills_root, parse_skill_file)
+from harness.skills import (
+    Skill,
+    SkillFileError,
+    SkillLibrary,
+    import_skill_tools,
+    package_skills_root,
+    parse_skill_file,
+)
 
 
 def write_skill(root: Path, folder: str, front: str, body: str = "# Body\nDo the thing.\n") -> Path:

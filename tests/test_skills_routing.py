@@ -12,8 +12,14 @@ import pytest
 from harness.agent import Agent
 from harness.events import ModelCalled, SkillsRouted
 from harness.llm import ScriptedModel
-from harness.skills import (EmbeddingRouter, HybridRouter, LexicalRouter, ModelRouter,
-                            SkillLibrary, skill_tools)
+from harness.skills import (
+    EmbeddingRouter,
+    HybridRouter,
+    LexicalRouter,
+    ModelRouter,
+    SkillLibrary,
+    skill_tools,
+)
 from harness.skills.disclosure import body_block
 from harness.skills.model_router import parse_choice
 

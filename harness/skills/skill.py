@@ -136,7 +136,7 @@ def parse_skill_file(path: str | Path, *, root: Path | None = None) -> tuple[Ski
     path = Path(path)
     shown = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _error(shown, 1, "", f"not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
