@@ -193,4 +193,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Under `python -m harness.cli` this file runs as __main__; delegate to the imported module
+    # so that exception classes raised by other modules are the same objects.
+    from harness.cli import main as _main
+
+    sys.exit(_main())
