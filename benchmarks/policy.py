@@ -55,9 +55,9 @@ def _materialise(root: Path, files: dict[str, str]) -> None:
 
 
 def evaluate(actions: list[LabelledAction], mode: str) -> list[dict]:
-    # Outside /tmp on purpose: /tmp is the policy's scratch area, and a workspace inside it
-    # would make `../` escapes look like harmless temp writes.
-    base = Path(tempfile.mkdtemp(prefix="harness-policy-", dir=Path.cwd()))
+    # In the system temp dir, as most test and benchmark workspaces are: `../` escapes
+    # must be caught there too.
+    base = Path(tempfile.mkdtemp(prefix="harness-policy-"))
     try:
         ws, home = base / "ws", base / "home"
         _materialise(ws, WORKSPACE)

@@ -148,6 +148,38 @@ def test_dotdot_tilde_and_env_vars_are_resolved(policy, ws):
     assert sh(policy, ws, "rm -rf $UNSET_DIR/").rule == "protect.destructive"
 
 
+@pytest.mark.parametrize("mode", ["workspace-write", "read-only", "plan"])
+def test_workspace_in_tmp_cannot_write_to_its_neighbours(tmp_path, mode):
+    ws = tmp_path / "ws"  # tmp_path lives under the system temp dir
+    ws.mkdir()
+    (tmp_path / "x").mkdir()
+    p = Policy(mode)  # the default policy: no implicit scratch directories
+    assert not decide(p, ws, "write_file", path="../x/a.txt", content="").allowed
+    assert not sh(p, ws, "rm -rf ../x").allowed
+    assert not sh(p, ws, "echo hi > ../x/a.txt").allowed
+    assert not sh(p, ws, f"touch {tmp_path}/y").allowed
+    assert Policy("full").evaluate(ToolCall(id="c", name="run_shell", arguments={
+        "command": "rm -rf ../x"}), ws).allowed
+
+
+def test_workspace_in_tmp_writes_inside_and_to_sinks_pass(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "build").mkdir(parents=True)
+    p = Policy()
+    assert decide(p, ws, "write_file", path="notes/a.txt", content="").decision == "allow"
+    assert sh(p, ws, "rm -rf build/ && mkdir build").decision == "allow"
+    assert sh(p, ws, "python -m pytest -q > /dev/null 2>&1").decision == "allow"
+
+
+def test_a_user_rule_can_allow_writes_to_a_temp_dir(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    p = Policy(rules=[Rule(id="tmp-logs", effect="allow", paths=[f"{tmp_path}/logs/**"])])
+    assert decide(p, ws, "write_file", path="../logs/run.txt", content="").rule == "tmp-logs"
+    assert decide(p, ws, "write_file", path="../other.txt", content="").rule == \
+        "protect.write-outside"
+
+
 def test_symlink_out_of_the_workspace_is_outside(policy, ws, home):
     os.symlink(home / ".ssh", ws / "keys")
     assert decide(policy, ws, "read_file", path="keys/id_rsa").rule == "protect.credentials"

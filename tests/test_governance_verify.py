@@ -107,7 +107,7 @@ def test_audit_cli_summarises_allowed_denied_asked(tmp_path, capsys):
                             {"tool": "run_shell", "args": {"command": "npm publish"}}], "done"])
     out = tmp_path / "run.jsonl"
     (tmp_path / "ws").mkdir()
-    gov = PolicyGovernor(Policy(scratch=[]), approver=AutoApprover(False))  # tmp_path is in /tmp
+    gov = PolicyGovernor(Policy(), approver=AutoApprover(False))
     with TrajectoryWriter(out) as w:
         Agent(model, workspace=tmp_path / "ws", sinks=[w], governor=gov).run("t")
     assert main(["audit", str(out), "--json"]) == 0
@@ -116,3 +116,27 @@ def test_audit_cli_summarises_allowed_denied_asked(tmp_path, capsys):
     assert data["by_rule"]["protect.write-outside"] == {"deny": 1}
     assert data["entries"][2]["arguments"] == {"command": "npm publish"}
     assert main(["audit", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_injected_gate_warnings_last_only_for_the_step_after_they_were_raised(tmp_path):
+    from harness.events import ModelCalled
+    from harness.memory.base import NullMemory
+
+    class FragileFile(NullMemory):
+        """Warns (severity info) before any call that touches a.py."""
+
+        def check(self, call):
+            if call.arguments.get("path") == "a.py":
+                return [GateWarning(message="a.py is fragile", severity="info", cites=["n1"])]
+            return []
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    model = ScriptedModel([
+        [{"tool": "read_file", "args": {"path": "a.py"}},
+         {"tool": "write_file", "args": {"path": "a.py", "content": "x = 2\n"}}],
+        {"tool": "list_dir", "args": {}}, {"tool": "list_dir", "args": {"path": "."}}, "done"])
+    traj = Agent(model, workspace=tmp_path, memory=FragileFile(), record_requests=True,
+                 governor=PolicyGovernor()).run("t")
+    seen = [e.request.text().count("a.py is fragile") for e in traj.of_type(ModelCalled)]
+    # both calls of step 1 warned; step 2 sees both warnings; later steps see none
+    assert seen == [0, 2, 0, 0]

@@ -20,6 +20,7 @@ from harness.state import AgentState, ContextSection
 from harness.tools.base import ToolResult
 
 RANK = {"allow": 0, "inject": 0, "ask": 1, "deny": 2}
+GATE_SECTION = "gate-warnings"
 
 
 class PolicyGovernor:
@@ -36,8 +37,10 @@ class PolicyGovernor:
         self.isolation = isolation
         self.verifiers = list(verifiers)
         self.name = name or ("policy+isolation" if isolation else "policy")
+        self._warned_at: tuple[str, int] | None = None  # (run, step) the warnings are about
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
+        self.expire_warnings(state)
         decision = self.budget_guard(state) or self.policy.evaluate(call, state.workspace)
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
@@ -72,15 +75,30 @@ class PolicyGovernor:
         worst, _ = max(actions, key=lambda a: RANK[a[0]])
         injected = [w for a, w in actions if a == "inject"]
         if injected:
-            state.put(ContextSection(name="gate-warnings", priority=80, items=[
-                c for w in injected for c in w.cites], text="Memory warnings about your last "
-                "action:\n" + "\n".join(f"- {w.message} (cites {', '.join(w.cites) or '-'})"
-                                         for w in injected)))
+            self.inject_warnings(injected, state)
         if worst == "inject":
             return None
         top = next(w for a, w in actions if a == worst)
         return Decision(decision=worst, rule=f"gate.{top.kind or top.severity}",
                         reason=f"{top.message} (cites {', '.join(top.cites) or '-'})")
+
+    def inject_warnings(self, warnings: list[GateWarning], state: AgentState) -> None:
+        """Put warnings into the next context; several calls of one step add up."""
+        lines = [f"- {w.message} (cites {', '.join(w.cites) or '-'})" for w in warnings]
+        items = [c for w in warnings for c in w.cites]
+        held = state.sections.get(GATE_SECTION)
+        if held is not None:
+            lines = [*held.text.splitlines()[1:], *lines]
+            items = [*held.items, *items]
+        state.put(ContextSection(name=GATE_SECTION, priority=80, items=items, text=(
+            "Memory warnings about your last actions:\n" + "\n".join(lines))))
+        self._warned_at = (state.run_id, state.step)
+
+    def expire_warnings(self, state: AgentState) -> None:
+        """Gate warnings are about the step that raised them: drop them once a later step's
+        actions come up for review."""
+        if GATE_SECTION in state.sections and self._warned_at != (state.run_id, state.step):
+            del state.sections[GATE_SECTION]
 
     def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
         return self.isolation.screen(call, result, state) if self.isolation else result

@@ -34,6 +34,8 @@ SYSTEM_CREDENTIALS = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoe
 SECRET_NAMES = ("id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p12",
                 "*.pfx", ".env", ".env.*", "credentials", "credentials.json", ".htpasswd",
                 "*.keystore", "*.jks", "service-account*.json", "secrets.*", "*.tfstate")
+# Outside the workspace yet harmless to write: output sinks, never directories of files.
+SINKS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
 NOT_SECRET = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
               "*.pub", "*.example", "*.sample", "*.template")
 
@@ -61,8 +63,7 @@ class PathResolver:
 
     def __init__(self, workspace: str | os.PathLike[str], *, env: dict[str, str] | None = None,
                  home: str | os.PathLike[str] | None = None,
-                 scratch: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/null", "/dev/stdout",
-                                             "/dev/stderr", "/dev/tty")):
+                 scratch: tuple[str, ...] = SINKS):
         self.root = Path(workspace).resolve()
         self.env = dict(os.environ if env is None else env)
         if home is not None:
@@ -103,7 +104,9 @@ class PathResolver:
         return PathRef(raw, resolved, inside, "." if rel == "" else rel)
 
     def is_scratch(self, ref: PathRef) -> bool:
-        """Temp dirs and /dev/null: outside the workspace but harmless to write."""
+        """A declared scratch area (by default only sinks such as /dev/null): outside the
+        workspace but harmless to write. Temp dirs are not scratch by default: a workspace
+        may itself live in /tmp, and its neighbours there are someone else's files."""
         if ref.resolved is None or ref.inside or ref.resolved == self.home or self.home in ref.resolved.parents:
             return False
         return any(ref.resolved == s or s in ref.resolved.parents for s in self.scratch)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.governance.actions import ActionFacts, ToolKind, analyse
 from harness.governance.base import Decision
-from harness.governance.paths import PathResolver
+from harness.governance.paths import SINKS, PathResolver
 from harness.governance.rules import Rule
 from harness.messages import ToolCall
 
@@ -84,8 +84,9 @@ class PolicyConfig(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
     tool_kinds: dict[str, ToolKind] = Field(default_factory=dict)
     gate: GatePolicy = Field(default_factory=GatePolicy)
-    scratch: list[str] = Field(default_factory=lambda: ["/tmp", "/var/tmp", "/dev/null",
-                                                        "/dev/stdout", "/dev/stderr"])
+    scratch: list[str] = Field(default_factory=lambda: list(SINKS))
+    """Paths outside the workspace that may be written freely. Only sinks by default: to
+    allow a temp dir, list it here or write an allow rule for its paths."""
 
 
 class PolicyError(ValueError):
