@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS keys_key ON keys(key);
 CREATE INDEX IF NOT EXISTS keys_seq ON keys(seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     text, content='items', content_rowid='seq', tokenize='porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 """
 
 
@@ -86,6 +87,9 @@ class SearchIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._stemmer = None
+        self._df: dict[str, int] = {}
+        self._df_total = 0
         if self._meta("version") != SCHEMA_VERSION:
             self._reset()
 
@@ -100,7 +104,8 @@ class SearchIndex:
 
     def _reset(self) -> None:
         generation = int(self._meta("generation") or 0) + 1 if self._has_meta() else 1
-        self.db.executescript("DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS keys; "
+        self.db.executescript("DROP TABLE IF EXISTS fts_vocab; DROP TABLE IF EXISTS fts; "
+                              "DROP TABLE IF EXISTS keys; "
                               "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS meta;")
         self.db.executescript(_SCHEMA)
         self._set_meta(version=SCHEMA_VERSION, offset=0, lines=0, head="", generation=generation)
@@ -192,13 +197,51 @@ class SearchIndex:
             self.db.execute("UPDATE items SET live=0 WHERE seq=?", (row[0],))
 
     # -- queries ---------------------------------------------------------------------------
+    def common_terms(self, terms: list[str], max_df: float, floor: int = 0) -> set[str]:
+        """Query words found in more than `max_df` of the live items: they add almost
+        nothing to BM25 but make the engine score long posting lists. Needs a Porter
+        stemmer (snowballstemmer) to find a word's indexed form; without one, none."""
+        try:
+            import snowballstemmer
+        except ImportError:
+            return set()
+        if self._stemmer is None:
+            self._stemmer = snowballstemmer.stemmer("porter")
+        stems = {t: self._stemmer.stemWord(t) for t in terms}
+        total = self.live_count()
+        if not 0.9 * self._df_total <= total <= 1.1 * self._df_total:
+            self._df.clear()  # document frequencies drift slowly: a cache is safe
+            self._df_total = total
+        missing = [st for st in set(stems.values()) if st not in self._df]
+        if missing:
+            found = dict(self.db.execute(
+                f"SELECT term, doc FROM fts_vocab WHERE term IN ({','.join('?' * len(missing))})",
+                missing))
+            self._df.update({st: found.get(st, 0) for st in missing})
+        limit = max(max_df * total, floor)
+        return {t for t, st in stems.items() if self._df[st] > limit}
+
+    def live_count(self) -> int:
+        key = (self.offset, self.generation)
+        if getattr(self, "_live_key", None) != key:
+            self._live = self.db.execute("SELECT COUNT(*) FROM items WHERE live=1 "
+                                         "AND text IS NOT NULL").fetchone()[0]
+            self._live_key = key
+        return self._live
+
     def lexical(self, query: str, limit: int, kinds: Iterable[str] | None = None,
-                since: float | None = None) -> list[tuple[int, float]]:
-        """(seq, BM25 score) of the best live items for the query's words, best first."""
+                since: float | None = None, max_df: float = 1.0,
+                floor: int = 0) -> list[tuple[int, float]]:
+        """(seq, BM25 score) of the best live items for the query's words, best first.
+        Words in more than `max_df` of the items and more than `floor` items are dropped
+        (the rarest word stays): they cost long posting lists and add little."""
         terms = [w for w in dict.fromkeys(words(query)) if w not in STOPWORDS] or \
             list(dict.fromkeys(words(query)))
         if not terms:
             return []
+        if max_df < 1.0 and len(terms) > 1:
+            common = self.common_terms(terms, max_df, floor)
+            terms = [t for t in terms if t not in common] or terms[:1]
         match = " OR ".join(f'"{t}"' for t in terms[:32])
         sql = "SELECT fts.rowid, -bm25(fts) FROM fts"
         where, args = ["fts MATCH ?"], [match]
@@ -226,10 +269,26 @@ class SearchIndex:
                 out[row[0]] = row[1:]
         return out
 
-    def neighbours(self, thread: str, pos: int, span: int = 1) -> list[int]:
-        rows = self.db.execute("SELECT seq FROM items WHERE thread=? AND pos BETWEEN ? AND ? "
-                               "AND pos != ? AND live=1", (thread, pos - span, pos + span, pos))
-        return [r[0] for r in rows]
+    def meta_rows(self, seqs: Iterable[int]) -> dict[int, tuple[str, float]]:
+        """seq -> (kind, ts) for live items."""
+        seqs = list(seqs)
+        out: dict[int, tuple[str, float]] = {}
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i:i + 500]
+            q = (f"SELECT seq, kind, ts FROM items WHERE live=1 AND seq IN "
+                 f"({','.join('?' * len(chunk))})")
+            out.update((r[0], (r[1], r[2])) for r in self.db.execute(q, chunk))
+        return out
+
+    def thread_links(self, seqs: Iterable[int], span: int = 1) -> list[tuple[int, int]]:
+        """(seed, neighbour) pairs: live items next to a seed in its thread."""
+        seqs = list(seqs)
+        if not seqs:
+            return []
+        q = ("SELECT a.seq, b.seq FROM items a JOIN items b ON b.thread = a.thread "
+             "AND b.pos BETWEEN a.pos - ? AND a.pos + ? AND b.seq != a.seq "
+             f"WHERE a.thread != '' AND b.live = 1 AND a.seq IN ({','.join('?' * len(seqs))})")
+        return list(self.db.execute(q, [span, span, *seqs]))
 
     def keys_of(self, seqs: Iterable[int]) -> dict[int, list[str]]:
         seqs = list(seqs)

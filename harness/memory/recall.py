@@ -30,6 +30,7 @@ class RecallConfig:
     """Knobs of hybrid recall. `weights` weight each ranking in the fusion."""
 
     seeds: int = 100
+    """Lexical hits that seed the graph."""
     rrf_k: int = 60
     weights: tuple[tuple[str, float], ...] = (("graph", 1.0), ("recency", 0.1))
     """Rankings to fuse: "graph" (BM25 plus what linked items pass along), "lexical"
@@ -37,6 +38,10 @@ class RecallConfig:
     to the graph ranking dilutes it (the graph ranking already contains it)."""
     entity_bonus: float = 0.2
     max_key_fanout: int = 50
+    max_df: float = 0.01
+    prune_floor: int = 1000
+    """Query words found in more than `max_df` of the items and in more than
+    `prune_floor` items are left out of BM25 (small memories never prune)."""
 
 
 @dataclass
@@ -54,30 +59,27 @@ def build_graph(index: SearchIndex, seeds: dict[int, float], cfg: RecallConfig) 
     """The link graph around the seed items."""
     g = nx.Graph()
     g.add_nodes_from(seeds)
-    rows = index.rows(seeds)
-    for seq, (_, _, _, thread, pos, _, _) in rows.items():
-        if thread and pos is not None:
-            for other in index.neighbours(thread, pos):
-                g.add_edge(seq, other, rel="next")
+    g.add_edges_from(index.thread_links(seeds), rel="next")
+    fanout: dict[str, list[int]] = {}
     for seq, keys in index.keys_of(seeds).items():
         for key in keys:
-            rel = key.split(":", 1)[0]
-            if LINK_WEIGHTS.get(rel, 0.0) <= 0:
+            if LINK_WEIGHTS.get(key.split(":", 1)[0], 0.0) <= 0:
                 continue
-            for other in index.with_key(key, cfg.max_key_fanout):
-                if other != seq:
-                    g.add_edge(seq, other, rel=rel)
+            if key not in fanout:
+                fanout[key] = index.with_key(key, cfg.max_key_fanout)
+            g.add_edges_from(((seq, o) for o in fanout[key] if o != seq),
+                             rel=key.split(":", 1)[0])
     return g
 
 
 def graph_scores(g: nx.Graph, seeds: dict[int, float]) -> dict[int, float]:
     """Own lexical score plus linked seeds' scores times the link weight."""
-    out: dict[int, float] = {}
-    for node in g.nodes:
-        score = seeds.get(node, 0.0)
-        for other, data in g[node].items():
-            score += LINK_WEIGHTS.get(data["rel"], 0.0) * seeds.get(other, 0.0)
-        out[node] = score
+    out = dict.fromkeys(g.nodes, 0.0)
+    out.update(seeds)
+    for a, b, rel in g.edges(data="rel"):
+        w = LINK_WEIGHTS.get(rel, 0.0)
+        out[a] += w * seeds.get(b, 0.0)
+        out[b] += w * seeds.get(a, 0.0)
     return out
 
 
@@ -91,15 +93,16 @@ def query_entities(index: SearchIndex, query: str) -> list[str]:
 def hybrid_recall(index: SearchIndex, query: str, k: int, cfg: RecallConfig,
                   kinds: list[str] | None = None, since: float | None = None) -> list[Hit]:
     """The top `k` live items for `query`, fused from lexical, graph and recency ranks."""
-    lexical = index.lexical(query, cfg.seeds, kinds, since)
+    lexical = index.lexical(query, cfg.seeds, kinds, since, cfg.max_df,
+                            cfg.prune_floor)
     if not lexical:
         return []
     top = max(s for _, s in lexical) or 1.0
     seeds = {seq: s / top for seq, s in lexical}
     g = build_graph(index, seeds, cfg)
-    rows = index.rows(g.nodes)
-    allowed = {seq for seq, r in rows.items()
-               if (not kinds or r[1] in kinds) and (since is None or r[2] >= since)}
+    meta = index.meta_rows(g.nodes)
+    allowed = {seq for seq, (kind, ts) in meta.items()
+               if (not kinds or kind in kinds) and (since is None or ts >= since)}
     graph = graph_scores(g, seeds)
     entities = set(query_entities(index, query))
     if entities:
@@ -110,7 +113,7 @@ def hybrid_recall(index: SearchIndex, query: str, k: int, cfg: RecallConfig,
     rankings = {
         "lexical": [seq for seq, _ in lexical if seq in allowed],
         "graph": sorted(allowed, key=lambda s: (-graph.get(s, 0.0), -s)),
-        "recency": sorted(allowed, key=lambda s: (-rows[s][2], -s)),
+        "recency": sorted(allowed, key=lambda s: (-meta[s][1], -s)),
     }
     fused: dict[int, float] = {}
     ranks: dict[int, dict[str, int]] = {}
@@ -119,6 +122,7 @@ def hybrid_recall(index: SearchIndex, query: str, k: int, cfg: RecallConfig,
             fused[seq] = fused.get(seq, 0.0) + weight / (cfg.rrf_k + rank)
             ranks.setdefault(seq, {})[name] = rank
     best = sorted(fused, key=lambda s: (-fused[s], -s))[:k]
+    rows = index.rows(best)
     hits = []
     for seq in best:
         item_id, kind, _, _, _, text, payload = rows[seq]

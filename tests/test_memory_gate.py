@@ -1,0 +1,113 @@
+"""The pre-action gate, on hand-written cases of every kind it must tell apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.memory import (Action, Attempt, Decision, Fix, Fragile, Issue, ProjectMemory,
+                            Supersede)
+
+OLD = "def total(items):\n    return sum(items)"
+BAD = "def total(items):\n    cache = {}\n    return sum(i.price for i in items)"
+
+
+@pytest.fixture
+def memory(tmp_path):
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add_many([
+        Issue(id="i1", title="totals are wrong", files=["src/shop/cart.py"]),
+        Attempt(id="a1", issue="i1", approach="sum prices with a cache",
+                action=Action(tool="edit_file", args={"path": "src/shop/cart.py", "old": OLD,
+                                                     "new": BAD}),
+                outcome="failed", error="AssertionError: 12 != 10"),
+        Attempt(id="a2", issue="i1", approach="install deps",
+                action=Action(tool="run_shell", args={"command": "pip install --no-deps -e ."}),
+                outcome="failed", error="build failed"),
+        Fragile(id="fr1", path="/repo/migrations/0001_init.sql", reason="applied in production"),
+        Decision(id="d1", title="HTTP through httpx", files=["src/net/"],
+                 rule="Use httpx.Client; do not import requests."),
+    ], hygiene=False)
+    yield m
+    m.close()
+
+
+def edit(path: str, new: str = BAD, old: str = OLD) -> dict:
+    return {"tool": "edit_file", "args": {"path": path, "old": old, "new": new}}
+
+
+def test_gate_warns_before_repeating_a_failed_edit(memory):
+    warnings = memory.check(edit("src/shop/cart.py"))
+    assert [w.kind for w in warnings] == ["repeat-failure"]
+    assert "a1" in warnings[0].cites and "12 != 10" in warnings[0].message
+
+
+def test_gate_sees_the_same_edit_through_formatting_and_renaming(memory):
+    reformatted = "def total(items):\n  memo = dict()\n  return sum( i.price for i in items )"
+    # `dict()` differs from `{}`, but the renamed variable and spacing do not matter
+    same = "def total(items):\n    memo={}\n    return sum(i.price for i in items)  # again"
+    assert memory.check(edit("src/shop/cart.py", same))
+    assert memory.check(edit("./src/shop/cart.py", reformatted))
+
+
+def test_gate_matches_a_file_however_its_path_is_written(memory):
+    for path in ("./src/shop/cart.py", "/repo/src/shop/cart.py", "src/shop/../shop/cart.py"):
+        assert memory.check(edit(path)), path
+
+
+def test_gate_is_silent_for_a_different_approach_on_the_same_file(memory):
+    other = "def total(items):\n    return sum(i.price * i.qty for i in items)"
+    assert memory.check(edit("src/shop/cart.py", other)) == []
+
+
+def test_gate_is_silent_for_a_file_with_a_similar_name(memory):
+    assert memory.check(edit("src/shop/minicart.py")) == []
+    assert memory.check(edit("src/cart.py")) == []
+
+
+def test_gate_never_warns_on_reads(memory):
+    for path in ("src/shop/cart.py", "migrations/0001_init.sql", "src/net/client.py"):
+        assert memory.check({"tool": "read_file", "args": {"path": path}}) == []
+
+
+def test_gate_warns_on_a_failed_command_up_to_argument_order_and_spacing(memory):
+    assert memory.check({"tool": "run_shell", "args": {"command": "pip  install -e . --no-deps"}})
+    assert memory.check({"tool": "run_shell", "args": {"command": "pip install -e ."}}) == []
+
+
+def test_gate_warns_when_a_fragile_file_is_changed(memory):
+    warned = memory.check({"tool": "write_file", "args": {"path": "migrations/0001_init.sql",
+                                                          "content": "DROP TABLE x;"}})
+    assert warned and warned[0].cites == ["fr1"]
+    assert memory.check({"tool": "write_file", "args": {"path": "migrations/0002_next.sql",
+                                                        "content": "ALTER TABLE x;"}}) == []
+
+
+def test_gate_warns_when_an_edit_breaks_a_decision_only_where_it_binds(memory):
+    add_requests = {"tool": "edit_file", "args": {"path": "src/net/client.py", "old": "x = 1",
+                                                  "new": "import requests\nx = 1"}}
+    warned = memory.check(add_requests)
+    assert warned and warned[0].cites == ["d1"]
+    # removing the forbidden import follows the decision
+    assert memory.check({"tool": "edit_file", "args": {
+        "path": "src/net/client.py", "old": "import requests", "new": "import httpx"}}) == []
+    # outside src/net/ the decision does not bind
+    elsewhere = {**add_requests, "args": {**add_requests["args"], "path": "tools/fetch.py"}}
+    assert memory.check(elsewhere) == []
+
+
+def test_a_failure_stops_counting_once_superseded_or_later_redeemed(memory):
+    memory.add_many([Attempt(id="a3", issue="i1", approach="sum prices with a cache",
+                             action=Action(tool="edit_file", args={"path": "src/shop/cart.py",
+                                                                   "old": OLD, "new": BAD}),
+                             outcome="succeeded"),
+                     Fix(id="f1", issue="i1", attempt="a3"),
+                     Supersede(id="s1", old="a2", new="", reason="the index was down")],
+                    hygiene=False)
+    assert memory.check(edit("src/shop/cart.py")) == []
+    assert memory.check({"tool": "run_shell", "args": {"command": "pip install --no-deps -e ."}}) == []
+
+
+def test_a_superseded_decision_no_longer_binds(memory):
+    memory.add(Supersede(id="s2", old="d1", reason="requests is fine now"), hygiene=False)
+    assert memory.check({"tool": "edit_file", "args": {
+        "path": "src/net/client.py", "old": "x = 1", "new": "import requests\nx = 1"}}) == []
