@@ -24,6 +24,7 @@ CHECK_COMMAND = re.compile(
     r"(?:^|[\s;&|(/])(?:pytest|py\.test|unittest|nose2|tox|nox|jest|vitest|mocha|rspec|phpunit"
     r"|ctest|go\s+test|cargo\s+test|(?:npm|yarn|pnpm)\s+(?:run\s+)?test|make\s+(?:test|check)"
     r"|gradle\w*\s+test|mvn\w*\s+test|dotnet\s+test|bun\s+test)\b")
+_EXCEPTION = re.compile(r"\b\w*(?:Error|Exception|Failure)\b:")
 _SIGNAL = re.compile(r"(Error|Exception|FAIL|Traceback|assert|error:|expected|panic)", re.I)
 
 
@@ -33,11 +34,13 @@ def is_check(command: str) -> bool:
 
 
 def error_signature(text: str) -> str:
-    """The most telling line of a failure's output (the last one naming an error)."""
+    """The most telling line of a failure's output: the last one naming an exception,
+    else the last one with an error word, else the last line."""
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     lines = [ln for ln in lines if not re.fullmatch(r"exit code \d+", ln)]
+    named = [ln for ln in lines if _EXCEPTION.search(ln)]
     telling = [ln for ln in lines if _SIGNAL.search(ln)]
-    pick = (telling or lines or [""])[-1]
+    pick = (named or telling or lines or [""])[-1]
     return pick[:200]
 
 
