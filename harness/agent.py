@@ -142,7 +142,7 @@ class Agent:
             state.stop("error", f"model error: {exc}")
             return None
         state.emit(ModelCalled(model=reply.model or getattr(self.model, "name", ""),
-                               request_digest=request.digest(),
+                               request_digest=state.digests.digest(request),
                                request=request if self.record_requests else None,
                                response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
                                latency_s=reply.latency_s))

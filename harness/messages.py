@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
+from itertools import compress
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -70,6 +72,18 @@ class Message(BaseModel):
             out["name"] = self.name
         return out
 
+    def openai_json(self) -> str:
+        """`to_openai()` as canonical JSON. Cached, because the loop digests the whole history
+        every step: a message is treated as immutable once sent (the cache notices a new
+        role, content, name or number of tool calls, not edits inside a tool call)."""
+        key = (self.role, self.content, self.tool_call_id, self.name, len(self.tool_calls))
+        cached = self.__dict__.get("_openai_json")  # not a field: ignored by ==, dumps, copies
+        if cached is None or cached[0] != key:
+            cached = (key, json.dumps(self.to_openai(), sort_keys=True, separators=(",", ":"),
+                                      default=str))
+            self.__dict__["_openai_json"] = cached
+        return cached[1]
+
 
 class Usage(BaseModel):
     """Token usage of one model call."""
@@ -91,10 +105,10 @@ class ModelRequest(BaseModel):
 
     def digest(self) -> str:
         """A stable hash of the request, recorded in `ModelCalled` so replay can detect divergence."""
-        payload = json.dumps(
-            {"m": [m.to_openai() for m in self.messages], "t": self.tools},
-            sort_keys=True, separators=(",", ":"), default=str,
-        )
+        # Equal to sha256 of json.dumps({"m": [m.to_openai()...], "t": tools}, sort_keys=True,
+        # separators=(",", ":")), built from each message's cached JSON.
+        tools = json.dumps(self.tools, sort_keys=True, separators=(",", ":"), default=str)
+        payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' + tools + "}"
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def text(self) -> str:
@@ -121,3 +135,35 @@ class ModelResponse(BaseModel):
 
     def as_message(self) -> Message:
         return Message(role="assistant", content=self.text, tool_calls=self.tool_calls)
+
+
+class RequestDigests:
+    """`ModelRequest.digest()` for one run's successive requests, hashing only the messages
+    that are new since the previous request when it extends it (the usual case: the history
+    only grows), so the loop's per-step cost does not grow with the history."""
+
+    def __init__(self) -> None:
+        self._messages: list[Message] = []
+        self._hash: Any = None
+        self._tools: tuple[list[dict[str, Any]], str] = ([], "[]")
+
+    def digest(self, request: ModelRequest) -> str:
+        msgs = request.messages
+        if self._hash is None or not self._extends(msgs):
+            self._hash, self._messages = hashlib.sha256(b'{"m":['), []
+        for m in msgs[len(self._messages):]:
+            self._hash.update((("," if self._messages else "") + m.openai_json()).encode())
+            self._messages.append(m)
+        if request.tools != self._tools[0]:  # usually the same schemas every step
+            self._tools = (request.tools, json.dumps(request.tools, sort_keys=True,
+                                                     separators=(",", ":"), default=str))
+        h = self._hash.copy()
+        h.update(('],"t":' + self._tools[1] + "}").encode())
+        return h.hexdigest()[:16]
+
+    def _extends(self, msgs: list[Message]) -> bool:
+        old = self._messages
+        if len(old) > len(msgs):
+            return False
+        changed = compress(range(len(old)), map(operator.is_not, old, msgs))  # C-speed scan
+        return all(old[i].openai_json() == msgs[i].openai_json() for i in changed)

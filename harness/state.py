@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness.events import Event, StopStatus, Trajectory
-from harness.messages import Message
+from harness.messages import Message, RequestDigests
 from harness.tools.base import Toolset
 
 
@@ -65,6 +65,7 @@ class AgentState:
     status: StopStatus | None = None
     reason: str = ""
     answer: str | None = None
+    digests: RequestDigests = field(default_factory=RequestDigests, repr=False)
 
     def put(self, section: ContextSection | None) -> None:
         if section is not None:

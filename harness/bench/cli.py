@@ -1,11 +1,12 @@
-"""`harness bench`: run suites, show a table, write results, print JSON."""
+"""`harness bench`: run suites over configs and ablations, show tables, write results and a
+report, print JSON."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-import time
 from pathlib import Path
 
 from harness.bench.suite import BenchOptions, DataError
@@ -13,103 +14,154 @@ from harness.bench.suite import BenchOptions, DataError
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="run benchmark suites", description=(
-        "Run benchmark suites against harness configurations. With --json, stdout holds "
-        "exactly one JSON object per suite and nothing else."))
+        "Run benchmark suites against harness configurations. With --out, writes "
+        "OUT/SUITE/results.json, one trajectory JSONL per task, and OUT/report.html. With "
+        "--json, stdout holds exactly one JSON object per suite and nothing else."))
     bench.add_argument("suites", nargs="*", metavar="SUITE")
     bench.add_argument("--list", action="store_true", help="list suites and their configs")
     bench.add_argument("--all", action="store_true", help="run every suite")
     bench.add_argument("--data", type=Path, help="data file or directory for the suite")
-    bench.add_argument("--config", help="configuration name")
+    bench.add_argument("--config", help="a configuration name or a .yaml/.toml/.json file")
     bench.add_argument("--model", help="a litellm model string instead of the offline probe")
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--repeat", type=int, default=1)
-    bench.add_argument("--jobs", type=int, default=1)
+    bench.add_argument("--seed", type=int, default=0, help="base seed (recorded; repeat r "
+                                                           "uses seed + r)")
+    bench.add_argument("--repeat", type=int, default=1, help="run each cell N times; metrics "
+                                                             "are means, with repeat_stdev")
+    bench.add_argument("--jobs", type=int, default=1, help="tasks run concurrently")
     bench.add_argument("--full", action="store_true", help="include the slow, large points")
-    bench.add_argument("--ablate", action="append", default=[], metavar="COMPONENT=VARIANT")
-    bench.add_argument("--out", type=Path, help="write results.json (and trajectories) here")
+    bench.add_argument("--ablate", action="append", default=[], metavar="COMPONENT=VARIANT",
+                       help="vary one thing against the base config (repeatable; "
+                            "KEY=V1,V2 for several values); every combination is run")
+    bench.add_argument("--out", type=Path, help="write results, trajectories and report here")
     bench.add_argument("--json", action="store_true", help="print one JSON object per suite")
     bench.set_defaults(func=bench_main)
 
 
+def parse_ablations(items: list[str]) -> dict[str, list[str]]:
+    """`["memory=none", "gate=off,on"]` -> `{"memory": ["none"], "gate": ["off", "on"]}`."""
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        if not sep or not key.strip() or not values:
+            raise DataError(f"--ablate {item!r}: expected COMPONENT=VARIANT (e.g. memory=none)")
+        grid.setdefault(key.strip(), [])
+        grid[key.strip()] += [v for v in values if v not in grid[key.strip()]]
+    return grid
+
+
 def bench_main(args: argparse.Namespace) -> int:
     from harness.bench.registry import available, get_suite
-    from harness.bench.runner import run_suite, write_results
 
     if args.list:
-        for name in available():
-            suite = get_suite(name)
-            print(f"{name:18} {suite.description}  [configs: {', '.join(suite.configs)}]")
+        _print_list()
         return 0
     names = list(available()) if args.all else args.suites
     if not names:
         raise DataError("name a suite (see `harness bench --list`) or pass --all")
-    ablate = {}
-    for item in args.ablate:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise DataError(f"--ablate {item!r}: expected COMPONENT=VARIANT")
-        ablate[key] = value
     if args.data is not None and len(names) > 1:
         raise DataError("--data applies to one suite; name exactly one")
+    if args.repeat < 1 or args.jobs < 1:
+        raise DataError("--repeat and --jobs must be at least 1")
+    grid = parse_ablations(args.ablate)
     for name in names:
         get_suite(name)  # fail fast on an unknown name, before any work
     from rich.console import Console
 
+    from harness.bench.runner import run_bench, write_results
+
     err = Console(stderr=True)
+    records = []
     for name in names:
         opts = BenchOptions(data=args.data, out=args.out / name if args.out else None,
                             config=args.config, model=args.model, seed=args.seed,
-                            repeat=args.repeat, jobs=args.jobs, full=args.full, ablate=ablate)
-        start = time.perf_counter()
-        result = _run_with_progress(name, opts, err)
-        elapsed = time.perf_counter() - start
+                            repeat=args.repeat, jobs=args.jobs, full=args.full)
+        # With --json nothing but the JSON objects may reach stdout, whatever a suite prints.
+        with _progress(err) as progress, \
+                contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
+            record = run_bench(name, opts, grid, progress)
+        records.append(record)
         if opts.out:
-            write_results(result, opts.out, elapsed)
+            write_results(record, opts.out)
         if args.json:
-            sys.stdout.write(json.dumps(result.summary(), sort_keys=True, default=str) + "\n")
+            sys.stdout.write(json.dumps(record.summary(), sort_keys=True, default=str) + "\n")
             sys.stdout.flush()
         else:
-            _print_table(result, elapsed)
+            _print_tables(record)
+    if args.out:
+        from harness.bench.report import write_report
+
+        path = write_report([r.model_dump(mode="json") for r in records], args.out / "report.html")
+        if not args.json:
+            err.print(f"report: {path}")
     return 0
 
 
-def _run_with_progress(name, opts, console):
+@contextlib.contextmanager
+def _progress(console):
+    """A factory of progress callbacks, one rich bar per suite cell (shown on a terminal)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from harness.bench.runner import run_suite
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=not console.is_terminal) as progress:
-        task = progress.add_task(name, total=None)
-        return run_suite(name, opts, lambda done, total: progress.update(
-            task, completed=done, total=total))
+        def factory(label: str):
+            task = progress.add_task(label, total=None)
+            return lambda done, total: progress.update(task, completed=done, total=total)
+
+        yield factory
 
 
-def _print_table(result, elapsed: float) -> None:
+def _print_list() -> None:
+    from harness.bench.config import BUILTIN_CONFIGS, VARIANTS
+    from harness.bench.registry import available, get_suite
+
+    for name in available():
+        suite = get_suite(name)
+        configs = list(getattr(suite, "harness_configs", None) or suite.configs)
+        print(f"{name:14} {suite.description}  [configs: {', '.join(configs)}]")
+    print("\nconfigs for agent suites: " + ", ".join(BUILTIN_CONFIGS) + ", or a .yaml/.toml file")
+    for kind, variants in VARIANTS.items():
+        print(f"  {kind:9} variants: {', '.join(variants)} (or module:Class)")
+
+
+def _print_tables(record) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result.suite} · config {result.config} · {result.cases} cases · "
-                        f"{elapsed:.1f}s")
+    console = Console()
+    table = Table(title=f"{record.suite} · config {record.config} · {record.cases} cases · "
+                        f"{record.timings.get('elapsed_s', 0):.1f}s")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key, value in result.metrics.items():
-        if key == "by_variant":
-            continue
-        table.add_row(key, _fmt(value))
-    Console().print(table)
-    variants = result.metrics.get("by_variant")
+    for key, value in record.metrics.items():
+        if key not in ("by_variant", "ablations"):
+            table.add_row(key, _fmt(value))
+    console.print(table)
+    variants = record.metrics.get("by_variant") or {}
     if variants:
-        keys = sorted({k for v in variants.values() for k, x in v.items()
-                       if isinstance(x, int | float)})
-        vt = Table(title="by variant")
-        vt.add_column("variant")
-        for k in keys:
-            vt.add_column(k, justify="right")
-        for vname, vals in variants.items():
-            vt.add_row(vname, *(_fmt(vals.get(k)) for k in keys))
-        Console().print(vt)
+        _print_grid(console, "by variant", {n: (v, {}) for n, v in variants.items()})
+    ablations = record.metrics.get("ablations") or {}
+    if ablations:
+        cells = {"base": (record.metrics, {})}
+        cells.update({n: (c.get("metrics", {}), c.get("delta", {})) for n, c in ablations.items()})
+        _print_grid(console, "ablations (delta vs base)", cells)
+
+
+def _print_grid(console, title: str, columns: dict) -> None:
+    """One row per metric, one column per variant or cell (with its delta, if any)."""
+    from rich.table import Table
+
+    keys = list(dict.fromkeys(k for values, _ in columns.values() for k, x in values.items()
+                              if isinstance(x, int | float)))
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for k in keys:
+        table.add_row(k, *(_fmt(values.get(k)) + (f" ({delta[k]:+.3g})" if delta.get(k) else "")
+                           for values, delta in columns.values()))
+    console.print(table)
 
 
 def _fmt(value) -> str:

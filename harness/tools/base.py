@@ -126,14 +126,21 @@ class Tool:
         self._wants_context = wants_context
 
     def schema(self) -> dict[str, Any]:
-        """The OpenAI function schema of this tool."""
+        """The OpenAI function schema of this tool. Built once and shared (the loop asks for
+        it every step): treat it as read-only. Rebuilt if name, description or args change."""
+        key = (self.name, self.description, self.args_model)
+        cached = getattr(self, "_schema_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         params = self.args_model.model_json_schema()
         params.pop("title", None)
         for prop in params.get("properties", {}).values():
             prop.pop("title", None)
-        return {"type": "function",
-                "function": {"name": self.name, "description": self.description,
-                             "parameters": params}}
+        schema = {"type": "function",
+                  "function": {"name": self.name, "description": self.description,
+                               "parameters": params}}
+        self._schema_cache = (key, schema)
+        return schema
 
     def run(self, args: BaseModel, ctx: ToolContext) -> Any:
         if self._fn is None:

@@ -1,0 +1,50 @@
+"""Helpers suites share: run tasks concurrently (`--jobs`) and save one trajectory per task."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from harness.bench.suite import BenchOptions, Progress
+from harness.events import Trajectory
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_tasks(fn: Callable[[T], R], items: Iterable[T], *, jobs: int = 1,
+              progress: Progress | None = None) -> list[R]:
+    """`[fn(item) for item in items]`, up to `jobs` at a time in threads, results in input
+    order (so a run's results do not depend on `--jobs`); `progress(done, total)` is called
+    as each task finishes. Threads suit agent tasks, which wait on models and subprocesses."""
+    todo = list(items)
+    done = 0
+    lock = threading.Lock()
+
+    def one(item: T) -> R:
+        nonlocal done
+        result = fn(item)
+        with lock:
+            done += 1
+            if progress:
+                progress(done, len(todo))
+        return result
+
+    if progress:
+        progress(0, len(todo))
+    if jobs <= 1 or len(todo) <= 1:
+        return [one(item) for item in todo]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, todo))
+
+
+def save_trajectory(opts: BenchOptions, name: str, trajectory: Trajectory) -> Path | None:
+    """Write `OUT/<name>.jsonl` when the run has an output directory."""
+    if opts.out is None:
+        return None
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "task"
+    return trajectory.write(opts.out / f"{safe}.jsonl")
