@@ -19,7 +19,7 @@ from typing import Any
 from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
 from harness.context.fencing import fence, is_untrusted
 from harness.context.history import HistoryStrategy, HistoryView, Part
-from harness.context.steps import split_steps, steps_label
+from harness.context.steps import Step, extend_steps, steps_label
 from harness.context.strategies import history_strategy
 from harness.context.tokens import (
     DEFAULT_REPLY_RESERVE,
@@ -68,6 +68,7 @@ class BudgetedContext:
         self._counter: TokenCounter | None = None
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
+        self._runs: dict[str, tuple[int, Message | None, list[Step]]] = {}
 
     @property
     def name(self) -> str:
@@ -98,18 +99,18 @@ class BudgetedContext:
                 f"the system prompt, task and tool schemas take {fixed} tokens, over the "
                 f"budget of {budget}; raise budget_tokens or shorten them")
 
-        steps = split_steps([self._fence(m) for m in state.history])
+        steps = self._steps(state)
         view = self.history.view(steps, state, counter)
-        need = sum(counter.messages(p.messages) for p in view.parts)
+        sizes = [counter.messages(p.messages) for p in view.parts]
+        need = sum(sizes)
         reserve = min(need, int(self.history_min_share * budget))
         texts, section_infos = self._place_sections(state, counter, budget, budget - fixed - reserve)
 
         system = Message(role="system", content="\n\n".join([self.system_prompt, *texts]))
         system_tokens = counter.message(system)
         room = budget - system_tokens - task_tokens - tool_tokens
-        kept, over_budget = fit_parts(view.parts, room, counter)
+        kept, over_budget, history_tokens = fit_parts(view.parts, sizes, room, counter)
         history = HistoryView(kept, view.note)
-        history_tokens = counter.messages(history.messages)
 
         infos = [SectionInfo(name="system", priority=100, note="system prompt and separators",
                              tokens=system_tokens - sum(i.tokens for i in section_infos)),
@@ -117,7 +118,7 @@ class BudgetedContext:
                  SectionInfo(name="task", tokens=task_tokens, priority=95),
                  SectionInfo(name="tools", tokens=tool_tokens, priority=90,
                              items=state.tools.names(), note="tool schemas"),
-                 self._history_info(steps, history, over_budget, history_tokens, counter)]
+                 self._history_info(history, over_budget, history_tokens, counter)]
         request = ModelRequest(messages=[system, task, *history.messages], tools=schemas)
         manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
                                    budget_tokens=budget, strategy=self.history.name)
@@ -152,22 +153,34 @@ class BudgetedContext:
                                      items=list(s.items), note=note))
         return texts, infos
 
-    def _history_info(self, steps, history: HistoryView, over_budget: list[int], tokens: int,
+    def _history_info(self, history: HistoryView, over_budget: list[int], tokens: int,
                       counter: TokenCounter) -> SectionInfo:
-        shown = {i for p in history.parts for i in p.steps}
-        left_out = [s.index for s in steps if s.index not in shown and s.index not in over_budget]
-        dropped = []
-        if left_out:
-            dropped.append(f"{steps_label(left_out)}: left out by {self.history.name}")
+        dropped = [f"{steps_label(p.steps)}: left out by {self.history.name}"
+                   for p in history.parts if p.treatment == "omitted"]
         if over_budget:
             dropped.append(f"{steps_label(over_budget)}: over the token budget")
         fenced = sum(is_untrusted(m.channel) for m in history.messages if m.role == "tool")
         note = f"{self.history.name}: {history.note}; {fenced} untrusted results fenced; " \
                f"tokens by {counter.method}"
         return SectionInfo(name="history", tokens=tokens, priority=HISTORY_PRIORITY,
-                           items=describe_parts(history.parts), dropped=dropped, note=note)
+                           items=describe_parts(history.shown), dropped=dropped, note=note)
 
     # -- caches ----------------------------------------------------------------------
+    def _steps(self, state: AgentState) -> list[Step]:
+        """The run's history as fenced steps, extended with only the messages added since
+        the last build (the loop only appends; any other change starts over)."""
+        h = state.history
+        memo = self._runs.get(state.run_id)
+        if memo is None or memo[0] > len(h) or (memo[0] and h[memo[0] - 1] is not memo[1]):
+            if len(self._runs) >= 16:
+                self._runs.pop(next(iter(self._runs)))
+            memo = self._runs[state.run_id] = (0, None, [])
+        seen, _, steps = memo
+        if seen < len(h):
+            extend_steps(steps, [self._fence(m) for m in h[seen:]])
+            self._runs[state.run_id] = (len(h), h[-1], steps)
+        return steps
+
     def _fence(self, m: Message) -> Message:
         """Tool results from untrusted channels, fenced with their provenance (cached)."""
         if m.role != "tool" or not is_untrusted(m.channel):
@@ -192,12 +205,11 @@ class BudgetedContext:
         return self._tools[1], self._tools[2]
 
 
-def fit_parts(parts: list[Part], room: int, counter: TokenCounter
-              ) -> tuple[list[Part], list[int]]:
-    """Keep the newest parts that fit in `room` tokens, dropping whole parts oldest first;
-    if the newest alone is too big, cut its tool outputs (never the calls). Returns the
-    kept parts and the steps dropped for the budget."""
-    sizes = [counter.messages(p.messages) for p in parts]
+def fit_parts(parts: list[Part], sizes: list[int], room: int, counter: TokenCounter
+              ) -> tuple[list[Part], list[int], int]:
+    """Keep the newest parts that fit in `room` tokens (`sizes` are their tokens), dropping
+    whole parts oldest first; if the newest alone is too big, cut its tool outputs (never
+    the calls). Returns the kept parts, the steps dropped for the budget, and the tokens."""
     start, total = 0, sum(sizes)
     while total > room and start < len(parts) - 1:
         total -= sizes[start]
@@ -208,10 +220,10 @@ def fit_parts(parts: list[Part], room: int, counter: TokenCounter
         cut = _cut_outputs(kept[-1], room, counter)
         if cut is None:
             dropped += kept[-1].steps
-            kept = []
+            kept, total = [], 0
         else:
-            kept = [cut]
-    return kept, dropped
+            kept, total = [cut], counter.messages(cut.messages)
+    return kept, dropped, total
 
 
 def _cut_outputs(part: Part, room: int, counter: TokenCounter) -> Part | None:
@@ -234,15 +246,16 @@ def _cut_outputs(part: Part, room: int, counter: TokenCounter) -> Part | None:
 
 def describe_parts(parts: list[Part]) -> list[str]:
     """["steps 1-12: summary", "steps 13-16: verbatim", ...], merging neighbours."""
-    out: list[tuple[str, list[int]]] = []
+    out: list[list] = []  # [treatment, first, last]
     for p in parts:
         if not p.steps:
             continue
-        if out and out[-1][0] == p.treatment:
-            out[-1][1].extend(p.steps)
+        if out and out[-1][0] == p.treatment and out[-1][2] + 1 == p.steps[0]:
+            out[-1][2] = p.steps[-1]
         else:
-            out.append((p.treatment, list(p.steps)))
-    return [f"{steps_label(ids)}: {treatment}" for treatment, ids in out]
+            out.append([p.treatment, p.steps[0], p.steps[-1]])
+    return [f"{steps_label(range(first, last + 1))}: {treatment}"
+            for treatment, first, last in out]
 
 
 def _render(section: ContextSection) -> str:

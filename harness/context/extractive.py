@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from harness.context.steps import steps_label
 from harness.context.summarise import MERGE_HEADER, STEPS_HEADER
 from harness.llm.base import SyncModel
 from harness.llm.scripted import estimate_tokens
@@ -145,7 +146,9 @@ def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
         lines.append(f"{e.label}: {e.what}")
         lines += [BULLET + s for s in kept]
     if idle:
-        lines.append(f"steps {', '.join(idle)}: nothing relevant found")
+        numbers = [n for label in idle for a, b in re.findall(r"(\d+)(?:-(\d+))?", label)
+                   for n in range(int(a), int(b or a) + 1)]
+        lines.append(f"{steps_label(numbers)}: nothing relevant found")
     return "\n".join(lines)
 
 

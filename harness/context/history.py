@@ -8,6 +8,7 @@ oldest first, so a tool call and its result are never separated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -16,15 +17,16 @@ from harness.context.tokens import TokenCounter
 from harness.messages import Message
 from harness.state import AgentState
 
-Treatment = Literal["verbatim", "masked", "summary", "note", "truncated"]
+Treatment = Literal["verbatim", "masked", "summary", "omitted", "truncated"]
+"""How a part shows its steps; "omitted" parts are a note saying which steps are left out."""
 
 
 @dataclass
 class Part:
-    """Messages standing for `steps` (1-based indices), and how they were treated."""
+    """Messages standing for `steps` (1-based, ascending), and how they were treated."""
 
     messages: list[Message]
-    steps: list[int]
+    steps: Sequence[int]
     treatment: Treatment
 
     @property
@@ -43,6 +45,11 @@ class HistoryView:
     def messages(self) -> list[Message]:
         return [m for p in self.parts for m in p.messages]
 
+    @property
+    def shown(self) -> list[Part]:
+        """The parts that show steps (all but the notes about omitted ones)."""
+        return [p for p in self.parts if p.treatment != "omitted"]
+
 
 @runtime_checkable
 class HistoryStrategy(Protocol):
@@ -54,7 +61,7 @@ class HistoryStrategy(Protocol):
 
 
 def verbatim(step: Step) -> Part:
-    return Part(list(step.messages), [step.index], "verbatim")
+    return Part(step.messages, (step.index,), "verbatim")
 
 
 def masked(step: Step, counter: TokenCounter, min_tokens: int = 0) -> Part:
@@ -71,13 +78,13 @@ def masked(step: Step, counter: TokenCounter, min_tokens: int = 0) -> Part:
         out.append(Message(role="tool", tool_call_id=m.tool_call_id, name=m.name, content=(
             f"[output omitted to save context: {m.name or 'tool'} -> {outcome(m)}, "
             f"{n} tokens; call it again to see it]")))
-    return Part(out, [step.index], "masked" if changed else "verbatim")
+    return Part(out, (step.index,), "masked" if changed else "verbatim")
 
 
-def omitted_note(steps: list[int], why: str) -> Part:
+def omitted_note(steps: Sequence[int], why: str) -> Part:
     """A one-line user message telling the model that steps are not shown, and why."""
     return Part([Message(role="user", content=f"[{steps_label(steps)} not shown: "
-                                              f"{why}]")], [], "note")
+                                              f"{why}]")], steps, "omitted")
 
 
 class FullHistory:
@@ -100,9 +107,9 @@ class LastN:
         self.n = n
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
-        old, recent = steps[:-self.n], steps[-self.n:]
-        parts = [omitted_note([s.index for s in old], f"only the last {self.n} steps are kept")] \
-            if old else []
+        recent = steps[-self.n:]
+        old = range(1, recent[0].index) if recent else range(0)
+        parts = [omitted_note(old, f"only the last {self.n} steps are kept")] if old else []
         return HistoryView(parts + [verbatim(s) for s in recent],
                            f"last {self.n} steps verbatim, {len(old)} older left out")
 
@@ -120,10 +127,21 @@ class MaskObservations:
             raise ValueError("mask: keep_last must be at least 1")
         self.keep_last = keep_last
         self.min_tokens = min_tokens
+        self._cache: dict[int, tuple[Step, int, Part]] = {}
+
+    def _masked(self, step: Step, counter: TokenCounter) -> Part:
+        """`masked(step)`, remembered per step (a masked step never changes again)."""
+        hit = self._cache.get(id(step))
+        if hit is None or hit[0] is not step or hit[1] != len(step.messages):
+            if len(self._cache) > 20_000:
+                self._cache.clear()
+            hit = self._cache[id(step)] = (step, len(step.messages),
+                                           masked(step, counter, self.min_tokens))
+        return hit[2]
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
         cut = len(steps) - self.keep_last
-        parts = [masked(s, counter, self.min_tokens) if i < cut else verbatim(s)
+        parts = [self._masked(s, counter) if i < cut else verbatim(s)
                  for i, s in enumerate(steps)]
         n_masked = sum(p.treatment == "masked" for p in parts)
         return HistoryView(parts, f"outputs of {n_masked} older steps masked, calls kept; "

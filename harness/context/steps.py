@@ -6,6 +6,7 @@ provider rejects the history), or a lone user message such as verification feedb
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.messages import Message, ToolCall
@@ -30,8 +31,12 @@ class Step:
 def split_steps(history: list[Message]) -> list[Step]:
     """Group messages into steps: each assistant message opens a step and collects the tool
     messages after it; any other message is a step of its own."""
-    steps: list[Step] = []
-    for m in history:
+    return extend_steps([], history)
+
+
+def extend_steps(steps: list[Step], messages: list[Message]) -> list[Step]:
+    """`steps` with `messages` added (results join the open step), in place."""
+    for m in messages:
         if m.role == "tool" and steps and steps[-1].messages[0].role == "assistant":
             steps[-1].messages.append(m)
         else:
@@ -65,25 +70,26 @@ def _unfenced(text: str) -> str:
     return text
 
 
-def describe_ranges(indices: list[int]) -> str:
+def describe_ranges(indices: Sequence[int]) -> str:
     """[1, 2, 3, 7, 9, 10] -> "1-3, 7, 9-10"."""
     out: list[str] = []
-    for i in sorted(indices):
-        if out and _last(out) == i - 1:
-            start = out[-1].split("-")[0]
-            out[-1] = f"{start}-{i}"
-        else:
-            out.append(str(i))
+    ids = sorted(indices)
+    start = prev = None
+    for i in [*ids, None]:
+        if prev is not None and i == prev + 1:
+            prev = i
+            continue
+        if start is not None:
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = i
     return ", ".join(out)
 
 
-def _last(ranges: list[str]) -> int:
-    return int(ranges[-1].split("-")[-1])
-
-
-def steps_label(indices: list[int]) -> str:
-    """"step 3" or "steps 1-3, 7"."""
-    return ("step " if len(indices) == 1 else "steps ") + describe_ranges(indices)
+def steps_label(indices: Sequence[int]) -> str:
+    """"step 3", "steps 1-3, 7"; a `range` is labelled without walking it."""
+    if isinstance(indices, range) and indices.step == 1 and len(indices) > 1:
+        return f"steps {indices.start}-{indices.stop - 1}"
+    return ("step " if len(indices) == 1 else "steps ") + describe_ranges(list(indices))
 
 
 def step_text(step: Step, max_chars: int = 8_000) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from harness.context.fencing import fence
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
@@ -79,7 +80,8 @@ class _Memo:
 
     def __init__(self) -> None:
         self.upto = 0
-        self.chunks: list[tuple[list[int], str]] = []
+        self.chunks: list[tuple[range, str]] = []
+        self.parts: list[Part] = []
         self.cache: dict[tuple[int, int], str] = {}
 
 
@@ -124,24 +126,25 @@ class SummariseHistory:
         stretches of one run separately."""
         memo = self._memos.of(key or state.run_id)
         if memo.upto > len(steps):  # the history was replaced: start over
-            memo.upto, memo.chunks = 0, []
+            memo.upto, memo.chunks, memo.parts = 0, [], []
         due = len(steps) - self.keep_last
         if due - memo.upto >= self.batch:
             fallen = steps[memo.upto:due]
-            memo.chunks.append(([s.index for s in fallen], self.summariser.steps(state, fallen)))
+            memo.chunks.append((range(fallen[0].index, fallen[-1].index + 1),
+                                self.summariser.steps(state, fallen)))
             memo.upto = due
             if sum(counter.count(text) for _, text in memo.chunks) > self.max_summary_tokens:
                 merged = self.summariser.merge(state, "\n".join(t for _, t in memo.chunks))
-                memo.chunks = [([i for ids, _ in memo.chunks for i in ids], merged)]
-        parts = [summary_part(ids, text, self.summariser.name) for ids, text in memo.chunks]
-        parts += [verbatim(s) for s in steps[memo.upto:]]
-        summarised = [i for ids, _ in memo.chunks for i in ids]
-        return HistoryView(parts, f"{steps_label(summarised) if summarised else 'no steps'} "
-                                  f"summarised by {self.summariser.name}; "
-                                  f"{len(steps) - memo.upto} recent steps verbatim")
+                memo.chunks = [(range(memo.chunks[0][0][0], memo.chunks[-1][0][-1] + 1), merged)]
+            memo.parts = [summary_part(ids, text, self.summariser.name) for ids, text in memo.chunks]
+        parts = memo.parts + [verbatim(s) for s in steps[memo.upto:]]
+        summarised = memo.chunks[-1][0][-1] if memo.chunks else 0
+        return HistoryView(parts, f"steps 1-{summarised} summarised by {self.summariser.name}; "
+                                  f"{len(steps) - memo.upto} recent steps verbatim"
+                           if summarised else f"all {len(steps)} steps verbatim")
 
 
-def summary_part(steps: list[int], text: str, author: str, title: str = "") -> Part:
+def summary_part(steps: Sequence[int], text: str, author: str, title: str = "") -> Part:
     """A summary of `steps` as a fenced user message (it was written from tool output)."""
     head = title or f"Summary of earlier {steps_label(steps)}"
     body = fence(text, "summary", steps=describe_ranges(steps), by=author)

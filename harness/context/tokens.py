@@ -70,6 +70,7 @@ class TokenCounter:
         self.exact = model_info(model) is not None if exact is None else exact
         self.max_cached = max_cached
         self._cache: dict[str, int] = {}
+        self._messages: dict[int, tuple[Message, int]] = {}
         self._litellm: Any = None
 
     @property
@@ -98,11 +99,18 @@ class TokenCounter:
         return int(self._litellm.token_counter(model=self.model, text=text))
 
     def message(self, m: Message) -> int:
-        """Tokens of one chat message: its text, its tool calls, and the framing overhead."""
+        """Tokens of one chat message: its text, its tool calls, and the framing overhead.
+        Remembered per message object (messages are not edited once in a history)."""
+        hit = self._messages.get(id(m))
+        if hit is not None and hit[0] is m:
+            return hit[1]
         n = MESSAGE_OVERHEAD + self.count(m.content)
         for call in m.tool_calls:
             n += self.count(call.name) + self.count(call.raw_arguments if call.parse_error
                                                      else _args_json(call.arguments))
+        if len(self._messages) >= self.max_cached:
+            self._messages.clear()
+        self._messages[id(m)] = (m, n)
         return n
 
     def messages(self, ms: list[Message]) -> int:
