@@ -30,6 +30,32 @@ def make_model(spec: str):
     return LiteLLMModel(spec)
 
 
+def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
+    """The harness around the model, from `harness run`'s flags."""
+    from harness.context import BudgetedContext
+    from harness.governance import Isolation, Policy, PolicyError, PolicyGovernor
+    from harness.governance.approvers import AutoApprover, ConsoleApprover
+
+    components: dict = {"context": BudgetedContext(args.context)}
+    if args.memory is not None:
+        from harness.memory import ProjectMemory
+
+        root = Path(args.memory) if args.memory else workspace / ".harness" / "memory"
+        components["memory"] = ProjectMemory(root, workspace=workspace)
+    if not args.no_skills:
+        from harness.skills import LexicalRouter, SkillLibrary
+
+        components["router"] = LexicalRouter(SkillLibrary.default(workspace))
+    try:
+        policy = Policy.load(args.policy) if args.policy else Policy(args.mode)
+    except (PolicyError, OSError) as exc:
+        raise UsageError(str(exc)) from exc
+    approver = AutoApprover(True) if args.yes else ConsoleApprover()
+    isolation = Isolation(model) if args.isolate else None
+    components["governor"] = PolicyGovernor(policy, approver=approver, isolation=isolation)
+    return components
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.agent import Agent
     from harness.events import TrajectoryWriter
@@ -39,13 +65,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace)
     if not workspace.is_dir():
         raise UsageError(f"--workspace {workspace}: not a directory")
+    model = make_model(args.model)
+    components = build_components(args, model, workspace)
     sinks = [] if args.quiet else [ConsoleView()]
     writer = TrajectoryWriter(args.out) if args.out else None
     if writer:
         sinks.append(writer)
-    agent = Agent(make_model(args.model), workspace=workspace, sinks=sinks,
+    agent = Agent(model, workspace=workspace, sinks=sinks, **components,
                   budget=Budget(max_steps=args.max_steps, max_tokens=args.max_tokens,
-                                max_cost_usd=args.max_cost))
+                                max_cost_usd=args.max_cost, max_seconds=args.max_seconds),
+                  config={k: v for k, v in vars(args).items() if k not in ("func", "task")})
     try:
         trajectory = agent.run(args.task)
     finally:
@@ -101,7 +130,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not start:
         raise UsageError(f"{args.file}: no task_started event to replay")
     workspace = Path(args.workspace or start[0].workspace)
-    agent = Agent(ReplayModel(original), workspace=workspace)
+    model = ReplayModel(original)
+    recorded = start[0].config
+    components = {}
+    if "context" in recorded and "mode" in recorded:  # recorded by `harness run`: same harness
+        run_args = build_parser().parse_args(["run", start[0].task, "--model", "replay"])
+        vars(run_args).update(recorded)
+        components = build_components(run_args, model, workspace)
+    agent = Agent(model, workspace=workspace, config=recorded, **components)
     replayed = agent.run(start[0].task, run_id=original.run_id)
     # The workspace may differ (replaying in a fresh copy); everything else must match.
     a, b = ([{k: v for k, v in e.items() if k != "workspace"} for e in t.comparable()]
@@ -136,6 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-steps", type=int, default=30)
     run.add_argument("--max-tokens", type=int, default=None)
     run.add_argument("--max-cost", type=float, default=None, help="cost budget in USD")
+    run.add_argument("--max-seconds", type=float, default=None, help="wall-clock budget")
+    run.add_argument("--context", default="summarise",
+                     choices=["full", "last-n", "mask", "summarise", "subgoal"],
+                     help="history strategy of the context constructor (default: summarise)")
+    run.add_argument("--memory", nargs="?", const="", default=None, metavar="DIR",
+                     help="use project memory (default DIR: WORKSPACE/.harness/memory)")
+    run.add_argument("--no-skills", action="store_true",
+                     help="do not route skills (shipped, user and WORKSPACE/skills)")
+    run.add_argument("--mode", default="workspace-write",
+                     choices=["read-only", "workspace-write", "full", "plan"],
+                     help="permission mode (default: workspace-write)")
+    run.add_argument("--policy", help="a policy file (TOML or YAML: mode and rules); replaces --mode")
+    run.add_argument("--isolate", action="store_true",
+                     help="untrusted tool output is read by a worker; only its typed extract "
+                          "reaches the model")
+    run.add_argument("--yes", action="store_true", help="approve every 'ask' decision")
     run.add_argument("--out", help="write the trajectory to this JSONL file")
     run.add_argument("--quiet", action="store_true", help="no live view")
     run.add_argument("--json", action="store_true", help="print the task_finished event as JSON")
