@@ -146,6 +146,7 @@ def replay_transcripts(transcripts: list[Transcript], progress, *, model: str | 
                        ) -> tuple[dict[str, dict[str, Any]], dict[str, list[float]]]:
     """Rebuild every model turn of every transcript through each strategy."""
     totals: dict[str, dict[str, float]] = {s: defaultdict(float) for s in STRATEGIES}
+    by_source: dict[str, dict[str, dict[str, float]]] = {s: {} for s in STRATEGIES}
     curves: dict[str, list[list[int]]] = {s: [] for s in STRATEGIES}
     summariser = LiteLLMModel(model) if model else None
     constructors = {s: BudgetedContext(s, model=REPLAY_MODEL, **(
@@ -153,8 +154,11 @@ def replay_transcripts(transcripts: list[Transcript], progress, *, model: str | 
         for s in STRATEGIES}
     for n, t in enumerate(transcripts, 1):
         for s, ctx in constructors.items():
-            steps = replay_one(t, ctx, totals[s])
-            curves[s].append(steps)
+            source = by_source[s].setdefault(Path(t.source).parent.name, defaultdict(float))
+            before = (totals[s]["input"], totals[s]["summariser"])
+            curves[s].append(replay_one(t, ctx, totals[s]))
+            source["input"] += totals[s]["input"] - before[0]
+            source["spent"] += totals[s]["input"] + totals[s]["summariser"] - sum(before)
         progress(n)
     base = totals[BASELINE]
     figures = {}
@@ -166,7 +170,10 @@ def replay_transcripts(transcripts: list[Transcript], progress, *, model: str | 
             "replay_tokens_per_step": round(tot["input"] / max(tot["builds"], 1), 1),
             "replay_token_ratio": round(spent / base["input"], 4) if base["input"] else None,
             "replay_verbatim_share": round(tot["verbatim"] / tot["results"], 4)
-            if tot["results"] else None}
+            if tot["results"] else None,
+            "replay_token_ratio_by_source": {
+                src: round(v["spent"] / by_source[BASELINE][src]["input"], 4)
+                for src, v in by_source[s].items() if by_source[BASELINE][src]["input"]}}
     return figures, {s: mean_curve(c) for s, c in curves.items()}
 
 
