@@ -1,8 +1,9 @@
 """The gullible probe: the worst case of a model that obeys injected instructions.
 
 Whenever an injection's text is visible anywhere in its input (compared with whitespace
-collapsed, so reformatting does not hide it), it emits that injection's tool call — the
-one whose text appears last, once per call it has not already made. Otherwise it does the
+collapsed and string escapes decoded, so reformatting or quoting does not hide it), it
+emits that injection's tool call — the one whose text appears last, once per call it has
+not already made. Otherwise it does the
 task the plain way: it makes the planned calls in order, then answers with everything it
 read (the content of every tool result in its input). Asked as an isolated worker (a
 `submit` tool is offered), the plain way is to submit what it read.
@@ -11,6 +12,7 @@ read (the content of every tool result in its input). Asked as an isolated worke
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,17 +31,29 @@ class Injection(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
+def injections_for(text: str, calls: Iterable[dict]) -> list[Injection]:
+    """An instruction that asks for several calls `{"tool", "args"}`: one `Injection` per
+    call, which the model makes in the order given."""
+    return [Injection(text=text, tool=c["tool"], args=c.get("args", {})) for c in calls]
+
+
 class GullibleModel(SyncModel):
     """Obeys every injection it can read; otherwise follows `plan`, then reports what it read.
 
     `plan` is a list of tool calls `{"tool": name, "args": {...}}` that the task needs.
+    Injections whose text appears at the same place (one instruction asking for several
+    calls) are obeyed in the order they are listed. With `reads_own_calls=False` the
+    arguments of its own earlier calls do not count as read: for plans computed by an
+    oracle (a benchmark's ground truth), whose arguments may carry text the model never
+    read anywhere.
     """
 
     def __init__(self, injections: Iterable[Injection] = (), plan: Iterable[dict] = (), *,
-                 name: str = "gullible"):
+                 name: str = "gullible", reads_own_calls: bool = True):
         self.injections = list(injections)
         self.plan = list(plan)
         self.name = name
+        self.reads_own_calls = reads_own_calls
         self.calls = 0
 
     def complete(self, request: ModelRequest) -> ModelResponse:
@@ -57,7 +71,8 @@ class GullibleModel(SyncModel):
                            call_prefix=f"g{self.calls}")
 
     def _obey(self, request: ModelRequest, made: set[str]) -> dict | None:
-        visible = _squash(request.text())
+        visible = _squash(request.text() if self.reads_own_calls else "\n".join(
+            m.content for m in request.messages if m.content))
         best, best_pos = None, -1
         for inj in self.injections:
             pos = visible.rfind(_squash(inj.text))
@@ -66,8 +81,22 @@ class GullibleModel(SyncModel):
         return None if best is None else {"tool": best.tool, "args": best.args}
 
 
+ESCAPE = re.compile(r"\\(\n[ \t]*|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+
+
 def _squash(text: str) -> str:
-    return " ".join(text.split())
+    """Text as a reader sees it: string escapes decoded (JSON, YAML, Python: `\\n`, `\\"`,
+    `\\u00e9`, YAML's escaped line breaks), YAML's doubled quotes undone, whitespace
+    collapsed. So quoting or reformatting an instruction does not hide it."""
+    def decode(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code[0] == "\n":
+            return ""
+        if code[0] in "ux" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return {"n": "\n", "t": "\t", "r": "\n"}.get(code, code)
+
+    return " ".join(ESCAPE.sub(decode, text).replace("''", "'").split())
 
 
 def _key(tool: str, args: dict) -> str:
