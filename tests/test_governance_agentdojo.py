@@ -96,12 +96,15 @@ def test_scripted_model_obeys_an_escaped_injection_with_several_calls_in_order(t
 def test_ground_truth_arguments_do_not_count_as_read(tmp_path):
     # An oracle plan may pass attacker text as an argument (a channel named after the
     # injection); the model did not read it, so it does not obey it.
-    bank = Bank("")
+    class Channel(BaseModel):
+        name: str
+
+    join = dojo.function_tool("join_channel", "Join a channel.", Channel, lambda args: "ok")
     injected = [(GOAL, [{"tool": "get_balance", "args": {}}])]
-    main = dojo.scripted_model([{"tool": "send_money", "args": {"recipient": f"DE1 {GOAL}",
-                                                                "amount": 1.0}}], injected)
-    traj = Agent(main, tools=bank.tools(), workspace=tmp_path).run("pay")
-    assert [c.call.name for c in traj.of_type(ToolRequested)] == ["send_money"]
+    main = dojo.scripted_model([{"tool": "join_channel", "args": {"name": f"ext {GOAL}"}}],
+                               injected)
+    traj = Agent(main, tools=[join, *Bank("").tools()], workspace=tmp_path).run("join ext")
+    assert [c.call.name for c in traj.of_type(ToolRequested)] == ["join_channel"]
 
 
 def test_policy_and_isolation_stop_the_injection_and_keep_the_task(tmp_path):
