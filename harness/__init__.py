@@ -23,10 +23,22 @@ _EXPORTS = {
     "Tool": "harness.tools", "tool": "harness.tools", "ToolContext": "harness.tools",
     "ToolError": "harness.tools", "ToolResult": "harness.tools", "default_tools": "harness.tools",
     "ContextConstructor": "harness.context", "FullHistoryContext": "harness.context",
+    "BudgetedContext": "harness.context", "ContextOverflow": "harness.context",
+    "ExtractiveSummariser": "harness.context", "declare_subgoal": "harness.context",
     "Memory": "harness.memory", "NullMemory": "harness.memory",
+    "ProjectMemory": "harness.memory", "Recalled": "harness.memory",
     "SkillRouter": "harness.skills", "NoSkills": "harness.skills",
+    "SkillLibrary": "harness.skills", "Skill": "harness.skills",
+    "SkillFileError": "harness.skills", "LexicalRouter": "harness.skills",
+    "ModelRouter": "harness.skills", "EmbeddingRouter": "harness.skills",
+    "HybridRouter": "harness.skills",
     "Governor": "harness.governance", "AllowAll": "harness.governance",
     "Decision": "harness.governance", "Verdict": "harness.governance",
+    "PolicyGovernor": "harness.governance", "Policy": "harness.governance",
+    "PolicyError": "harness.governance", "Rule": "harness.governance",
+    "Isolation": "harness.governance", "CommandVerifier": "harness.governance",
+    "SchemaVerifier": "harness.governance", "FunctionVerifier": "harness.governance",
+    "Worker": "harness.subagent",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -47,13 +59,18 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.agent import Agent
-    from harness.context import ContextConstructor, FullHistoryContext
+    from harness.context import (BudgetedContext, ContextConstructor, ContextOverflow,
+                                 ExtractiveSummariser, FullHistoryContext, declare_subgoal)
     from harness.events import Event, Trajectory, TrajectoryWriter, parse_event
-    from harness.governance import AllowAll, Decision, Governor, Verdict
+    from harness.governance import (AllowAll, CommandVerifier, Decision, FunctionVerifier,
+                                    Governor, Isolation, Policy, PolicyError, PolicyGovernor,
+                                    Rule, SchemaVerifier, Verdict)
     from harness.llm import (FunctionModel, LiteLLMModel, Message, Model, ModelError,
                              ModelRequest, ModelResponse, ReplayModel, RetryPolicy,
                              ScriptedModel, ToolCall)
-    from harness.memory import Memory, NullMemory
-    from harness.skills import NoSkills, SkillRouter
+    from harness.memory import Memory, NullMemory, ProjectMemory, Recalled
+    from harness.skills import (EmbeddingRouter, HybridRouter, LexicalRouter, ModelRouter,
+                                NoSkills, Skill, SkillFileError, SkillLibrary, SkillRouter)
+    from harness.subagent import Worker
     from harness.state import AgentState, Budget, ContextSection
     from harness.tools import (Tool, ToolContext, ToolError, ToolResult, default_tools, tool)
