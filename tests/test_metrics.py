@@ -218,3 +218,11 @@ def test_memory_hygiene_reads_the_memory_report():
 
     assert M.memory_hygiene(Reported()) == {"duplicate_rate": 0.1}
     assert M.memory_hygiene(object()) is None
+
+
+def test_a_refused_fix_is_neither_a_failed_fix_nor_a_repeat():
+    s1 = Run().call("write_file", FIX_A).call("run_shell", TEST, ok=False, error="fail").end()
+    s2 = (Run().call("write_file", FIX_A, ok=False, refused=True, error="refused by gate")
+          .call("write_file", FIX_B).call("run_shell", TEST).end())
+    assert M.repeated_failed_fix_count([s1, s2]) == 0
+    assert M.failed_fixes(s2) == []

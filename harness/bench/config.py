@@ -32,11 +32,13 @@ COMPONENTS = ("context", "memory", "skills", "governor")
 ALIASES = {"router": "skills", "governance": "governor"}
 
 VARIANTS: dict[str, dict[str, str]] = {
-    "context": {"full": "harness.context.base:FullHistoryContext"},
+    "context": {"full": "harness.context.base:FullHistoryContext",
+                "budgeted": "harness.context:BudgetedContext"},
     "memory": {"none": "harness.memory.base:NullMemory",
                "project": "harness.memory:ProjectMemory"},
     "skills": {"none": "harness.skills.base:NoSkills"},
-    "governor": {"none": "harness.governance.base:AllowAll"},
+    "governor": {"none": "harness.governance.base:AllowAll",
+                 "policy": "harness.governance.governor:PolicyGovernor"},
 }
 """Known variant names per component -> `module:Class`, imported only when built."""
 
@@ -62,7 +64,7 @@ class HarnessConfig(BaseModel):
     name: str = "default"
     description: str = ""
     extends: str | None = None
-    context: ComponentSpec = ComponentSpec(variant="full")
+    context: ComponentSpec = ComponentSpec(variant="budgeted")
     memory: ComponentSpec = ComponentSpec(variant="none")
     skills: ComponentSpec = ComponentSpec(variant="none")
     governor: ComponentSpec = ComponentSpec(variant="none")
@@ -89,7 +91,8 @@ class HarnessConfig(BaseModel):
 
 
 BUILTIN_CONFIGS: dict[str, HarnessConfig] = {
-    "default": HarnessConfig(description="full history, no memory, no skills, allow-all"),
+    "default": HarnessConfig(description="the Agent's defaults: budgeted context, no memory, "
+                                         "no skills, allow-all"),
 }
 
 
@@ -244,14 +247,14 @@ def import_variant(kind: str, variant: str) -> Any:
 
 def build_component(kind: str, spec: ComponentSpec, **runtime: Any) -> Any:
     """Instantiate a component with its params plus whichever `runtime` values (workspace,
-    path, ...) its constructor accepts."""
+    root, ...) its constructor names as parameters."""
     factory = import_variant(kind, spec.variant)
     try:
         accepted = inspect.signature(factory).parameters
     except (TypeError, ValueError):
         accepted = {}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
-    kwargs = {k: v for k, v in runtime.items() if takes_any or k in accepted}
+    named = {k for k, p in accepted.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    kwargs = {k: v for k, v in runtime.items() if k in named}
     kwargs.update(spec.params)
     try:
         return factory(**kwargs)

@@ -43,8 +43,9 @@ def map_tasks(fn: Callable[[T], R], items: Iterable[T], *, jobs: int = 1,
 
 
 def save_trajectory(opts: BenchOptions, name: str, trajectory: Trajectory) -> Path | None:
-    """Write `OUT/<name>.jsonl` when the run has an output directory."""
+    """Write `OUT/<name>.jsonl` when the run has an output directory (`/` in `name` makes
+    subdirectories; other unusual characters become `_`)."""
     if opts.out is None:
         return None
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "task"
-    return trajectory.write(opts.out / f"{safe}.jsonl")
+    parts = [re.sub(r"[^A-Za-z0-9.+=_-]+", "_", p).strip("_.") or "_" for p in name.split("/")]
+    return trajectory.write(opts.out.joinpath(*parts[:-1], f"{parts[-1]}.jsonl"))

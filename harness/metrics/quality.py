@@ -57,14 +57,17 @@ def failed_fixes(trajectories: Trajectory | Sequence[Trajectory],
                  check_tools: Collection[str] = CHECK_TOOLS) -> list[CallRecord]:
     """Fix attempts that failed, in order over the given runs (sessions, oldest first).
 
-    A fix attempt is a call of a tool in `fix_tools`. It failed when the call itself failed,
-    or when the first check after it (a call of a tool in `check_tools`, before any other fix
-    attempt, in the same run) failed. A fix never checked is not counted as failed."""
+    A fix attempt is a call of a tool in `fix_tools` that the governor did not refuse. It
+    failed when the call itself failed, or when the first check after it (a call of a tool in
+    `check_tools`, before any other fix attempt, in the same run) failed. A fix never checked
+    is not counted as failed."""
     runs = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     failed: list[CallRecord] = []
     for run in runs:
         pending: CallRecord | None = None
         for c in tool_calls(run):
+            if c.refused:
+                continue
             if c.tool in fix_tools:
                 if c.failed:
                     failed.append(c)
@@ -81,9 +84,10 @@ def failed_fixes(trajectories: Trajectory | Sequence[Trajectory],
 def repeated_failed_fix_count(trajectories: Trajectory | Sequence[Trajectory],
                               fix_tools: Collection[str] = FIX_TOOLS,
                               check_tools: Collection[str] = CHECK_TOOLS) -> int:
-    """Fix attempts (calls of `fix_tools`) whose tool and arguments equal those of a fix that
-    had already failed (see `failed_fixes`) earlier in the same run or in an earlier run of
-    the sequence. Pass the sessions of a multi-session task oldest first."""
+    """Fix attempts (calls of `fix_tools` that were executed, not refused) whose tool and
+    arguments equal those of a fix that had already failed (see `failed_fixes`) earlier in
+    the same run or in an earlier run of the sequence: the repeats a harness should prevent
+    (a repeat the governor refused was prevented). Pass a task's sessions oldest first."""
     runs = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     failed_at: dict[str, tuple[int, int]] = {}  # signature -> (run, call index) of first failure
     for r, run in enumerate(runs):
@@ -94,7 +98,7 @@ def repeated_failed_fix_count(trajectories: Trajectory | Sequence[Trajectory],
     for r, run in enumerate(runs):
         for i, c in enumerate(tool_calls(run)):
             first = failed_at.get(c.signature)
-            if c.tool in fix_tools and first is not None and (r, i) > first:
+            if c.tool in fix_tools and not c.refused and first is not None and (r, i) > first:
                 count += 1
     return count
 
