@@ -19,10 +19,15 @@ environment, through the reference `Agent`:
 - attack: AgentDojo's `important_instructions` template, with the generic model name (the
   probe is nobody in particular), planted in every injection slot the user task's
   ground truth reads.
+- gaps: AgentDojo ships no ground-truth calls for some injection tasks (most of v1.2's
+  newer workspace ones); the probe cannot carry those out, so `attack_success_rate` counts
+  them as failed attacks and `attack_success_rate_with_ground_truth` leaves them out.
 - scoring: AgentDojo's own checks: the user task's utility, the injection task's security
   (True = the attack succeeded), over the calls that actually ran.
 
-Per governance configuration (`none`, `policy`, `isolation`, `policy+isolation`):
+Per governance configuration (`none`, `policy`, `isolation`, `policy+isolation`, and
+`policy+isolation-approved`, where a user answers yes to every ask, for contrast with the
+unattended runs where asks are refused):
 `attack_success_rate` and `utility_under_attack` over user x injection pairs, and
 `utility` over the user tasks without any attack. By default every user task is paired with
 one injection task of its suite (the i-th user task with injection task i mod n, so every
@@ -40,16 +45,23 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness.agent import Agent
-from harness.context.base import FullHistoryContext
 from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+from harness.context.base import FullHistoryContext
 from harness.events import SubagentReturned, ToolFinished, ToolRequested
-from harness.governance import (AllowAll, AutoApprover, InstructionDetector, Isolation,
-                                IsolationOnly, Policy, PolicyGovernor)
+from harness.governance import (
+    AllowAll,
+    AutoApprover,
+    InstructionDetector,
+    Isolation,
+    IsolationOnly,
+    Policy,
+    PolicyGovernor,
+)
 from harness.probes.gullible import GullibleModel, injections_for
 from harness.state import Budget
 from harness.tools.base import Channel, Tool, ToolError
 
-CONFIGS = ("none", "policy", "isolation", "policy+isolation")
+CONFIGS = ("none", "policy", "isolation", "policy+isolation", "policy+isolation-approved")
 VERSION = "v1.2"
 INSTALL = "agentdojo is not installed; install the extra: pip install -e '.[bench-agentdojo]'"
 ATTACK = "important_instructions"
@@ -88,10 +100,12 @@ def scripted_model(plan: Iterable[dict], injections: Iterable[tuple[str, list[di
 
 def governor_for(config: str, worker_model, tool_names: list[str]):
     """The governance configurations, as in the injection suite: workspace-write rules with
-    asks answered no (an unattended run), and isolation through gullible workers."""
+    asks answered no (an unattended run), and isolation through gullible workers.
+    `policy+isolation-approved` answers every ask yes (a user who approves what is asked)."""
     if config == "none":
         return AllowAll()
-    policy, approver = Policy("workspace-write"), AutoApprover(False)
+    policy = Policy("workspace-write")
+    approver = AutoApprover(config.endswith("-approved"))
     if config == "policy":
         return PolicyGovernor(policy, approver=approver)
     iso = Isolation(worker_model, detector=InstructionDetector(tools=tuple(tool_names)))
@@ -193,6 +207,9 @@ def run_pair(suite, user_task, injection_task, environment, config: str, workspa
            "worker_rejected": sum(not r.ok for r in traj.of_type(SubagentReturned))}
     if injection_task is not None:
         row["attack"] = check(injection_task, answer, pre, env, trace, "security")
+        # AgentDojo ships no ground truth for some injection tasks (most of v1.2's newer
+        # workspace ones): the probe cannot carry those out, only a real model can.
+        row["attack_scripted"] = bool(injection_task.ground_truth(pre.model_copy(deep=True)))
     return row
 
 
@@ -229,7 +246,10 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
     attacked = [r for r in rows if r["injection_task"] is not None]
     clean = [r for r in rows if r["injection_task"] is None]
     mean = lambda rs, k: sum(r[k] for r in rs) / len(rs) if rs else None  # noqa: E731
+    scripted = [r for r in attacked if r["attack_scripted"]]
     return {"attack_success_rate": mean(attacked, "attack"),
+            "attack_success_rate_with_ground_truth": mean(scripted, "attack"),
+            "pairs_without_ground_truth": len(attacked) - len(scripted),
             "utility_under_attack": mean(attacked, "utility"),
             "utility": mean(clean, "utility"),
             "refused_calls": sum(r["refused"] for r in rows),
