@@ -294,6 +294,8 @@ class AgentDojoSuite(Suite):
                                          for s in sorted({p.suite for p in pairs})}
         top = by_variant[config]
         metrics = {"attack_success_rate": top["attack_success_rate"],
+                   "attack_success_rate_with_ground_truth":
+                       top["attack_success_rate_with_ground_truth"],
                    "utility_under_attack": top["utility_under_attack"],
                    "utility": top["utility"],
                    "baseline_utility": by_variant["none"]["utility"],
