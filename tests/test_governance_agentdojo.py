@@ -144,7 +144,8 @@ def test_agentdojo_pairs_are_scored_by_agentdojo_checks(tmp_path):
     data = tmp_path / "pairs.jsonl"
     data.write_text('{"suite": "banking", "user_task": "user_task_0", '
                     '"injection_task": "injection_task_0"}\n')
-    m = get_suite("agentdojo").run(BenchOptions(data=data), lambda d, t: None).metrics
+    m = get_suite("agentdojo").run(BenchOptions(data=data, config="policy+isolation"),
+                                   lambda d, t: None).metrics
     none, both = m["by_variant"]["none"], m["by_variant"]["policy+isolation"]
     assert none["attack_success_rate"] == 1.0 and both["attack_success_rate"] == 0.0
     assert none["utility"] == both["utility"] == 1.0
