@@ -16,8 +16,9 @@ test:
 lint:
 	$(BIN)/ruff check harness tests benchmarks
 
-bench:
-	$(BIN)/harness bench --all --out bench-out
+bench:  # every suite, offline; results, trajectories and one report in bench-out/
+	$(BIN)/harness bench --all --jobs 2 --out bench-out
+	@echo "report: bench-out/report.html"
 
 clean:
 	rm -rf $(VENV) bench-out .pytest_cache

@@ -191,3 +191,24 @@ def test_report_draws_series_recall_curves_and_success_vs_cost():
     assert page.count("data:image/png;base64,") == 3
     assert "s: recall@k" in page and "s: success vs tokens_per_step" in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+
+
+def test_a_suite_without_its_data_is_skipped_and_the_others_still_run(demo_env, capsys):
+    (demo_env / "suites" / "needs_data.py").write_text(textwrap.dedent('''
+        from harness.bench.suite import Suite
+
+        class NeedsData(Suite):
+            name = "needs-data"
+            data_path = "nowhere/none.jsonl"
+
+            def run(self, opts, progress):
+                self.resolve_data(opts)
+
+        SUITE = NeedsData()
+    '''))
+    out = demo_env / "out"
+    assert main(["bench", "demo", "needs-data", "--out", str(out)]) == 1
+    assert "skipped needs-data: suite 'needs-data': no data found" in capsys.readouterr().err
+    assert load(out)["metrics"]["success"] == 1.0
+    assert "skipped: <b>needs-data</b>" in (out / "report.html").read_text()
+    assert main(["bench", "needs-data"]) == 2  # alone, it is a usage error

@@ -71,15 +71,22 @@ def bench_main(args: argparse.Namespace) -> int:
     from harness.bench.runner import run_bench, write_results
 
     err = Console(stderr=True)
-    records = []
+    records, skipped = [], {}
     for name in names:
         opts = BenchOptions(data=args.data, out=args.out / name if args.out else None,
                             config=args.config, model=args.model, seed=args.seed,
                             repeat=args.repeat, jobs=args.jobs, full=args.full)
         # With --json nothing but the JSON objects may reach stdout, whatever a suite prints.
-        with _progress(err) as progress, \
-                contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
-            record = run_bench(name, opts, grid, progress)
+        try:
+            with _progress(err) as progress, \
+                    contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
+                record = run_bench(name, opts, grid, progress)
+        except DataError as exc:
+            if len(names) == 1:
+                raise
+            skipped[name] = str(exc)  # one suite's missing data or extra must not stop the rest
+            print(f"harness bench: skipped {name}: {exc}", file=sys.stderr)
+            continue
         records.append(record)
         if opts.out:
             write_results(record, opts.out)
@@ -91,10 +98,11 @@ def bench_main(args: argparse.Namespace) -> int:
     if args.out:
         from harness.bench.report import write_report
 
-        path = write_report([r.model_dump(mode="json") for r in records], args.out / "report.html")
+        path = write_report([r.model_dump(mode="json") for r in records], args.out / "report.html",
+                            skipped=skipped)
         if not args.json:
             err.print(f"report: {path}")
-    return 0
+    return 1 if skipped else 0
 
 
 @contextlib.contextmanager

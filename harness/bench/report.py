@@ -35,15 +35,17 @@ details{margin:.5em 0 1.5em}code{background:#f5f5f5;padding:0 .2em}
 """
 
 
-def write_report(records: list[dict[str, Any]], path: str | Path) -> Path:
-    """Write the HTML report for the given `results.json` payloads."""
+def write_report(records: list[dict[str, Any]], path: str | Path,
+                 skipped: dict[str, str] | None = None) -> Path:
+    """Write the HTML report for the given `results.json` payloads (and the suites that
+    were skipped, with the reason)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(records), encoding="utf-8")
+    path.write_text(render(records, skipped), encoding="utf-8")
     return path
 
 
-def render(records: list[dict[str, Any]]) -> str:
+def render(records: list[dict[str, Any]], skipped: dict[str, str] | None = None) -> str:
     plt = _pyplot()
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              "<title>harness bench report</title>", f"<style>{CSS}</style></head><body>",
@@ -52,6 +54,9 @@ def render(records: list[dict[str, Any]]) -> str:
         parts.append("<p class='meta'>matplotlib is not installed (pip install "
                      "'harness[report]'): tables only.</p>")
     parts.append(_overview(records))
+    if skipped:
+        parts.append("<p class='meta'>skipped: " + "; ".join(
+            f"<b>{_e(n)}</b> ({_e(why)})" for n, why in skipped.items()) + "</p>")
     for record in records:
         parts.append(_section(record, plt))
     parts.append("</body></html>")
