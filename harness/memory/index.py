@@ -16,11 +16,14 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.memory.events import RETIRING, MemoryEvent, Note, parse_memory_event
+from harness.memory.events import (RETIRING, Attempt, Fact, Fix, Issue, MemoryEvent, Note,
+                                   parse_memory_event)
 from harness.memory.log import LogRead, MemoryLog
 from harness.memory.paths import normalize_path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+BULK_CACHE_KIB = 32_000
+QUERY_CACHE_KIB = 2_000  # SQLite's default
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOPWORDS = frozenset("""
 a an the and or but if of to in on at for with from by is are was were be been being do does
@@ -49,7 +52,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens."""
-    return [w.lower() for w in _WORD.findall(text)]
+    return _WORD.findall(text.lower())
 
 
 def dup_key(event: MemoryEvent) -> str:
@@ -62,16 +65,14 @@ def dup_key(event: MemoryEvent) -> str:
 def item_keys(event: MemoryEvent, workspace: str | None = None) -> set[str]:
     """Link keys: items sharing a key are linked in the recall graph."""
     keys = {"path:" + normalize_path(p, workspace) for p in event.paths() if p}
-    for ent in getattr(event, "entities", []):
-        keys.add("ent:" + " ".join(words(ent)))
-    for name in ("issue",):
-        value = getattr(event, name, None)
-        if isinstance(value, str) and value:
-            keys.add("issue:" + value)
-    if event.kind == "issue":
+    if isinstance(event, Note):
+        keys.update("ent:" + " ".join(words(ent)) for ent in event.entities)
+    elif isinstance(event, (Attempt, Fix)) and event.issue:
+        keys.add("issue:" + event.issue)
+    elif isinstance(event, Issue):
         keys.add("issue:" + event.id)
-    if event.kind == "fact":
-        keys.add("subject:" + " ".join(words(event.subject)))  # type: ignore[attr-defined]
+    elif isinstance(event, Fact):
+        keys.add("subject:" + " ".join(words(event.subject)))
     return keys
 
 
@@ -143,6 +144,8 @@ class SearchIndex:
         read = self.log.read(offset, first_line=int(self._meta("lines") or 0) + 1, warn=warn)
         events = [e for _, e in read.events]
         if events or read.end != offset:
+            if len(events) > 1000:  # bulk indexing touches many pages; queries need few
+                self.db.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 if self.offset == offset:  # nobody else indexed this range meanwhile
@@ -152,6 +155,8 @@ class SearchIndex:
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+            finally:
+                self.db.execute(f"PRAGMA cache_size={-QUERY_CACHE_KIB}")
         return read
 
     def rebuild(self) -> LogRead:
@@ -159,35 +164,60 @@ class SearchIndex:
         return self.sync()
 
     def apply(self, events: Iterable[MemoryEvent]) -> None:
-        """Index events (inside the caller's transaction)."""
-        db = self.db
+        """Index events (inside the caller's transaction). Items are inserted in batches;
+        a supersede or forget first flushes what came before it, so it sees its target."""
+        batch: list[MemoryEvent] = []
         for event in events:
-            if event.kind in RETIRING:
-                target = getattr(event, "old", None) or getattr(event, "target", "")
-                self._retire(target)
-                db.execute("INSERT OR IGNORE INTO items(id, kind, ts, live, json) "
-                           "VALUES (?, ?, ?, 0, ?)",
-                           (event.id, event.kind, event.ts, event.model_dump_json()))
+            if event.kind not in RETIRING:
+                batch.append(event)
                 continue
+            self._insert(batch)
+            batch = []
+            self._retire(getattr(event, "old", None) or getattr(event, "target", ""))
+            self.db.execute("INSERT OR IGNORE INTO items(id, kind, ts, live, json) "
+                            "VALUES (?, ?, ?, 0, ?)",
+                            (event.id, event.kind, event.ts, event.model_dump_json()))
+        self._insert(batch)
+
+    def _insert(self, events: list[MemoryEvent]) -> None:
+        """Insert live items with executemany; an id seen before is skipped (the first
+        one stands)."""
+        db = self.db
+        fresh: dict[str, MemoryEvent] = {}
+        for event in events:
+            fresh.setdefault(event.id, event)
+        for chunk in _chunks(list(fresh)):
+            for (seen,) in db.execute(f"SELECT id FROM items WHERE id IN ({_marks(chunk)})",
+                                      chunk):
+                del fresh[seen]
+        if not fresh:
+            return
+        threads = sorted({e.thread for e in fresh.values() if isinstance(e, Note) and e.thread})
+        next_pos = dict.fromkeys(threads, 0)
+        for chunk in _chunks(threads):
+            for thread, top in db.execute("SELECT thread, MAX(pos) FROM items WHERE thread IN "
+                                          f"({_marks(chunk)}) GROUP BY thread", chunk):
+                next_pos[thread] = top + 1
+        seq = self.last_seq()
+        items, texts, keys = [], [], []
+        for event in fresh.values():
+            seq += 1
             thread = event.thread if isinstance(event, Note) else ""
             pos = None
             if thread:
-                row = db.execute("SELECT MAX(pos) FROM items WHERE thread=?", (thread,)).fetchone()
-                pos = 0 if row[0] is None else row[0] + 1
+                pos = next_pos[thread]
+                next_pos[thread] += 1
             text = event.search_text()
             if isinstance(event, Note) and event.entities:
                 text = f"{text} {' '.join(event.entities)}"
-            cur = db.execute(
-                "INSERT OR IGNORE INTO items(id, kind, ts, thread, pos, live, dup, text, json) "
-                "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
-                (event.id, event.kind, event.ts, thread, pos, dup_key(event), text,
-                 event.model_dump_json()))
-            if cur.rowcount == 0:
-                continue  # an id seen before: the first one stands
-            seq = cur.lastrowid
-            db.execute("INSERT INTO fts(rowid, text) VALUES (?, ?)", (seq, text))
-            db.executemany("INSERT INTO keys(key, seq) VALUES (?, ?)",
-                           [(k, seq) for k in sorted(item_keys(event, self.workspace))])
+            items.append((seq, event.id, event.kind, event.ts, thread, pos, dup_key(event),
+                          text, event.model_dump_json()))
+            texts.append((seq, text))
+            keys += [(k, seq) for k in sorted(item_keys(event, self.workspace))]
+        db.executemany("INSERT INTO items(seq, id, kind, ts, thread, pos, live, dup, text, json) "
+                       "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)", items)
+        db.executemany("INSERT INTO fts(rowid, text) VALUES (?, ?)", texts)
+        db.executemany("INSERT INTO keys(key, seq) VALUES (?, ?)", keys)
 
     def _retire(self, item_id: str) -> None:
         row = self.db.execute("SELECT seq, text, live FROM items WHERE id=?", (item_id,)).fetchone()
@@ -347,3 +377,12 @@ class SearchIndex:
     def payload(self, item_id: str) -> dict | None:
         row = self.db.execute("SELECT json FROM items WHERE id=?", (item_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+
+def _chunks(values: list, size: int = 500) -> Iterable[list]:
+    """Slices small enough for SQLite's limit on bound parameters."""
+    return (values[i:i + size] for i in range(0, len(values), size))
+
+
+def _marks(values: list) -> str:
+    return ",".join("?" * len(values))

@@ -1,0 +1,60 @@
+"""The persisted search index: batched catch-up, reopening, retirement inside a batch."""
+
+from __future__ import annotations
+
+from harness.memory import MemoryLog, Note, ProjectMemory
+from harness.memory.events import Fact, Supersede
+from harness.memory.index import SearchIndex
+
+
+def _index(root) -> SearchIndex:
+    return SearchIndex(root / "index.sqlite", MemoryLog(root / "events.jsonl"))
+
+
+def test_one_catch_up_indexes_a_batch_with_retirements_and_repeated_ids(tmp_path):
+    log = MemoryLog(tmp_path / "events.jsonl")
+    log.append([Note(id="n-1", text="alpha beacon", thread="s1"),
+                Fact(id="k-1", subject="port", claim="8080"),
+                Note(id="n-2", text="bravo beacon", thread="s1"),
+                Supersede(old="k-1", new="k-2"),  # retires an item of the same batch
+                Fact(id="k-2", subject="port", claim="9090"),
+                Note(id="n-1", text="a second line with a used id", thread="s1")])
+    index = _index(tmp_path)
+    index.sync()
+    assert index.count() == 5  # the repeated id is skipped, the first one stands
+    assert index.payload("n-1")["text"] == "alpha beacon"
+    served = set(index.rows(seq for seq, _ in index.lexical("port 8080 9090", 10)))
+    assert [index.rows([s])[s][0] for s in sorted(served)] == ["k-2"]
+    index.close()
+
+
+def test_incremental_catch_up_continues_threads_and_matches_a_rebuild(tmp_path):
+    memory = ProjectMemory(tmp_path, record=False)
+    for batch in (range(3), range(3, 6)):  # two catch-ups
+        memory.add_many([Note(text=f"turn {i} about topic{i}", thread="s1") for i in batch],
+                        hygiene=False)
+        memory.refresh()
+    index = memory.index
+    positions = [row[0] for row in index.db.execute(
+        "SELECT pos FROM items WHERE thread='s1' ORDER BY seq")]
+    assert positions == list(range(6))
+    # A neighbour from the second batch is linked to a turn of the first one:
+    assert {a for a, _ in index.thread_links([3])} == {3}
+    assert {b for _, b in index.thread_links([3])} == {2, 4}
+    before = list(index.db.execute("SELECT id, thread, pos, text FROM items ORDER BY seq"))
+    memory.rebuild()
+    after = list(index.db.execute("SELECT id, thread, pos, text FROM items ORDER BY seq"))
+    assert before == after
+    memory.close()
+
+
+def test_a_reopened_memory_reads_only_what_was_appended_since(tmp_path):
+    memory = ProjectMemory(tmp_path, record=False)
+    memory.note("the deploy key lives in the vault")
+    memory.close()
+    MemoryLog(tmp_path / "events.jsonl").append([Note(text="rotate the deploy key monthly")])
+    again = ProjectMemory(tmp_path, record=False)
+    assert again.index.count() == 2
+    assert [r.text for r in again.recall("rotate deploy key", k=1)] == \
+        ["rotate the deploy key monthly"]
+    again.close()
