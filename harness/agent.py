@@ -6,6 +6,7 @@ Read `step` top to bottom: it is the whole control flow of an agent.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import itertools
 import uuid
 from collections.abc import Callable, Iterable
@@ -58,13 +59,17 @@ class Agent:
 
     # -- running ----------------------------------------------------------------------
     def run(self, task: str, *, run_id: str | None = None) -> Trajectory:
-        """Run the task to completion and return its trajectory."""
+        """Run the task to completion and return its trajectory.
+
+        Inside a running event loop (a notebook, an async app) the run gets its own loop in
+        a worker thread; in async code prefer `await agent.arun(task)`.
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.arun(task, run_id=run_id))
-        raise RuntimeError("Agent.run() was called inside a running event loop; "
-                           "use `await agent.arun(task)` instead")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-run") as pool:
+            return pool.submit(asyncio.run, self.arun(task, run_id=run_id)).result()
 
     async def arun(self, task: str, *, run_id: str | None = None) -> Trajectory:
         """Run the task to completion (async) and return its trajectory."""

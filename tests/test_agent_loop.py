@@ -112,13 +112,10 @@ def test_arun_runs_agents_concurrently_in_one_event_loop(tmp_path):
     assert ta.run_id != tb.run_id
 
 
-def test_run_inside_an_event_loop_says_to_use_arun(tmp_path):
+def test_run_inside_a_running_event_loop_still_works(tmp_path):
     import asyncio
 
-    import pytest
+    async def inside():  # as in a notebook cell
+        return Agent(ScriptedModel(["x"]), workspace=tmp_path).run("t")
 
-    async def inside():
-        Agent(ScriptedModel(["x"]), workspace=tmp_path).run("t")
-
-    with pytest.raises(RuntimeError, match="await agent.arun"):
-        asyncio.run(inside())
+    assert asyncio.run(inside()).finished.answer == "x"

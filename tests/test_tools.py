@@ -173,3 +173,13 @@ def test_a_tool_that_raises_is_reported_not_crashed(tmp_path):
 
     result = explode(call("explode"), ToolContext(tmp_path))
     assert not result.ok and result.error == "explode raised RuntimeError: kaboom"
+
+
+def test_run_shell_sees_a_same_size_edit_made_within_the_same_second(tmp_path):
+    tools, ctx = Toolset(default_tools()), ToolContext(tmp_path)
+    (tmp_path / "m.py").write_text("X = 1\n")
+    check = call("run_shell", {"command": "python -c 'import m; print(m.X)'"})
+    assert tools.execute(check, ctx).output.endswith("1\n")
+    edit = tools.execute(call("edit_file", {"path": "m.py", "old": "X = 1", "new": "X = 2"}), ctx)
+    assert edit.ok
+    assert tools.execute(check, ctx).output.endswith("2\n")  # no stale bytecode

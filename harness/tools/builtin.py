@@ -126,7 +126,9 @@ def make_run_shell(timeout_s: float = 60.0, max_chars: int = MAX_OUTPUT_CHARS) -
         Args:
             command: the command line, run with /bin/sh.
         """
-        env = {**os.environ, **ctx.env}
+        # No bytecode: an agent edits a module and re-runs within the same second, and a
+        # same-size edit would otherwise run the stale .pyc.
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **ctx.env}
         try:
             proc = subprocess.run(command, shell=True, cwd=ctx.workspace, capture_output=True,
                                   text=True, timeout=timeout_s, env=env,
