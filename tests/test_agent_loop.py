@@ -6,7 +6,7 @@ from harness import Agent, ScriptedModel
 from harness.events import (ContextBuilt, ModelCalled, PolicyDecided, TaskFinished, TaskStarted,
                             ToolFinished, ToolRequested)
 
-TEST_CMD = "python -m unittest -q test_calc"
+TEST_CMD = "python -c 'from calc import add; assert add(2, 3) == 5, add(2, 3)'"
 
 
 def make_buggy_project(root: Path) -> None:
