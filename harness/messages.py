@@ -50,6 +50,10 @@ class ToolCall(BaseModel):
         return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+"""The encoding `ModelRequest.digest` hashes (one encoder, built once: it is immutable)."""
+
+
 class Message(BaseModel):
     """A chat message in the OpenAI shape that litellm speaks."""
 
@@ -79,8 +83,7 @@ class Message(BaseModel):
         key = (self.role, self.content, self.tool_call_id, self.name, len(self.tool_calls))
         cached = self.__dict__.get("_openai_json")  # not a field: ignored by ==, dumps, copies
         if cached is None or cached[0] != key:
-            cached = (key, json.dumps(self.to_openai(), sort_keys=True, separators=(",", ":"),
-                                      default=str))
+            cached = (key, _CANONICAL.encode(self.to_openai()))
             self.__dict__["_openai_json"] = cached
         return cached[1]
 
@@ -155,8 +158,7 @@ class RequestDigests:
             self._hash.update((("," if self._messages else "") + m.openai_json()).encode())
             self._messages.append(m)
         if request.tools != self._tools[0]:  # usually the same schemas every step
-            self._tools = (request.tools, json.dumps(request.tools, sort_keys=True,
-                                                     separators=(",", ":"), default=str))
+            self._tools = (request.tools, _CANONICAL.encode(request.tools))
         h = self._hash.copy()
         h.update(('],"t":' + self._tools[1] + "}").encode())
         return h.hexdigest()[:16]
@@ -166,4 +168,10 @@ class RequestDigests:
         if len(old) > len(msgs):
             return False
         changed = compress(range(len(old)), map(operator.is_not, old, msgs))  # C-speed scan
-        return all(old[i].openai_json() == msgs[i].openai_json() for i in changed)
+        return all(_same(old[i], msgs[i]) for i in changed)
+
+
+def _same(a: Message, b: Message) -> bool:
+    """Equal as the provider sees them (rebuilt system and task messages usually are)."""
+    return (a.role == b.role and a.content == b.content and a.tool_call_id == b.tool_call_id
+            and a.name == b.name and a.tool_calls == b.tool_calls)
