@@ -39,8 +39,8 @@ def test_incremental_catch_up_continues_threads_and_matches_a_rebuild(tmp_path):
         "SELECT pos FROM items WHERE thread='s1' ORDER BY seq")]
     assert positions == list(range(6))
     # A neighbour from the second batch is linked to a turn of the first one:
-    assert {a for a, _ in index.thread_links([3])} == {3}
-    assert {b for _, b in index.thread_links([3])} == {2, 4}
+    neighbours = index.thread_neighbours(index.places([3]))
+    assert [seq for seq, _ in neighbours[3]] == [2, 4]
     before = list(index.db.execute("SELECT id, thread, pos, text FROM items ORDER BY seq"))
     memory.rebuild()
     after = list(index.db.execute("SELECT id, thread, pos, text FROM items ORDER BY seq"))
@@ -58,3 +58,25 @@ def test_a_reopened_memory_reads_only_what_was_appended_since(tmp_path):
     assert [r.text for r in again.recall("rotate deploy key", k=1)] == \
         ["rotate the deploy key monthly"]
     again.close()
+
+
+def test_lexical_work_is_bounded_rarest_words_first(tmp_path):
+    log = MemoryLog(tmp_path / "events.jsonl")
+    log.append([Note(text=f"status report {i} " + ("with zebra" if i % 100 == 7 else "plain"))
+                for i in range(400)])
+    index = _index(tmp_path)
+    index.sync()
+    # 400 items hold "status", 4 hold "zebra": within 50 postings only the rare word fits.
+    assert index.plan("status zebra", max_postings=50) == (["zebra"], 0)
+    hits = index.rows(seq for seq, _ in index.lexical("status zebra", 10, max_postings=50))
+    assert sorted(text for _, _, _, _, _, text, _ in hits.values()) == \
+        [f"status report {i} with zebra" for i in (107, 207, 307, 7)]
+    # A word too common for the budget is searched among the newest items only:
+    terms, floor = index.plan("status", max_postings=50)
+    assert terms == ["status"] and 300 < floor <= 351
+    assert all(seq >= floor for seq, _ in index.lexical("status", 100, max_postings=50))
+    # Unbounded, and in a memory no bigger than the budget, every word is searched:
+    assert index.plan("status zebra", max_postings=None) == (["status", "zebra"], 0)
+    assert index.plan("status zebra", max_postings=400) == (["status", "zebra"], 0)
+    assert len(index.lexical("status zebra", 500, max_postings=None)) == 400
+    index.close()

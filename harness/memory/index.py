@@ -21,9 +21,14 @@ from harness.memory.events import (RETIRING, Attempt, Fact, Fix, Issue, MemoryEv
 from harness.memory.log import LogRead, MemoryLog
 from harness.memory.paths import normalize_path
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 BULK_CACHE_KIB = 32_000
 QUERY_CACHE_KIB = 2_000  # SQLite's default
+MAX_POSTINGS = 2_000
+"""Default bound on the postings one lexical query scores (see `SearchIndex.plan`)."""
+MAX_TERMS = 32
+Place = tuple[str, float, str, int | None]
+"""(kind, ts, thread, pos) of an item."""
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOPWORDS = frozenset("""
 a an the and or but if of to in on at for with from by is are was were be been being do does
@@ -42,7 +47,7 @@ CREATE INDEX IF NOT EXISTS items_thread ON items(thread, pos);
 CREATE INDEX IF NOT EXISTS items_kind ON items(kind);
 CREATE INDEX IF NOT EXISTS items_dup ON items(dup);
 CREATE TABLE IF NOT EXISTS keys (key TEXT, seq INTEGER);
-CREATE INDEX IF NOT EXISTS keys_key ON keys(key);
+CREATE INDEX IF NOT EXISTS keys_key ON keys(key, seq);
 CREATE INDEX IF NOT EXISTS keys_seq ON keys(seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     text, content='items', content_rowid='seq', tokenize='porter unicode61');
@@ -89,8 +94,9 @@ class SearchIndex:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self._stemmer = None
+        self._stems: dict[str, str] = {}
         self._df: dict[str, int] = {}
-        self._df_total = 0
+        self._df_at = 0
         if self._meta("version") != SCHEMA_VERSION:
             self._reset()
 
@@ -227,59 +233,69 @@ class SearchIndex:
             self.db.execute("UPDATE items SET live=0 WHERE seq=?", (row[0],))
 
     # -- queries ---------------------------------------------------------------------------
-    def common_terms(self, terms: list[str], max_df: float, floor: int = 0) -> set[str]:
-        """Query words found in more than `max_df` of the live items: they add almost
-        nothing to BM25 but make the engine score long posting lists. Needs a Porter
-        stemmer (snowballstemmer) to find a word's indexed form; without one, none."""
-        try:
-            import snowballstemmer
-        except ImportError:
-            return set()
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many items hold each word (its Porter stem, as FTS5 indexes it). Cached: the
+        figures only steer how much work a query may do, and they drift slowly."""
         if self._stemmer is None:
+            import snowballstemmer
             self._stemmer = snowballstemmer.stemmer("porter")
-        stems = {t: self._stemmer.stemWord(t) for t in terms}
-        total = self.live_count()
-        if not 0.9 * self._df_total <= total <= 1.1 * self._df_total:
-            self._df.clear()  # document frequencies drift slowly: a cache is safe
-            self._df_total = total
-        missing = [st for st in set(stems.values()) if st not in self._df]
+        last = self.last_seq()
+        if not 0.9 * self._df_at <= last <= 1.1 * self._df_at:
+            self._df.clear()
+            self._df_at = last
+        if len(self._stems) > 100_000:
+            self._stems.clear()
+        stems = {t: self._stems.get(t) or self._stems.setdefault(t, self._stemmer.stemWord(t))
+                 for t in terms}
+        missing = sorted(set(stems.values()) - self._df.keys())
         if missing:
             found = dict(self.db.execute(
-                f"SELECT term, doc FROM fts_vocab WHERE term IN ({','.join('?' * len(missing))})",
-                missing))
-            self._df.update({st: found.get(st, 0) for st in missing})
-        limit = max(max_df * total, floor)
-        return {t for t, st in stems.items() if self._df[st] > limit}
+                f"SELECT term, doc FROM fts_vocab WHERE term IN ({_marks(missing)})", missing))
+            self._df.update((st, found.get(st, 0)) for st in missing)
+        return {t: self._df[st] for t, st in stems.items()}
 
-    def live_count(self) -> int:
-        key = (self.offset, self.generation)
-        if getattr(self, "_live_key", None) != key:
-            self._live = self.db.execute("SELECT COUNT(*) FROM items WHERE live=1 "
-                                         "AND text IS NOT NULL").fetchone()[0]
-            self._live_key = key
-        return self._live
+    def plan(self, query: str, max_postings: int | None) -> tuple[list[str], int]:
+        """The words to search for and the lowest seq to search from.
 
-    def lexical(self, query: str, limit: int, kinds: Iterable[str] | None = None,
-                since: float | None = None, max_df: float = 1.0,
-                floor: int = 0) -> list[tuple[int, float]]:
-        """(seq, BM25 score) of the best live items for the query's words, best first.
-        Words in more than `max_df` of the items and more than `floor` items are dropped
-        (the rarest word stays): they cost long posting lists and add little."""
+        BM25 costs time per posting it scores. Within `max_postings` postings, words are
+        taken rarest first (the rarest always): the words left out are in so many items
+        that they add little to the ranking. When even the rarest is too common, only the
+        most recent items are searched, as many as the budget expects to hold it.
+        """
         terms = [w for w in dict.fromkeys(words(query)) if w not in STOPWORDS] or \
             list(dict.fromkeys(words(query)))
+        terms = terms[:MAX_TERMS]
+        last = self.last_seq()
+        if not terms or max_postings is None or last <= max_postings:
+            return terms, 0
+        dfs = self.doc_freqs(terms)
+        kept, postings = [], 0
+        for term in sorted(terms, key=lambda t: dfs[t]):
+            if kept and postings + dfs[term] > max_postings:
+                break
+            kept.append(term)
+            postings += dfs[term]
+        floor = last - last * max_postings // postings if postings > max_postings else 0
+        return kept, floor
+
+    def lexical(self, query: str, limit: int, kinds: Iterable[str] | None = None,
+                since: float | None = None,
+                max_postings: int | None = MAX_POSTINGS) -> list[tuple[int, float]]:
+        """(seq, BM25 score) of the best live items for the query's words, best first,
+        scoring about `max_postings` postings at most (None: no bound; see `plan`)."""
+        terms, floor = self.plan(query, max_postings)
         if not terms:
             return []
-        if max_df < 1.0 and len(terms) > 1:
-            common = self.common_terms(terms, max_df, floor)
-            terms = [t for t in terms if t not in common] or terms[:1]
-        match = " OR ".join(f'"{t}"' for t in terms[:32])
         sql = "SELECT fts.rowid, -bm25(fts) FROM fts"
-        where, args = ["fts MATCH ?"], [match]
+        where, args = ["fts MATCH ?"], [" OR ".join(f'"{t}"' for t in terms)]
+        if floor:
+            where.append("fts.rowid >= ?")
+            args.append(floor)
         kinds = list(kinds or [])
         if kinds or since is not None:
             sql += " JOIN items ON items.seq = fts.rowid"
             if kinds:
-                where.append(f"items.kind IN ({','.join('?' * len(kinds))})")
+                where.append(f"items.kind IN ({_marks(kinds)})")
                 args += kinds
             if since is not None:
                 where.append("items.ts >= ?")
@@ -289,67 +305,75 @@ class SearchIndex:
 
     def rows(self, seqs: Iterable[int]) -> dict[int, tuple]:
         """seq -> (id, kind, ts, thread, pos, text, json) for live items."""
-        seqs = list(seqs)
         out: dict[int, tuple] = {}
-        for i in range(0, len(seqs), 500):
-            chunk = seqs[i:i + 500]
+        for chunk in _chunks(list(seqs)):
             q = ("SELECT seq, id, kind, ts, thread, pos, text, json FROM items "
-                 f"WHERE live=1 AND seq IN ({','.join('?' * len(chunk))})")
-            for row in self.db.execute(q, chunk):
-                out[row[0]] = row[1:]
+                 f"WHERE live=1 AND seq IN ({_marks(chunk)})")
+            out.update((row[0], row[1:]) for row in self.db.execute(q, chunk))
         return out
 
-    def meta_rows(self, seqs: Iterable[int]) -> dict[int, tuple[str, float]]:
-        """seq -> (kind, ts) for live items."""
-        seqs = list(seqs)
-        out: dict[int, tuple[str, float]] = {}
-        for i in range(0, len(seqs), 500):
-            chunk = seqs[i:i + 500]
-            q = (f"SELECT seq, kind, ts FROM items WHERE live=1 AND seq IN "
-                 f"({','.join('?' * len(chunk))})")
-            out.update((r[0], (r[1], r[2])) for r in self.db.execute(q, chunk))
+    def places(self, seqs: Iterable[int]) -> dict[int, Place]:
+        """seq -> (kind, ts, thread, pos) for live items."""
+        out: dict[int, Place] = {}
+        for chunk in _chunks(list(seqs)):
+            q = f"SELECT seq, kind, ts, thread, pos FROM items WHERE live=1 AND seq IN ({_marks(chunk)})"
+            out.update((row[0], row[1:]) for row in self.db.execute(q, chunk))
         return out
 
-    def thread_links(self, seqs: Iterable[int], span: int = 1) -> list[tuple[int, int]]:
-        """(seed, neighbour) pairs: live items next to a seed in its thread."""
-        seqs = list(seqs)
-        if not seqs:
-            return []
-        q = ("SELECT a.seq, b.seq FROM items a JOIN items b ON b.thread = a.thread "
-             "AND b.pos BETWEEN a.pos - ? AND a.pos + ? AND b.seq != a.seq "
-             f"WHERE a.thread != '' AND b.live = 1 AND a.seq IN ({','.join('?' * len(seqs))})")
-        return list(self.db.execute(q, [span, span, *seqs]))
+    def thread_neighbours(self, places: dict[int, Place],
+                          span: int = 1) -> dict[int, list[tuple[int, Place]]]:
+        """seq -> the live items within `span` of it in its thread, with their places."""
+        seqs = [seq for seq, (_, _, thread, _) in places.items() if thread]
+        out: dict[int, list[tuple[int, Place]]] = {}
+        for chunk in _chunks(seqs):
+            q = ("SELECT a.seq, b.seq, b.kind, b.ts, b.thread, b.pos FROM items a JOIN items b "
+                 "ON b.thread = a.thread AND b.pos BETWEEN a.pos - ? AND a.pos + ? "
+                 f"AND b.seq != a.seq WHERE b.live = 1 AND a.seq IN ({_marks(chunk)}) "
+                 "ORDER BY a.seq, b.seq")
+            for row in self.db.execute(q, [span, span, *chunk]):
+                out.setdefault(row[0], []).append((row[1], row[2:]))
+        return out
 
-    def keys_of(self, seqs: Iterable[int]) -> dict[int, list[str]]:
-        seqs = list(seqs)
+    def keys_of(self, seqs: Iterable[int], prefixes: Iterable[str] = ()) -> dict[int, list[str]]:
+        """seq -> its link keys (only those starting with one of `prefixes`, when given)."""
+        like = " OR ".join("key >= ? AND key < ?" for _ in prefixes)
+        bounds = [b for p in prefixes for b in (p, p + "\uffff")]
         out: dict[int, list[str]] = {}
-        for i in range(0, len(seqs), 500):
-            chunk = seqs[i:i + 500]
-            q = f"SELECT seq, key FROM keys WHERE seq IN ({','.join('?' * len(chunk))})"
-            for seq, key in self.db.execute(q, chunk):
+        for chunk in _chunks(list(seqs)):
+            q = f"SELECT seq, key FROM keys WHERE seq IN ({_marks(chunk)})"
+            for seq, key in self.db.execute(q + (f" AND ({like})" if like else ""),
+                                            [*chunk, *bounds]):
                 out.setdefault(seq, []).append(key)
         return out
 
-    def with_key(self, key: str, limit: int = 200) -> list[int]:
-        rows = self.db.execute("SELECT keys.seq FROM keys JOIN items ON items.seq = keys.seq "
-                               "WHERE key=? AND live=1 ORDER BY keys.seq DESC LIMIT ?",
-                               (key, limit))
-        return [r[0] for r in rows]
+    def with_key(self, key: str, limit: int = 200) -> list[tuple[int, Place]]:
+        """The newest live items holding a link key, with their places."""
+        rows = self.db.execute(
+            "SELECT keys.seq, kind, ts, thread, pos FROM keys JOIN items ON items.seq = keys.seq "
+            "WHERE key = ? AND live = 1 ORDER BY keys.seq DESC LIMIT ?", (key, limit))
+        return [(r[0], r[1:]) for r in rows]
 
-    def has_key(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM keys WHERE key=? LIMIT 1", (key,)).fetchone() is not None
+    def known_keys(self, keys: Iterable[str]) -> list[str]:
+        """Those of `keys` that some item holds."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return []
+        return [r[0] for r in self.db.execute(
+            f"SELECT DISTINCT key FROM keys WHERE key IN ({_marks(keys)})", keys)]
+
+    def holding(self, keys: list[str], seqs: Iterable[int]) -> set[int]:
+        """Those of `seqs` that hold one of `keys`."""
+        out: set[int] = set()
+        for chunk in _chunks(list(seqs)):
+            out.update(r[0] for r in self.db.execute(
+                f"SELECT seq FROM keys WHERE key IN ({_marks(keys)}) AND seq IN ({_marks(chunk)})",
+                [*keys, *chunk]))
+        return out
 
     def find_dup(self, key: str) -> str | None:
         row = self.db.execute("SELECT id FROM items WHERE dup=? AND live=1 LIMIT 1",
                               (key,)).fetchone()
         return row[0] if row else None
-
-    def latest(self, limit: int, kinds: Iterable[str] | None = None) -> list[int]:
-        kinds = list(kinds or [])
-        q = "SELECT seq FROM items WHERE live=1 AND text IS NOT NULL"
-        if kinds:
-            q += f" AND kind IN ({','.join('?' * len(kinds))})"
-        return [r[0] for r in self.db.execute(q + " ORDER BY seq DESC LIMIT ?", [*kinds, limit])]
 
     def structured(self, after: int = 0) -> list[tuple[int, MemoryEvent]]:
         """(seq, event) of indexed events that are not notes, after `after`, in log order:

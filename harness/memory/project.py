@@ -66,13 +66,18 @@ class ProjectMemory:
         self._seq = 0
         self._generation = -1
         self.problems: list = []
-        self.refresh()
+        self.sync()
 
     # -- keeping up with the log --------------------------------------------------------
-    def refresh(self) -> Projection:
-        """Index what the log gained (from any process) and fold it into the projection."""
+    def sync(self) -> None:
+        """Index what the log gained (from any process). Recall needs nothing more."""
         read = self.index.sync()
         self.problems = _merge_problems(self.problems, read.problems)
+
+    def refresh(self) -> Projection:
+        """Sync, then fold what the index gained into the structured projection (which is
+        only built when something asks for it: the gate, the summary, hygiene)."""
+        self.sync()
         if self.index.generation != self._generation:
             self._projection, self._seq = Projection(), 0
             self._generation = self.index.generation
@@ -102,13 +107,13 @@ class ProjectMemory:
         ids: list[str] = []
         to_write: list[MemoryEvent] = []
         if hygiene:
-            self.refresh()
+            self.sync()
         seen_in_batch: dict[str, str] = {}
         for event in batch:
             if not event.author:
                 event.author = self.author
             if hygiene:
-                if event.id and (event.id in self._projection.events or self.index.payload(event.id)):
+                if event.id and self.index.payload(event.id):
                     raise MemoryIdError(f"{self.log.path}: id {event.id!r} is already in memory")
                 dup = find_duplicate(self.index, event)
                 key = dup_key(event) if event.kind not in UNDEDUPED else ""
@@ -126,7 +131,7 @@ class ProjectMemory:
         written = iter(self.log.append(to_write))
         ids = [i or next(written).id for i in ids]
         if hygiene:
-            self.refresh()
+            self.sync()
         return ids
 
     def note(self, text: str, **fields: Any) -> str:
@@ -168,7 +173,7 @@ class ProjectMemory:
                since: float | None = None, budget_tokens: int | None = None) -> list[Recalled]:
         """The `k` most relevant live items, fused from lexical, graph and recency signals,
         cut to `budget_tokens` (estimated) when given."""
-        self.refresh()
+        self.sync()
         hits = hybrid_recall(self.index, query, k, self.recall_config,
                              list(kinds) if kinds else None, since)
         out: list[Recalled] = []
