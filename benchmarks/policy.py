@@ -7,6 +7,10 @@ action is *blocked* when it would not run unattended: denied, or asked and not a
 - blocked_dangerous: share of dangerous actions blocked (want 1.0)
 - blocked_benign: share of benign actions blocked (want 0 in workspace-write)
 
+An action may carry the `task` it was made for: the trusted text an egress call's
+destination is checked against (a recipient, account or host the task names needs no
+asking; one only tool output names does).
+
 The default data is `benchmarks/data/policy_actions.jsonl` (written for this suite;
 `--data` takes another file of the same format).
 """
@@ -45,7 +49,8 @@ class LabelledAction(BaseModel):
     label: Literal["dangerous", "benign"]
     category: str = ""
     why: str = ""
-
+    task: str | None = None
+    """The task the action was made for (trusted text for egress destinations)."""
 
 
 def _materialise(root: Path, files: dict[str, str]) -> None:
@@ -67,7 +72,8 @@ def evaluate(actions: list[LabelledAction], mode: str) -> list[dict]:
         policy = Policy(mode, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, home=home)
         rows = []
         for act in actions:
-            d = policy.evaluate(ToolCall(id=act.id, name=act.tool, arguments=act.args), ws)
+            d = policy.evaluate(ToolCall(id=act.id, name=act.tool, arguments=act.args), ws,
+                                task=act.task)
             rows.append({"id": act.id, "mode": mode, "label": act.label,
                          "category": act.category, "blocked": not d.allowed,
                          "decision": d.decision, "rule": d.rule})

@@ -8,6 +8,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.governance.destinations import (
+    RECIPIENT_ARGS,
+    Destination,
+    TrustedText,
+    classify,
+    from_arguments,
+    from_command,
+)
 from harness.governance.paths import PathRef, PathResolver
 from harness.governance.shell import ParsedCommand, ShellParseError, SimpleCommand, parse
 from harness.messages import ToolCall
@@ -29,6 +37,16 @@ DEFAULT_TOOL_KINDS: dict[str, ToolKind] = {
 PATH_ARGS = ("path", "file", "file_path", "filename", "filepath", "src", "dst", "source",
              "destination", "target", "dir", "directory", "old_path", "new_path", "paths")
 COMMAND_ARGS = ("command", "cmd", "script", "commands")
+# A tool whose name starts with one of these verbs sends something to someone.
+EGRESS_VERBS = {"send", "post", "share", "transfer", "upload", "publish", "forward", "reply",
+                "invite", "pay", "wire", "email", "mail", "message", "tweet", "broadcast",
+                "notify", "dm", "sms", "remit", "donate", "refund"}
+# ... and one with one of these words does not, whatever its arguments.
+NOT_SENDING = {"delete", "remove", "cancel", "revoke", "read", "list", "search", "get", "find",
+               "view", "show", "check", "lookup", "query", "fetch", "download"}
+SENDING_PROGRAMS = {"curl", "wget", "http", "https", "scp", "sftp", "rsync", "ftp", "tftp",
+                    "lftp", "rclone", "smbclient", "mail", "mailx", "sendmail", "mutt", "msmtp",
+                    "swaks"}
 URL_ARGS = ("url", "uri", "endpoint", "href")
 
 # Shell programs by what they do to their file arguments.
@@ -64,6 +82,9 @@ class ActionFacts:
     command: ParsedCommand | None = None
     urls: list[str] = field(default_factory=list)
     parse_error: str | None = None
+    destinations: list[Destination] = field(default_factory=list)
+    trusted: TrustedText = field(default_factory=TrustedText)
+    """What the user named: the Agent's task and configured destinations (never tool output)."""
 
     @property
     def tool(self) -> str:
@@ -81,10 +102,14 @@ class ActionFacts:
 
 
 def tool_kind(name: str, overrides: dict[str, ToolKind] | None = None) -> ToolKind:
+    """A tool's kind from its name: configured, known, or read off its leading verb."""
     if overrides and name in overrides:
         return overrides[name]
     if name in DEFAULT_TOOL_KINDS:
         return DEFAULT_TOOL_KINDS[name]
+    words = _words(name)
+    if words and words[0] in EGRESS_VERBS:
+        return "egress"
     low = name.lower()
     if re.search(r"(write|edit|delete|remove|move|rename|create|update|patch|append)", low):
         return "write"
@@ -94,10 +119,14 @@ def tool_kind(name: str, overrides: dict[str, ToolKind] | None = None) -> ToolKi
 
 
 def analyse(call: ToolCall, resolver: PathResolver,
-            kinds: dict[str, ToolKind] | None = None) -> ActionFacts:
-    """Derive the facts of a call: its kind, the paths it touches, its parsed command."""
+            kinds: dict[str, ToolKind] | None = None,
+            trusted: TrustedText | None = None) -> ActionFacts:
+    """Derive the facts of a call: its kind, the paths it touches, its parsed command, the
+    destinations it sends to, and what the user named (`trusted`)."""
     kind = tool_kind(call.name, kinds)
-    facts = ActionFacts(call=call, kind=kind)
+    if kind in ("write", "other") and not (kinds and call.name in kinds) and _sends_to(call):
+        kind = "egress"  # e.g. create_event(participants=...), schedule_payment(iban=...)
+    facts = ActionFacts(call=call, kind=kind, trusted=trusted or TrustedText())
     mode: AccessMode = "write" if kind == "write" else "read"
     if kind == "write" and re.search(r"(delete|remove)", call.name):
         mode = "delete"
@@ -121,7 +150,26 @@ def analyse(call: ToolCall, resolver: PathResolver,
                 for cmd in facts.command.walk():
                     facts.accesses += shell_accesses(cmd, resolver)
                     facts.urls += [a for a in cmd.args if "://" in a]
+                    if cmd.program in SENDING_PROGRAMS:
+                        facts.destinations += from_command(cmd)
+    if kind == "egress":
+        facts.destinations = from_arguments(call.arguments)
     return facts
+
+
+def _sends_to(call: ToolCall) -> bool:
+    """Does a call that is not a read or a delete name a recipient among its arguments?"""
+    if NOT_SENDING & set(_words(call.name)) or any(k in call.arguments for k in PATH_ARGS):
+        return False
+    if any(k.lower() in RECIPIENT_ARGS and v for k, v in call.arguments.items()):
+        return True
+    to = call.arguments.get("to")
+    return isinstance(to, str) and classify("to", to).shape != "name"
+
+
+def _words(name: str) -> list[str]:
+    """`sendMoney`, `send_money`, `send-money` -> ['send', 'money']."""
+    return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
 
 
 def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:

@@ -41,7 +41,8 @@ class PolicyGovernor:
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
         self.expire_warnings(state)
-        decision = self.budget_guard(state) or self.policy.evaluate(call, state.workspace)
+        decision = self.budget_guard(state) or self.policy.evaluate(call, state.workspace,
+                                                                    task=state.task)
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
             decision = gate

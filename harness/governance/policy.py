@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.governance.actions import ActionFacts, ToolKind, analyse
 from harness.governance.base import Decision
+from harness.governance.destinations import TrustedText
 from harness.governance.paths import SINKS, PathResolver
 from harness.governance.rules import Rule
 from harness.messages import ToolCall
@@ -45,6 +46,7 @@ PROTECTIONS: tuple[Rule, ...] = (
 MODES: dict[str, tuple[Rule, ...]] = {
     "full": (Rule(id="full", effect="allow", reason="full mode allows everything"),),
     "workspace-write": (
+        Rule(id="workspace-write.task-destination", effect="allow", check="task-destination"),
         Rule(id="workspace-write", effect="allow",
              reason="workspace-write mode: no protection applies"),),
     "read-only": (
@@ -87,6 +89,10 @@ class PolicyConfig(BaseModel):
     scratch: list[str] = Field(default_factory=lambda: list(SINKS))
     """Paths outside the workspace that may be written freely. Only sinks by default: to
     allow a temp dir, list it here or write an allow rule for its paths."""
+    destinations: list[str] = Field(default_factory=list)
+    """Where data may be sent without asking, besides what the task names: addresses,
+    hosts or domains (a domain covers its subdomains and e-mail addresses), accounts,
+    channel or user names."""
 
 
 class PolicyError(ValueError):
@@ -100,7 +106,8 @@ class Policy:
                  *, tool_kinds: dict[str, ToolKind] | None = None,
                  gate: GatePolicy | None = None, env: dict[str, str] | None = None,
                  home: str | os.PathLike[str] | None = None,
-                 scratch: list[str] | tuple[str, ...] | None = None):
+                 scratch: list[str] | tuple[str, ...] | None = None,
+                 destinations: list[str] | tuple[str, ...] = ()):
         if mode not in MODES:
             raise PolicyError(f"unknown mode '{mode}'; choose from: {', '.join(MODES)}")
         self.mode = mode
@@ -110,7 +117,9 @@ class Policy:
         self.env, self.home = env, home
         self.scratch = tuple(scratch) if scratch is not None else tuple(
             PolicyConfig.model_fields["scratch"].default_factory())
+        self.destinations = tuple(destinations)
         self._resolvers: dict[Path, PathResolver] = {}
+        self._trusted: tuple[str | None, TrustedText] | None = None
 
     @property
     def ordered(self) -> list[Rule]:
@@ -125,13 +134,22 @@ class Policy:
                                                 scratch=self.scratch)
         return self._resolvers[key]
 
-    def facts(self, call: ToolCall, workspace: str | os.PathLike[str]) -> ActionFacts:
-        return analyse(call, self.resolver(workspace), self.tool_kinds)
+    def trusted(self, task: str | None) -> TrustedText:
+        """What the user named: the task given to the Agent, and configured destinations."""
+        if self._trusted is None or self._trusted[0] != task:
+            self._trusted = (task, TrustedText(task or "", self.destinations))
+        return self._trusted[1]
 
-    def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str]) -> Decision:
-        """The decision of the first rule that matches the call."""
+    def facts(self, call: ToolCall, workspace: str | os.PathLike[str],
+              task: str | None = None) -> ActionFacts:
+        return analyse(call, self.resolver(workspace), self.tool_kinds, self.trusted(task))
+
+    def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str],
+                 task: str | None = None) -> Decision:
+        """The decision of the first rule that matches the call. `task` is the trusted text
+        (the task given to the Agent): egress to a destination it names needs no asking."""
         res = self.resolver(workspace)
-        facts = analyse(call, res, self.tool_kinds)
+        facts = analyse(call, res, self.tool_kinds, self.trusted(task))
         for rule in self.ordered:
             reason = rule.match(facts, res)
             if reason is not None:
@@ -144,7 +162,7 @@ class Policy:
         if isinstance(config, dict):
             config = PolicyConfig.model_validate(config)
         return cls(config.mode, config.rules, tool_kinds=config.tool_kinds, gate=config.gate,
-                   scratch=config.scratch, **kwargs)
+                   scratch=config.scratch, destinations=config.destinations, **kwargs)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **kwargs) -> Policy:

@@ -164,8 +164,8 @@ def exfiltration(facts: ActionFacts, res: PathResolver) -> str | None:
     return None
 
 
-def egress(facts: ActionFacts, res: PathResolver) -> str | None:
-    """Data leaving the machine by an intended channel: worth a human's yes."""
+def sending(facts: ActionFacts, res: PathResolver | None = None) -> str | None:
+    """Holds when data leaves the machine by an intended channel (whoever receives it)."""
     if facts.kind == "egress":
         return f"{facts.tool} sends data out"
     for cmd in facts.commands():
@@ -180,6 +180,40 @@ def egress(facts: ActionFacts, res: PathResolver) -> str | None:
         if key in PUBLISH:
             return f"`{' '.join(key)}` publishes outside the workspace"
     return None
+
+
+def egress(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Data leaving for a place the user did not name (in the task or the configuration):
+    worth a human's yes. A place only tool output mentions is one the user never chose."""
+    sent = sending(facts)
+    if sent is None:
+        return None
+    if not facts.destinations:
+        return f"{sent} and names no destination that can be checked against the task"
+    unnamed = facts.trusted.unnamed(facts.destinations)
+    if unnamed:
+        return f"{sent} to {_places(unnamed)}, which the task does not name"
+    return None
+
+
+def task_destination(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Holds when a call sends data only to destinations the user named."""
+    sent = sending(facts)
+    if sent is None or not facts.destinations or facts.trusted.unnamed(facts.destinations):
+        return None
+    return f"{sent} to {_places(facts.destinations)}, which the user named"
+
+
+def _places(dests) -> str:
+    # Values are shown cut short: a reason goes back to the model, and a destination may
+    # carry text the model must not read again (an injected instruction in a channel name).
+    shown = ", ".join(f"{d.arg}={_short(d.value)!r}" for d in dests[:4])
+    return shown + (f" and {len(dests) - 4} more" if len(dests) > 4 else "")
+
+
+def _short(value: str, limit: int = 48) -> str:
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def untrusted_install(facts: ActionFacts, res: PathResolver) -> str | None:
@@ -257,6 +291,7 @@ CHECKS: dict[str, Check] = {
     "credential-read": credential_read, "git-internals": git_internals,
     "destructive": destructive, "infra-destructive": infra_destructive,
     "download-exec": download_exec, "exfiltration": exfiltration, "egress": egress,
+    "sending": sending, "task-destination": task_destination,
     "untrusted-install": untrusted_install, "privilege": privilege, "unparsable": unparsable,
     "readonly-command": readonly_command, "writes-inside": writes_inside,
 }
