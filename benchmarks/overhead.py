@@ -3,8 +3,8 @@
 A zero-latency scripted model drives N tool steps (N = 10, 100, 1000; --full adds 3000) of
 a trivial `add(a, b)` tool through the reference `Agent` with the built-in tool set, then
 answers: `harness` is the Agent's default components, `harness_full_history` the same with
-`FullHistoryContext`. We report microseconds per step (whole run / N; the fastest of 9 runs
-at N = 10, of 3 at N = 100, one run at N >= 1000, after a warm-up) and the peak of traced
+`FullHistoryContext`. We report microseconds per step (whole run / N; the fastest of 15 runs
+at N = 10, of 5 at N = 100, one run at N >= 1000, after a warm-up) and the peak of traced
 Python memory (tracemalloc, a separate untimed run). The same workload runs through the
 installed peer frameworks (the `bench-peers` extra) in the same process, each in its best
 offline configuration (see `harness.bench.peers`); peers not installed are listed in
@@ -34,8 +34,8 @@ from harness.tools import default_tools, tool
 
 SIZES = (10, 100, 1000)
 FULL_SIZES = (*SIZES, 3000)
-REPEATS = 3
-"""Timed runs per point (the fastest counts): 3 at N = 100, 9 at N = 10, 1 at N >= 1000."""
+REPEATS = 5
+"""Timed runs per point (the fastest counts): 5 at N = 100, 15 at N = 10, 1 at N >= 1000."""
 MEMORY_LIMIT_S = 5.0
 
 
