@@ -32,7 +32,18 @@ th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}
 .meta{color:#666}.pos{color:#1a7f37}.neg{color:#c0392b}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plots img{max-width:520px;border:1px solid #eee}
 details{margin:.5em 0 1.5em}code{background:#f5f5f5;padding:0 .2em}
+.scroll{overflow-x:auto}
 """
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def _colours(record: dict[str, Any]) -> dict[str, str]:
+    """One colour per variant name, the same in every plot of a suite's section."""
+    names = set((record.get("metrics", {}).get("by_variant") or {}))
+    for value in (record.get("series") or {}).values():
+        names.update(str(k) for k in _series_lines(value)[0])
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(sorted(names))}
 
 
 def write_report(records: list[dict[str, Any]], path: str | Path,
@@ -135,11 +146,11 @@ def _delta_html(d: float | None) -> str:
 def _plots(record: dict[str, Any], plt: Any) -> list[tuple[str, str] | None]:
     if plt is None:
         return []
-    suite = record["suite"]
-    images = [_series_plot(plt, f"{suite}: {name}", value)
+    suite, colours = record["suite"], _colours(record)
+    images = [_series_plot(plt, f"{suite}: {name}", value, colours)
               for name, value in (record.get("series") or {}).items()]
-    images.append(_recall_plot(plt, suite, record.get("metrics", {})))
-    images.append(_success_cost_plot(plt, suite, record.get("metrics", {})))
+    images.append(_recall_plot(plt, suite, record.get("metrics", {}), colours))
+    images.append(_success_cost_plot(plt, suite, record.get("metrics", {}), colours))
     return images
 
 
@@ -162,7 +173,8 @@ def _series_lines(value: Any) -> tuple[dict[str, tuple[list, list]], dict[str, A
     return lines, {}
 
 
-def _series_plot(plt: Any, title: str, value: Any) -> tuple[str, str] | None:
+def _series_plot(plt: Any, title: str, value: Any,
+                 colours: dict[str, str]) -> tuple[str, str] | None:
     lines, opts = _series_lines(value)
     lines = {k: (xs, ys) for k, (xs, ys) in lines.items() if ys and len(xs) == len(ys)}
     if not lines:
@@ -171,7 +183,7 @@ def _series_plot(plt: Any, title: str, value: Any) -> tuple[str, str] | None:
     for label, (xs, ys) in lines.items():
         clean = [(x, y) for x, y in zip(xs, ys, strict=True) if isinstance(y, int | float)]
         ax.plot([_num(x) for x, _ in clean], [y for _, y in clean], marker="o",
-                markersize=3, label=str(label) or None)
+                markersize=3, label=str(label) or None, color=colours.get(str(label)))
     if opts.get("log"):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -180,7 +192,8 @@ def _series_plot(plt: Any, title: str, value: Any) -> tuple[str, str] | None:
     return _finish(plt, fig, ax, title, legend=len(lines) > 1)
 
 
-def _recall_plot(plt: Any, suite: str, metrics: dict[str, Any]) -> tuple[str, str] | None:
+def _recall_plot(plt: Any, suite: str, metrics: dict[str, Any],
+                 colours: dict[str, str]) -> tuple[str, str] | None:
     curves = {}
     for name, values in {"default": metrics, **(metrics.get("by_variant") or {})}.items():
         points = sorted((int(m.group(1)), v) for k, v in values.items()
@@ -191,16 +204,22 @@ def _recall_plot(plt: Any, suite: str, metrics: dict[str, Any]) -> tuple[str, st
         return None
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, points in curves.items():
-        ax.plot([k for k, _ in points], [v for _, v in points], marker="o", label=name)
+        ax.plot([k for k, _ in points], [v for _, v in points], marker="o", label=name,
+                color=colours.get(name))
     ax.set_xlabel("k")
     ax.set_ylabel("recall@k")
     ax.set_ylim(0, 1.02)
     return _finish(plt, fig, ax, f"{suite}: recall@k", legend=len(curves) > 1)
 
 
-def _success_cost_plot(plt: Any, suite: str, metrics: dict[str, Any]) -> tuple[str, str] | None:
-    points = {"base": _scalars(metrics)}
-    points.update({k: _scalars(v) for k, v in (metrics.get("by_variant") or {}).items()})
+def _success_cost_plot(plt: Any, suite: str, metrics: dict[str, Any],
+                       colours: dict[str, str]) -> tuple[str, str] | None:
+    variants = {k: _scalars(v) for k, v in (metrics.get("by_variant") or {}).items()}
+    base = _scalars(metrics)
+    repeated = any(all(v.get(k) == base.get(k) for k in ("success", *COST_KEYS))
+                   for v in variants.values())
+    points = {} if repeated else {"base": base}  # the base usually is one of the variants
+    points.update(variants)
     points.update({k: v.get("metrics", {}) for k, v in (metrics.get("ablations") or {}).items()})
     if len(points) < 2:
         return None
@@ -210,12 +229,10 @@ def _success_cost_plot(plt: Any, suite: str, metrics: dict[str, Any]) -> tuple[s
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, p in points.items():
         if isinstance(p.get(cost), int | float) and isinstance(p.get("success"), int | float):
-            ax.scatter(p[cost], p["success"])
-            ax.annotate(name, (p[cost], p["success"]), fontsize=8, xytext=(4, 4),
-                        textcoords="offset points")
+            ax.scatter(p[cost], p["success"], label=name, color=colours.get(name), s=36)
     ax.set_xlabel(cost)
     ax.set_ylabel("success")
-    return _finish(plt, fig, ax, f"{suite}: success vs {cost}", legend=False)
+    return _finish(plt, fig, ax, f"{suite}: success vs {cost}", legend=True)
 
 
 def _finish(plt: Any, fig: Any, ax: Any, title: str, legend: bool) -> tuple[str, str]:
@@ -245,7 +262,7 @@ def _pyplot() -> Any:
 def _table(head: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th>{_e(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
+    return f"<div class='scroll'><table><tr>{th}</tr>{body}</table></div>"
 
 
 def _scalars(metrics: dict[str, Any]) -> dict[str, Any]:
