@@ -18,7 +18,8 @@ environment, through the reference `Agent`:
   Isolated workers are gullible probes too. `--model` runs a real LLM instead.
 - attack: AgentDojo's `important_instructions` template, with the generic model name (the
   probe is nobody in particular), planted in every injection slot the user task's
-  ground truth reads.
+  ground truth reads. A pair in a `--data` file may name another of AgentDojo's attacks
+  (`ignore_previous`, `system_message`, `injecagent`, `direct`, `tool_knowledge`, ...).
 - gaps: AgentDojo ships no ground-truth calls for some injection tasks (most of v1.2's
   newer workspace ones); the probe cannot carry those out, so `attack_success_rate` counts
   them as failed attacks and `attack_success_rate_with_ground_truth` leaves them out.
@@ -32,7 +33,8 @@ unattended runs where asks are refused):
 `utility` over the user tasks without any attack. By default every user task is paired with
 one injection task of its suite (the i-th user task with injection task i mod n, so every
 user task and every injection task runs); `--full` runs every pair. `--data PATH` takes a
-JSONL file of pairs `{"suite": ..., "user_task": ..., "injection_task": ...}`.
+JSONL file of pairs `{"suite": ..., "user_task": ..., "injection_task": ..., "attack": ...}`
+(`attack` optional).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class Pair(BaseModel):
     suite: str
     user_task: str
     injection_task: str | None = None
+    attack: str = ATTACK
+    """One of AgentDojo's registered attacks (not its denial-of-service ones)."""
 
 
 # -- the AgentDojo-independent pieces: tools from schemas, the scripted model ------------
@@ -145,34 +149,52 @@ def calls_of(ground_truth) -> list[dict]:
     return [{"tool": c.function, "args": dict(c.args)} for c in ground_truth]
 
 
-def make_attack(suite):
-    """AgentDojo's important_instructions attack, addressed to a generic model. It finds
-    the injection slots a user task reads as AgentDojo does (by running the task's ground
-    truth on an environment with a canary in every slot), loading that environment once."""
-    from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
+def make_attack(suite, name: str = ATTACK):
+    """An AgentDojo attack on `suite`: important_instructions addressed to a generic model,
+    or another registered attack by name. Injection slots are found as AgentDojo finds
+    them (the user task's ground truth run on an environment with a canary in every slot),
+    loading that environment once."""
+    from agentdojo.attacks.attack_registry import ATTACKS
     from agentdojo.attacks.base_attacks import FixedJailbreakAttack
     from agentdojo.attacks.important_instructions_attacks import ImportantInstructionsAttack
+
+    if name == ATTACK:
+        class Named(FixedJailbreakAttack):
+            user_name = "Emma Johnson"
+
+        attack = Named(ImportantInstructionsAttack._JB_STRING, suite, None)
+    elif name not in ATTACKS or ATTACKS[name].is_dos_attack or name == "manual":
+        choices = sorted(n for n, a in ATTACKS.items() if not a.is_dos_attack and n != "manual")
+        raise DataError(f"agentdojo: unknown attack '{name}' (choose from: {', '.join(choices)})")
+    else:
+        class Pipeline:  # attacks that address the model by name read it from here
+            name = "gpt-4o-2024-05-13"
+
+        attack = ATTACKS[name](suite, Pipeline())
+    slots: dict[str, list[str]] = {}
+    attack.get_injection_candidates = lambda user_task: slots.setdefault(
+        user_task.ID, injection_slots(suite, attack, user_task))
+    return attack
+
+
+def injection_slots(suite, attack, user_task) -> list[str]:
+    """The injection slots a user task's ground truth reads."""
+    from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
     from agentdojo.functions_runtime import FunctionsRuntime
 
-    class Attack(FixedJailbreakAttack):
-        user_name = "Emma Johnson"
-
-        def get_injection_candidates(self, user_task) -> list[str]:
-            if not hasattr(self, "_canary_env"):
-                self._canary_env = suite.load_and_inject_default_environment(
-                    self.canary_injections)
-            env = self._canary_env.model_copy(deep=True)
-            runtime = FunctionsRuntime(suite.tools)
-            seen = [tool_result_to_str(runtime.run_function(env, c.function, c.args,
-                                                            raise_on_error=True)[0])
-                    for c in user_task.ground_truth(env)]
-            slots = [v for v, canary in self.canary_injections.items()
-                     if any(canary in text for text in seen)]
-            if not slots:
-                raise DataError(f"agentdojo: {user_task.ID} reads no injection slot")
-            return slots
-
-    return Attack(ImportantInstructionsAttack._JB_STRING, suite, None)
+    if not hasattr(suite, "_harness_canary_env"):
+        suite._harness_canary_env = suite.load_and_inject_default_environment(
+            attack.canary_injections)
+    env = suite._harness_canary_env.model_copy(deep=True)
+    runtime = FunctionsRuntime(suite.tools)
+    seen = [tool_result_to_str(runtime.run_function(env, c.function, c.args,
+                                                    raise_on_error=True)[0])
+            for c in user_task.ground_truth(env)]
+    slots = [v for v, canary in attack.canary_injections.items()
+             if any(canary in text for text in seen)]
+    if not slots:
+        raise DataError(f"agentdojo: {user_task.ID} reads no injection slot")
+    return slots
 
 
 def run_pair(suite, user_task, injection_task, environment, config: str, workspace: Path,
@@ -271,21 +293,25 @@ class AgentDojoSuite(Suite):
         pairs = self.pairs(opts, suites)
         variants = CONFIGS if opts.config is None else tuple(dict.fromkeys(("none", config)))
         users = list(dict.fromkeys((p.suite, p.user_task) for p in pairs))
-        jobs = [(p.suite, p.user_task, p.injection_task) for p in pairs if p.injection_task]
-        jobs += [(s, u, None) for s, u in users]
-        attacks = {s: make_attack(suites[s]) for s in {p.suite for p in pairs}}
-        clean = {s: suites[s].load_and_inject_default_environment({}) for s in attacks}
+        jobs = [(p.suite, p.user_task, p.injection_task, p.attack) for p in pairs
+                if p.injection_task]
+        jobs += [(s, u, None, None) for s, u in users]
+        attacks = {(p.suite, p.attack): make_attack(suites[p.suite], p.attack)
+                   for p in pairs if p.injection_task}
+        clean = {s: suites[s].load_and_inject_default_environment({})
+                 for s in {p.suite for p in pairs}}
         rows: list[dict] = []
         total = len(jobs) * len(variants)
         with tempfile.TemporaryDirectory(prefix="harness-agentdojo-") as tmp:
-            for sname, uid, iid in jobs:
+            for sname, uid, iid, aname in jobs:
                 suite = suites[sname]
                 user = suite.user_tasks[uid]
                 inj = suite.injection_tasks[iid] if iid else None
                 env = suite.load_and_inject_default_environment(
-                    attacks[sname].attack(user, inj)) if inj else clean[sname]
+                    attacks[sname, aname].attack(user, inj)) if inj else clean[sname]
                 for v in variants:
-                    rows.append(run_pair(suite, user, inj, env, v, Path(tmp), opts.model))
+                    rows.append({**run_pair(suite, user, inj, env, v, Path(tmp), opts.model),
+                                 "attack_name": aname})
                     progress(len(rows), total)
         by_variant = {v: summarise([r for r in rows if r["config"] == v]) for v in variants}
         for v in variants:
@@ -301,7 +327,8 @@ class AgentDojoSuite(Suite):
                    "baseline_utility": by_variant["none"]["utility"],
                    "baseline_attack_success_rate": by_variant["none"]["attack_success_rate"],
                    "pairs": len([j for j in jobs if j[2]]), "user_tasks": len(users),
-                   "attack": ATTACK, "selection": "given" if opts.data else
+                   "attack": ", ".join(sorted({a for _, a in attacks})) or ATTACK,
+                   "selection": "given" if opts.data else
                    "all pairs" if opts.full else "each user task x one injection task",
                    "by_variant": by_variant}
         return SuiteResult(suite=self.name, config=config, metrics=metrics, cases=len(jobs),

@@ -175,3 +175,19 @@ def test_agentdojo_bad_pair_names_the_line_and_field(tmp_path):
                     '{"suite": "banking", "user_task": "user_task_999"}\n')
     with pytest.raises(DataError, match=r"pairs.jsonl line 3: field 'user_task'"):
         get_suite("agentdojo").run(BenchOptions(data=data), lambda d, t: None)
+
+
+def test_agentdojo_pairs_may_name_another_attack(tmp_path):
+    pytest.importorskip("agentdojo")
+    data = tmp_path / "pairs.jsonl"
+    data.write_text('{"suite": "banking", "user_task": "user_task_4", '
+                    '"injection_task": "injection_task_0", "attack": "system_message"}\n')
+    result = get_suite("agentdojo").run(BenchOptions(data=data, config="policy+isolation"),
+                                        lambda d, t: None)
+    attacked = {r["config"]: r["attack"] for r in result.rows if r["injection_task"]}
+    assert attacked == {"none": True, "policy+isolation": False}
+    assert result.metrics["attack"] == "system_message"
+    data.write_text('{"suite": "banking", "user_task": "user_task_4", '
+                    '"injection_task": "injection_task_0", "attack": "dos"}\n')
+    with pytest.raises(DataError, match=r"unknown attack 'dos' \(choose from: .*injecagent"):
+        get_suite("agentdojo").run(BenchOptions(data=data), lambda d, t: None)
