@@ -4,6 +4,7 @@ from harness.governance.approvers import (Approver, AutoApprover, CallbackApprov
                                           ConsoleApprover)
 from harness.governance.base import (Action, AllowAll, Decision, FinalAnswer, Governor,
                                      Verdict)
+from harness.governance.destinations import TrustedText
 from harness.governance.detector import InstructionDetector
 from harness.governance.governor import IsolationOnly, PolicyGovernor
 from harness.governance.isolation import Extract, Isolation
@@ -16,5 +17,6 @@ __all__ = [
     "Action", "AllowAll", "Approver", "AutoApprover", "CallbackApprover", "CommandVerifier",
     "ConsoleApprover", "Decision", "Extract", "FinalAnswer", "FunctionVerifier", "GatePolicy",
     "Governor", "InstructionDetector", "Isolation", "IsolationOnly", "MODES", "PROTECTIONS",
-    "Policy", "PolicyError", "PolicyGovernor", "Rule", "SchemaVerifier", "Verdict", "Verifier",
+    "Policy", "PolicyError", "PolicyGovernor", "Rule", "SchemaVerifier", "TrustedText", "Verdict",
+    "Verifier",
 ]

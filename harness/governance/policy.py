@@ -6,6 +6,11 @@
 
 The first matching rule decides. Order: your rules, then the protections (skipped in
 `full`), then the mode's rules. So a rule of yours can allow what a protection would stop.
+
+Egress is task-aware: `evaluate(call, workspace, task=...)` takes the task given to the
+Agent as trusted text, and a send whose every destination (recipient, account, host,
+channel or user) the task or `destinations` names is allowed as
+`workspace-write.task-destination`; any other send is asked about (`protect.egress`).
 """
 
 from __future__ import annotations
