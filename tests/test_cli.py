@@ -134,3 +134,18 @@ def test_run_applies_the_permission_mode_and_records_the_refusal(tmp_path):
     proc = harness("run", "x", "--model", f"scripted:{script}", "--workspace", ws,
                    "--policy", bad_policy)
     assert proc.returncode == 2 and "policy.toml" in proc.stderr and "r1" in proc.stderr
+
+
+def test_bench_skill_routing_takes_another_corpus_with_skills(tmp_path):
+    corpus = tmp_path / "my-skills"
+    for name, desc in [("pdf-tools", "Extract text and tables from PDF files."),
+                       ("sql-tuning", "Speed up slow SQL queries with indexes and query plans.")]:
+        (corpus / name).mkdir(parents=True)
+        (corpus / name / "SKILL.md").write_text(f"---\nname: {name}\ndescription: {desc}\n---\n# {name}\n")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"query": "my postgres query is slow", "expect": ["sql-tuning"]}\n'
+                       '{"query": "pull the tables out of this pdf", "expect": ["pdf-tools"]}\n')
+    proc = harness("bench", "skill-routing", "--data", queries, "--skills", corpus, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["cases"] == 2 and result["metrics"]["top3"] == 1.0

@@ -20,6 +20,8 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("suites", nargs="*", metavar="SUITE")
     bench.add_argument("--list", action="store_true", help="list suites and their configs")
     bench.add_argument("--all", action="store_true", help="run every suite")
+    bench.add_argument("--skills", type=Path, metavar="DIR",
+                       help="skill-routing: a skill corpus (folders with SKILL.md) to route over")
     bench.add_argument("--data", type=Path, help="data file or directory for the suite")
     bench.add_argument("--config", help="a configuration name or a .yaml/.toml/.json file")
     bench.add_argument("--model", help="a litellm model string instead of the offline probe")
@@ -75,7 +77,8 @@ def bench_main(args: argparse.Namespace) -> int:
     for name in names:
         opts = BenchOptions(data=args.data, out=args.out / name if args.out else None,
                             config=args.config, model=args.model, seed=args.seed,
-                            repeat=args.repeat, jobs=args.jobs, full=args.full)
+                            repeat=args.repeat, jobs=args.jobs, full=args.full,
+                            extra={"skills": str(args.skills)} if args.skills else {})
         # With --json nothing but the JSON objects may reach stdout, whatever a suite prints.
         try:
             with _progress(err) as progress, \
