@@ -114,15 +114,23 @@ class ModelRequest(BaseModel):
         payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' + tools + "}"
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
+    @classmethod
+    def of(cls, messages: list[Message], tools: list[dict[str, Any]],
+           params: dict[str, Any] | None = None) -> ModelRequest:
+        """A request from messages that are already `Message`s, without validating each one
+        again (a context constructor builds one every step; validation would cost O(history))."""
+        return cls.model_construct(messages=messages, tools=tools, params=params or {})
+
     def text(self) -> str:
         """Everything the model can read in this request, as one string (for probes and metrics)."""
-        parts: list[str] = []
-        for m in self.messages:
-            if m.content:
-                parts.append(m.content)
-            for c in m.tool_calls:
-                parts.append(c.raw_arguments or json.dumps(c.arguments))
-        return "\n".join(parts)
+        return "\n".join([part for m in self.messages for part in text_parts(m)])
+
+
+def text_parts(m: Message) -> list[str]:
+    """What the model can read in one message: its content, then each call's arguments."""
+    parts = [m.content] if m.content else []
+    parts += [c.raw_arguments or json.dumps(c.arguments) for c in m.tool_calls]
+    return parts
 
 
 class ModelResponse(BaseModel):
@@ -164,11 +172,17 @@ class RequestDigests:
         return h.hexdigest()[:16]
 
     def _extends(self, msgs: list[Message]) -> bool:
-        old = self._messages
-        if len(old) > len(msgs):
-            return False
-        changed = compress(range(len(old)), map(operator.is_not, old, msgs))  # C-speed scan
-        return all(_same(old[i], msgs[i]) for i in changed)
+        return starts_with(msgs, self._messages)
+
+
+def starts_with(msgs: list[Message], old: list[Message]) -> bool:
+    """Whether `msgs` begins with `old` as the provider sees them."""
+    if len(old) > len(msgs):
+        return False
+    if msgs[:len(old)] == old:  # one C loop: identical (the usual case) or equal in every field
+        return True
+    changed = compress(range(len(old)), map(operator.is_not, old, msgs))
+    return all(_same(old[i], msgs[i]) for i in changed)
 
 
 def _same(a: Message, b: Message) -> bool:

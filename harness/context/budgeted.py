@@ -69,6 +69,7 @@ class BudgetedContext:
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
         self._runs: dict[str, tuple[int, Message | None, list[Step]]] = {}
+        self._messages: dict[tuple[str, str], Message] = {}
 
     @property
     def name(self) -> str:
@@ -91,7 +92,7 @@ class BudgetedContext:
     def build(self, state: AgentState) -> Context:
         counter, budget = self.counter(state), self.budget(state)
         schemas, tool_tokens = self._schemas(state, counter)
-        task = Message(role="user", content=state.task)
+        task = self._message("user", state.task)
         task_tokens = counter.message(task)
         fixed = MESSAGE_OVERHEAD + counter.count(self.system_prompt) + task_tokens + tool_tokens
         if fixed > budget:
@@ -106,7 +107,7 @@ class BudgetedContext:
         reserve = min(need, int(self.history_min_share * budget))
         texts, section_infos = self._place_sections(state, counter, budget, budget - fixed - reserve)
 
-        system = Message(role="system", content="\n\n".join([self.system_prompt, *texts]))
+        system = self._message("system", "\n\n".join([self.system_prompt, *texts]))
         system_tokens = counter.message(system)
         room = budget - system_tokens - task_tokens - tool_tokens
         kept, over_budget, history_tokens = fit_parts(view.parts, sizes, room, counter)
@@ -119,7 +120,7 @@ class BudgetedContext:
                  SectionInfo(name="tools", tokens=tool_tokens, priority=90,
                              items=state.tools.names(), note="tool schemas"),
                  self._history_info(history, over_budget, history_tokens, counter)]
-        request = ModelRequest(messages=[system, task, *history.messages], tools=schemas)
+        request = ModelRequest.of([system, task, *history.messages], schemas)
         manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
                                    budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
@@ -166,6 +167,16 @@ class BudgetedContext:
                            items=describe_parts(history.shown), dropped=dropped, note=note)
 
     # -- caches ----------------------------------------------------------------------
+    def _message(self, role: str, content: str) -> Message:
+        """The system or task message, the same object while its text is unchanged (so its
+        token count and digest are remembered, and a request is seen to extend the last)."""
+        m = self._messages.get((role, content))
+        if m is None:
+            if len(self._messages) >= 64:
+                self._messages.clear()
+            m = self._messages[role, content] = Message(role=role, content=content)
+        return m
+
     def _steps(self, state: AgentState) -> list[Step]:
         """The run's history as fenced steps, extended with only the messages added since
         the last build (the loop only appends; any other change starts over)."""

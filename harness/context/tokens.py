@@ -114,7 +114,7 @@ class TokenCounter:
         return n
 
     def messages(self, ms: list[Message]) -> int:
-        return sum(self.message(m) for m in ms)
+        return sum(map(self.message, ms))
 
     def fit(self, text: str, max_tokens: int, marker: str = CUT_MARKER) -> str:
         """`text` cut in the middle (head and tail kept) so that it counts at most

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
+import threading
 from collections.abc import Callable, Iterable
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
 from harness.llm.base import ModelError, SyncModel
-from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
+from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage, text_parts
 
 Reply = str | dict[str, Any] | list[dict[str, Any]] | ModelResponse
 """A scripted reply: final text, one tool call `{"tool": name, "args": {...}}`,
@@ -31,9 +34,56 @@ def estimate_tokens(text: str) -> int:
 _call_ids = itertools.count(1)
 
 
+class RequestTextLength:
+    """`len(request.text())` for successive requests, measuring only the messages that are
+    new or replaced since the previous request (a run's history only grows), so an estimate
+    of input tokens costs the same at step 1000 as at step 10. Messages are treated as
+    immutable once sent, as `Message.openai_json` does."""
+
+    def __init__(self) -> None:
+        self._messages: list[Message] = []
+        self._sizes: list[tuple[int, int]] = []  # per message: characters, parts
+        self._chars = self._parts = 0
+        self._lock = threading.Lock()  # one model may serve concurrent runs
+
+    def __call__(self, request: ModelRequest) -> int:
+        msgs = request.messages
+        with self._lock:
+            while len(self._messages) > len(msgs):
+                self._set(len(self._messages) - 1, None)
+            old = self._messages
+            if msgs[:len(old)] != old:  # some earlier message was replaced
+                for i in compress(range(len(old)), map(operator.is_not, old, msgs)):
+                    self._set(i, msgs[i])
+            for m in msgs[len(old):]:
+                self._set(len(old), m)
+            return self._chars + max(self._parts - 1, 0)  # parts are joined by newlines
+
+    def _set(self, i: int, m: Message | None) -> None:
+        """Put `m` at position `i` (append at the end; None removes the last)."""
+        if i < len(self._sizes):
+            chars, parts = self._sizes[i]
+            self._chars, self._parts = self._chars - chars, self._parts - parts
+        if m is None:
+            del self._messages[i], self._sizes[i]
+            return
+        parts = text_parts(m)
+        size = (sum(map(len, parts)), len(parts))
+        if i < len(self._sizes):
+            self._messages[i], self._sizes[i] = m, size
+        else:
+            self._messages.append(m)
+            self._sizes.append(size)
+        self._chars, self._parts = self._chars + size[0], self._parts + size[1]
+
+
 def to_response(reply: Reply, *, model: str = "scripted", request: ModelRequest | None = None,
-                call_prefix: str = "call") -> ModelResponse:
-    """Normalise a scripted reply into a `ModelResponse` with estimated usage."""
+                call_prefix: str = "call",
+                text_length: Callable[[ModelRequest], int] | None = None) -> ModelResponse:
+    """Normalise a scripted reply into a `ModelResponse` with estimated usage.
+
+    `text_length` measures the request's text (default `len(request.text())`; a model that
+    sees a run's requests passes its `RequestTextLength`)."""
     if isinstance(reply, ModelResponse):
         resp = reply
     elif isinstance(reply, str):
@@ -49,15 +99,15 @@ def to_response(reply: Reply, *, model: str = "scripted", request: ModelRequest 
             tool_calls.append(ToolCall.from_raw(c.get("id") or f"{call_prefix}_{i}", c["tool"], args))
             text = c.get("text", text)
         resp = ModelResponse(text=text, tool_calls=tool_calls)
+    update: dict[str, Any] = {}
     if resp.usage.input_tokens == 0 and request is not None:
         out_text = (resp.text or "") + "".join(json.dumps(c.arguments) for c in resp.tool_calls)
-        resp = resp.model_copy(update={
-            "usage": Usage(input_tokens=estimate_tokens(request.text()),
-                           output_tokens=estimate_tokens(out_text)),
-        })
+        chars = text_length(request) if text_length else len(request.text())
+        update["usage"] = Usage(input_tokens=(chars + 3) // 4,  # = estimate_tokens(text)
+                                output_tokens=estimate_tokens(out_text))
     if not resp.model:
-        resp = resp.model_copy(update={"model": model})
-    return resp
+        update["model"] = model
+    return resp.model_copy(update=update) if update else resp
 
 
 class ScriptedModel(SyncModel):
@@ -76,6 +126,7 @@ class ScriptedModel(SyncModel):
         self._policy = script if callable(script) else None
         self._script = None if callable(script) else list(script)
         self.calls = 0
+        self._text_length = RequestTextLength()
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
@@ -101,7 +152,8 @@ class ScriptedModel(SyncModel):
                     f"{self.name}: script has {len(self._script)} replies, "
                     f"asked for reply {n + 1}")
             reply = self._script[n]
-        resp = to_response(reply, model=self.name, request=request, call_prefix=f"call_{n}")
+        resp = to_response(reply, model=self.name, request=request, call_prefix=f"call_{n}",
+                           text_length=self._text_length)
         if resp.cost_usd is None and self.cost_per_call is not None:
             resp = resp.model_copy(update={"cost_usd": self.cost_per_call})
         return resp
