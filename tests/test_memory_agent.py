@@ -61,7 +61,7 @@ def test_a_failed_fix_is_recorded_and_the_next_session_is_warned_and_skips_it(tm
     memory = ProjectMemory(root)
     attempts = memory.projection.attempts()
     by_new = {a.action.args["new"]: a.outcome for a in attempts if a.action.tool == "edit_file"}
-    assert by_new["a * b"] == "failed" and by_new["a + b"] == "succeeded"
+    assert by_new == {"a * b": "failed", "a + b": "succeeded"}  # the undo is no attempt
     failed = next(a for a in attempts if a.outcome == "failed" and a.action.args["new"] == "a * b")
     assert "AssertionError" in failed.error and failed.provenance  # cites trajectory events
     (issue,) = memory.projection.live("issue")
@@ -91,6 +91,23 @@ def test_the_loop_records_gate_warnings_when_a_failed_fix_is_repeated(tmp_path):
                   workspace=ws).run("fix it")
     (warned,) = again.of_type(GateWarned)
     assert warned.tool == "edit_file" and warned.warnings[0].kind == "repeat-failure"
+
+
+def test_an_edit_undone_before_the_tests_run_is_not_an_attempt(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    make_project(ws)
+    root = ws / ".harness" / "memory"
+    undo = {"tool": "edit_file", "args": {"path": "calc.py", "old": "a * b", "new": "a - b"}}
+    other = {"tool": "edit_file", "args": {"path": "calc.py", "old": "a - b", "new": "b - a"}}
+    script = [BAD_FIX, undo, other, {"tool": "run_shell", "args": {"command": TEST}}, "gave up"]
+    Agent(ScriptedModel(script), memory=ProjectMemory(root), workspace=ws).run("fix it")
+    memory = ProjectMemory(root)
+    assert [(a.action.args["new"], a.outcome) for a in memory.projection.attempts()] == [
+        ("b - a", "failed")]
+    reset(ws)
+    assert memory.check(BAD_FIX) == [] and memory.check(other)
+    memory.close()
 
 
 def test_recall_uses_thread_neighbours_and_respects_budget_and_kinds(tmp_path):

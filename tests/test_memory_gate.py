@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.memory import (Action, Attempt, Decision, Fix, Fragile, Issue, ProjectMemory,
-                            Supersede)
+from harness.memory import Action, Attempt, Decision, Fix, Fragile, Issue, ProjectMemory, Supersede
 
 OLD = "def total(items):\n    return sum(items)"
 BAD = "def total(items):\n    cache = {}\n    return sum(i.price for i in items)"
@@ -111,3 +110,91 @@ def test_a_superseded_decision_no_longer_binds(memory):
     memory.add(Supersede(id="s2", old="d1", reason="requests is fine now"), hygiene=False)
     assert memory.check({"tool": "edit_file", "args": {
         "path": "src/net/client.py", "old": "x = 1", "new": "import requests\nx = 1"}}) == []
+
+
+CLAMP = "def clamp(x, lo, hi):\n    return max(lo, min(x, lo))\n"
+
+
+@pytest.fixture
+def clamp_memory(tmp_path):
+    """Two failed fixes of clamp() whose tokens are those of the right fix, reordered."""
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add_many([Issue(id="i1", title="clamp is wrong", files=["bounds.py"])] + [
+        Attempt(id=f"a{n}", issue="i1", approach=new, outcome="failed", error="AssertionError",
+                action=Action(tool="edit_file", args={"path": "bounds.py",
+                                                     "old": "max(lo, min(x, lo))", "new": new}))
+        for n, new in enumerate(["min(lo, max(x, hi))", "max(hi, min(x, lo))"], 1)],
+        hygiene=False)
+    yield m
+    m.close()
+
+
+def fix(new: str, old: str = "max(lo, min(x, lo))") -> dict:
+    return {"tool": "edit_file", "args": {"path": "bounds.py", "old": old, "new": new}}
+
+
+def test_reordered_but_different_expressions_are_different_approaches(clamp_memory):
+    assert clamp_memory.check(fix("max(lo, min(x, hi))")) == []
+    assert clamp_memory.check(fix("min(hi, max(x, lo))")) == []
+    (warned,) = clamp_memory.check(fix("min( lo,max(x,hi) )  # try again"))
+    assert warned.cites[0] == "a1"
+
+
+def test_the_same_edit_through_a_temporary_or_renamed_variables_still_warns(tmp_path):
+    old = "    for line in r:\n        out.append(line)"
+    failed = "    for line in r:\n        out.append(line.strip().lower())"
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add(Attempt(id="a1", approach="normalise lines", outcome="failed", error="x",
+                  action=Action(tool="edit_file", args={"path": "read.py", "old": old,
+                                                       "new": failed})), hygiene=False)
+    pulled_out = "    for line in r:\n        clean = line.strip().lower()\n        out.append(clean)"
+    renamed = "    for row in reader:\n        out.append(row.strip().lower())"
+    for new in (pulled_out, renamed):
+        assert [w.cites[0] for w in m.check({"tool": "edit_file", "args": {
+            "path": "read.py", "old": old, "new": new}})] == ["a1"], new
+    # calling another function is another idea: only names the edit defines are renamed
+    m.add(Attempt(id="a2", approach="transliterate", outcome="failed", error="x",
+                  action=Action(tool="edit_file", args={
+                      "path": "read.py", "old": old, "new": old.replace("(line)", "(unidecode(line))")})),
+          hygiene=False)
+    assert m.check({"tool": "edit_file", "args": {
+        "path": "read.py", "old": old, "new": old.replace("(line)", "(slugify(line))")}}) == []
+    m.close()
+
+
+def test_floor_division_is_code_not_a_comment_in_python(tmp_path):
+    old = "return xs[len(xs) // 2]"
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add(Attempt(id="a1", approach="upper median", outcome="failed", error="x",
+                  action=Action(tool="edit_file", args={"path": "stats.py", "old": old,
+                                                       "new": "return xs[len(xs) // 2 - 1]"})),
+          hygiene=False)
+    assert m.check({"tool": "edit_file", "args": {
+        "path": "stats.py", "old": old, "new": "return xs[len(xs) // 2 + 1]"}}) == []
+    assert m.check({"tool": "edit_file", "args": {
+        "path": "stats.py", "old": old, "new": "return xs[len(xs)//2-1]"}})
+    m.close()
+
+
+def test_undoing_a_failed_edit_is_not_repeating_it(memory):
+    revert = edit("src/shop/cart.py", new=OLD, old=BAD)
+    assert memory.check(revert) == []
+    # nor is a recorded failed undo a failure of its own: the text it restores is the start
+    memory.add(Attempt(id="a9", issue="i1", approach="undo a1", outcome="failed",
+                       action=Action(**revert), error="AssertionError"), hygiene=False)
+    assert memory.check(revert) == []
+    assert memory.check(edit("src/shop/cart.py"))[0].cites[0] == "a1"
+
+
+def test_summary_keeps_a_failed_approach_after_its_issue_was_fixed_another_way(memory):
+    good = "def total(items):\n    return sum(i.price * i.qty for i in items)"
+    memory.add_many([Attempt(id="a3", issue="i1", approach="price times quantity",
+                             outcome="succeeded",
+                             action=Action(**edit("src/shop/cart.py", good))),
+                     Fix(id="f1", issue="i1", attempt="a3")], hygiene=False)
+    assert not memory.projection.open_issues()
+    text = memory.summary(400)
+    line = next(ln for ln in text.splitlines() if "[a1]" in ln)
+    assert "failed" in line and "sum prices with a cache" in line and "12 != 10" in line
+    assert "[a3]" not in text  # a success is not a warning
+    assert memory.check(edit("src/shop/cart.py"))[0].cites[0] == "a1"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -26,21 +25,45 @@ EDIT_THRESHOLD = 0.55
 WRITE_THRESHOLD = 0.9
 """Minimum similarity of two whole-file writes to call them one approach."""
 
-_TOKEN = re.compile(r"""
+_COMMENTS = {
+    "hash": r"\#[^\n]*",
+    "slash": r"//[^\n]*|/\*.*?\*/",
+    "sql": r"--[^\n]*|/\*.*?\*/",
+    "any": r"//[^\n]*|\#[^\n]*|/\*.*?\*/",
+}
+"""Comment syntax by family; `any` (both styles) for files of unknown language."""
+_FAMILY = {
+    **dict.fromkeys("py pyi pyx sh bash zsh fish rb yml yaml toml cfg ini conf r pl tf "
+                    "mk dockerfile makefile gitignore env".split(), "hash"),
+    **dict.fromkeys("js jsx ts tsx mjs cjs go rs java kt kts c h cc cpp cxx hpp cs swift "
+                    "scala dart proto css scss less groovy gradle zig".split(), "slash"),
+    "sql": "sql",
+}
+_TOKEN = r"""
     (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)
-  | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?\*/)
+  | (?P<comment>{comment})
   | (?P<num>\d[\d_]*(?:\.\d+)?(?:[eE][-+]?\d+)?)
   | (?P<ident>[A-Za-z_$][\w$]*)
-  | (?P<op>==|!=|<=|>=|=>|->|:=|&&|\|\||\*\*|<<|>>|[^\s\w])
-""", re.VERBOSE | re.DOTALL)
+  | (?P<op>==|!=|<=|>=|=>|->|:=|&&|\|\||\*\*|//|<<|>>|[^\s\w])
+"""
+_TOKENIZERS = {family: re.compile(_TOKEN.replace("{comment}", c), re.VERBOSE | re.DOTALL)
+               for family, c in _COMMENTS.items()}
 _NOISE = frozenset({",", ";"})
 
 
-def code_tokens(text: str) -> list[tuple[str, str]]:
+def language(path: str) -> str:
+    """The comment family of a file from its name: `hash`, `slash`, `sql` or `any`."""
+    name = path.rsplit("/", 1)[-1].lower()
+    ext = name.rsplit(".", 1)[-1] if "." in name else name
+    return _FAMILY.get(ext, "any")
+
+
+def code_tokens(text: str, lang: str = "any") -> list[tuple[str, str]]:
     """(kind, token) pairs of code with formatting removed: no whitespace, comments,
-    commas or semicolons; strings in one quote style; `60_000` as `60000`."""
+    commas or semicolons; strings in one quote style; `60_000` as `60000`. `lang` (see
+    `language`) says what starts a comment: `//` is floor division in Python."""
     out: list[tuple[str, str]] = []
-    for m in _TOKEN.finditer(text):
+    for m in _TOKENIZERS.get(lang, _TOKENIZERS["any"]).finditer(text):
         kind = m.lastgroup or ""
         tok = m.group()
         if kind == "comment" or (kind == "op" and tok in _NOISE):
@@ -53,38 +76,184 @@ def code_tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _rename_fresh(tokens: list[tuple[str, str]], known: set[str]) -> list[str]:
-    """Identifiers that the edit introduces (absent from the old text, not an attribute
-    after '.') become one placeholder, so renaming a new variable changes nothing."""
+def _rename_fresh(tokens: list[tuple[str, str]], fresh: set[str]) -> list[str]:
+    """The `fresh` names (those the edit introduces) are renamed consistently, `§1`, `§2`,
+    ... in order of first use (never an attribute after '.'), so that renaming a new
+    variable changes nothing while distinct new names stay distinct."""
+    names: dict[str, str] = {}
     out: list[str] = []
     prev = ""
     for kind, tok in tokens:
-        if kind == "ident" and tok not in known and prev != ".":
-            out.append("§")
+        if kind == "ident" and tok in fresh and prev != ".":
+            out.append(names.setdefault(tok, f"§{len(names) + 1}"))
         else:
             out.append(tok)
         prev = tok
     return out
 
 
-def edit_change(old: str, new: str) -> Counter[str]:
-    """What an edit changes: the multiset of removed (`-tok`) and added (`+tok`) tokens.
+_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
+_ASSIGN = frozenset({"=", ":=", "+=", "-=", "*=", "/=", "|=", "&=", "??="})
+_BINDERS = frozenset({"def", "func", "function", "class", "let", "const", "var", "fn", "as",
+                      "type", "struct", "interface", "enum", "trait", "impl", "mut"})
 
-    A bag rather than a diff, so that moving code around (pulling an expression into a
-    variable, reordering arguments) does not hide that the same tokens went in."""
-    old_toks = code_tokens(old)
+
+def _bound_names(lines: list[list[tuple[str, str]]]) -> set[str]:
+    """Names that lines of code define: what they assign at the top level of a line
+    (`x = ...`, `a, b := ...`, `x: T = ...`), what follows a defining keyword (`def f`,
+    `let x`, `as e`) and loop variables (`for x in`). Other names (a called function,
+    a library constant) refer to something that exists, so their spelling matters."""
+    bound: set[str] = set()
+    for line in lines:
+        toks = [t for _, t in line]
+        for i, (kind, tok) in enumerate(line):
+            if kind == "ident" and i and toks[i - 1] in _BINDERS:
+                bound.add(tok)
+        if toks and toks[0] == "for":
+            end = next((i for i, t in enumerate(toks) if t in ("in", "of", ":=", "=")), 0)
+            bound.update(t for k, t in line[1:end] if k == "ident")
+        depth, target = 0, []
+        for i, (kind, tok) in enumerate(line):
+            if tok in _ASSIGN and depth == 0:
+                bound.update(target)
+                break
+            depth += (tok in _OPEN) - (tok in _CLOSE)
+            if (kind == "ident" and depth == 0
+                    and (i == 0 or toks[i - 1] not in (".", ":", "->"))):
+                target.append(tok)
+    return bound
+
+
+def _uses(tokens: list[tuple[str, str]], name: str) -> list[int]:
+    """Positions where `name` is used as a variable (not as an attribute after '.')."""
+    return [i for i, (k, t) in enumerate(tokens)
+            if k == "ident" and t == name and (i == 0 or tokens[i - 1][1] != ".")]
+
+
+def _inline_temporaries(lines: list[list[tuple[str, str]]],
+                        known: set[str]) -> list[tuple[str, str]]:
+    """The tokens of `lines` with each new single-use temporary inlined: a line
+    `t = EXPR` (or `t := EXPR`) whose `t` the edit introduces and uses exactly once later
+    becomes EXPR at that use. Pulling an expression into a variable is not a new idea."""
+    lines = [ln for ln in lines if ln]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        expr = line[2:]
+        if (len(line) > 2 and line[0][0] == "ident" and line[0][1] not in known
+                and line[1][1] in ("=", ":=") and expr
+                and sum(t in _OPEN for _, t in expr) == sum(t in _CLOSE for _, t in expr)
+                and not _uses([tok for ln in lines[:i] for tok in ln], line[0][1])):
+            rest = lines[i + 1:]
+            flat = [(n, j) for n, ln in enumerate(rest) for j in _uses(ln, line[0][1])]
+            if len(flat) == 1:
+                n, j = flat[0]
+                rest[n] = rest[n][:j] + expr + rest[n][j + 1:]
+                lines = lines[:i] + rest
+                continue
+        i += 1
+    return [tok for ln in lines for tok in ln]
+
+
+def _renamed_existing(before: list[str], after: list[tuple[str, str]],
+                      known: set[str], bound: set[str]) -> dict[str, str]:
+    """New name -> old name for identifiers of the old text that the edit renames: the
+    old name is gone from the new text and a new name stands in its place."""
+    gone = known - {t for k, t in after if k == "ident"}
+    if not gone:
+        return {}
+    renames: dict[str, str] = {}
+    toks = [t for _, t in after]
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, before, toks, autojunk=False).get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for old, (kind, new) in zip(before[i1:i2], after[j1:j2], strict=True):
+                if old in gone and kind == "ident" and new not in known and new in bound:
+                    renames.setdefault(new, old)
+    return renames
+
+
+def normal_edit(old: str, new: str, lang: str = "any") -> tuple[list[str], list[str]]:
+    """The old and new token sequences of an edit, normalised: formatting removed, new
+    single-use temporaries inlined, renamed variables given back their old names and the
+    remaining new identifiers renamed consistently (`§1`, `§2`, ...). Token order stays."""
+    old_toks = code_tokens(old, lang)
     known = {t for k, t in old_toks if k == "ident"}
-    before = Counter(t for _, t in old_toks)
-    after = Counter(_rename_fresh(code_tokens(new), known))
-    change = Counter({"+" + t: n for t, n in (after - before).items()})
-    change.update({"-" + t: n for t, n in (before - after).items()})
-    return change
+    before = [t for _, t in old_toks]
+    lines = [code_tokens(ln, lang) for ln in new.splitlines()]
+    bound = _bound_names(lines)
+    after = _inline_temporaries(lines, known)
+    renames = _renamed_existing(before, after, known, bound)
+    after = [(k, renames.get(t, t) if k == "ident" else t) for k, t in after]
+    return before, _rename_fresh(after, bound - known)
 
 
-def multiset_similarity(a: Counter[str], b: Counter[str]) -> float:
-    """Weighted Jaccard of two multisets (1.0 when both are empty)."""
-    union = sum((a | b).values())
-    return 1.0 if union == 0 else sum((a & b).values()) / union
+@dataclass(frozen=True)
+class EditDelta:
+    """What an edit changes, located in its old text: the old token positions it deletes
+    and the token sequence it inserts at each gap (gap i lies before old token i). Order
+    and place both count: `max(lo, min(x, hi))` is not `min(lo, max(x, hi))`."""
+
+    old: tuple[str, ...]
+    deleted: frozenset[int]
+    inserted: dict[int, tuple[str, ...]]
+
+
+def edit_delta(old: str, new: str, lang: str = "any") -> EditDelta:
+    """The delta of replacing `old` by `new`, up to formatting and renaming of the
+    identifiers the edit introduces."""
+    before, after = normal_edit(old, new, lang)
+    deleted: set[int] = set()
+    inserted: dict[int, tuple[str, ...]] = {}
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if tag != "equal":
+            deleted.update(range(i1, i2))
+            inserted[i1] = inserted.get(i1, ()) + tuple(after[j1:j2])
+    return EditDelta(tuple(before), frozenset(deleted), {g: s for g, s in inserted.items() if s})
+
+
+def delta_similarity(a: EditDelta, b: EditDelta) -> float:
+    """How much of two edits' changes is the same change at the same place: shared
+    deletions plus the common subsequence of what each inserts at a gap, over everything
+    either changes (1.0 when neither changes anything). `b`'s positions are mapped into
+    `a`'s old text by aligning the two old texts, so the edits may quote different spans."""
+    where: dict[int, int | tuple[str, int]] = {}
+    for i, j, size in SequenceMatcher(None, a.old, b.old, autojunk=False).get_matching_blocks():
+        where.update({j + k: i + k for k in range(size)})
+
+    def gap(g: int) -> int | tuple[str, int]:
+        if g in where:
+            return where[g]
+        prev = where.get(g - 1)
+        return prev + 1 if isinstance(prev, int) else ("b", g)
+
+    deleted_b = {where.get(j, ("b", j)) for j in b.deleted}
+    inserted_b = {gap(g): s for g, s in b.inserted.items()}
+    shared = len(a.deleted & deleted_b)
+    total = len(a.deleted | deleted_b)
+    for g in a.inserted.keys() | inserted_b.keys():
+        sa, sb = a.inserted.get(g, ()), inserted_b.get(g, ())
+        common = sum(m.size for m in SequenceMatcher(None, sa, sb, autojunk=False)
+                     .get_matching_blocks())
+        shared += common
+        total += len(sa) + len(sb) - common
+    return 1.0 if total == 0 else shared / total
+
+
+def undoes(recorded: Action, action: Action, workspace: str | None = None) -> bool:
+    """Whether `action` is the inverse of the `recorded` edit (its old and new swapped, up
+    to formatting): it restores what the recorded edit replaced."""
+    if recorded.tool != "edit_file" or action.tool != "edit_file":
+        return False
+    path_a = normalize_path(str(recorded.args.get("path", "")), workspace)
+    if not same_file(path_a, normalize_path(str(action.args.get("path", "")), workspace)):
+        return False
+    lang = language(path_a)
+
+    def toks(act: Action, key: str) -> list[str]:
+        return [t for _, t in code_tokens(str(act.args.get(key, "")), lang)]
+
+    return (toks(action, "old") == toks(recorded, "new")
+            and toks(action, "new") == toks(recorded, "old") != toks(recorded, "new"))
 
 
 def _flag(tok: str) -> bool:
@@ -165,21 +334,19 @@ def same_approach(recorded: Action, action: Action, workspace: str | None = None
     pb = normalize_path(str(action.args.get("path", "")), workspace)
     if not same_file(pa, pb):
         return Match(False, 0.0, "a different file")
+    if undoes(recorded, action, workspace):
+        return Match(False, 0.0, "undoes it (restores the text it replaced)")
+    lang = language(pa)
     if action.tool == "write_file":
-        ta = [t for _, t in code_tokens(str(recorded.args.get("content", "")))]
-        tb = [t for _, t in code_tokens(str(action.args.get("content", "")))]
+        ta = [t for _, t in code_tokens(str(recorded.args.get("content", "")), lang)]
+        tb = [t for _, t in code_tokens(str(action.args.get("content", "")), lang)]
         score = SequenceMatcher(None, ta, tb, autojunk=False).ratio() if (ta or tb) else 1.0
         return Match(score >= WRITE_THRESHOLD, score,
                      "the same file content" if score == 1.0 else
                      f"nearly the same file content (similarity {score:.2f})")
-    ca = edit_change(str(recorded.args.get("old", "")), str(recorded.args.get("new", "")))
-    cb = edit_change(str(action.args.get("old", "")), str(action.args.get("new", "")))
-    if not ca and not cb:  # both only move code around: compare the results in order
-        ta = _rename_fresh(code_tokens(str(recorded.args.get("new", ""))), set())
-        tb = _rename_fresh(code_tokens(str(action.args.get("new", ""))), set())
-        score = SequenceMatcher(None, ta, tb, autojunk=False).ratio()
-    else:
-        score = multiset_similarity(ca, cb)
+    score = delta_similarity(
+        edit_delta(str(recorded.args.get("old", "")), str(recorded.args.get("new", "")), lang),
+        edit_delta(str(action.args.get("old", "")), str(action.args.get("new", "")), lang))
     why = ("the same edit" if score == 1.0 else
            f"the same change up to formatting and renaming (similarity {score:.2f})")
     return Match(score >= EDIT_THRESHOLD, score, why)

@@ -5,14 +5,14 @@ and says why. It warns when a file-changing or shell action repeats a failed app
 (up to formatting, renaming, argument order and path spelling), when it changes a
 fragile file, or when it introduces what a live decision forbids in a file the decision
 binds. It stays silent for reads, for a different approach on the same file, for files
-with similar names, and for approaches that later succeeded or whose failure was
-superseded.
+with similar names, for undoing a failed edit (restoring what it replaced), and for
+approaches that later succeeded or whose failure was superseded.
 """
 
 from __future__ import annotations
 
 from harness.events import GateWarning
-from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, same_approach
+from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, same_approach, undoes
 from harness.memory.events import Action, Attempt
 from harness.memory.paths import binds, normalize_path, same_file
 from harness.memory.projection import Projection
@@ -44,10 +44,9 @@ def still_failed(memory: Projection, action: Action,
                  workspace: str | None = None) -> list[Attempt]:
     """Live failed attempts on the action's target whose approach did not succeed later."""
     key = target(action, workspace)
-    attempts = [a for a in memory.attempts()
-                if a.action is not None and target(a.action, workspace) == key]
-    return [failed for i, failed in enumerate(attempts)
-            if failed.outcome == "failed" and not _redeemed(failed, attempts[i + 1:], workspace)]
+    return _unredeemed([a for a in memory.attempts()
+                        if a.action is not None and target(a.action, workspace) == key],
+                       workspace)
 
 
 def still_failed_all(memory: Projection, workspace: str | None = None) -> list[Attempt]:
@@ -56,19 +55,27 @@ def still_failed_all(memory: Projection, workspace: str | None = None) -> list[A
     for a in memory.attempts():
         if a.action is not None:
             by_target.setdefault(target(a.action, workspace), []).append(a)
-    out: list[Attempt] = []
-    for attempts in by_target.values():
-        for i, failed in enumerate(attempts):
-            if failed.outcome == "failed" and not _redeemed(failed, attempts[i + 1:], workspace):
-                out.append(failed)
+    out = [a for attempts in by_target.values() for a in _unredeemed(attempts, workspace)]
     order = {i: n for n, i in enumerate(memory.order)}
     return sorted(out, key=lambda a: order[a.id])
 
 
-def _redeemed(failed: Attempt, later: list[Attempt], workspace: str | None) -> bool:
-    assert failed.action is not None
-    return any(a.outcome == "succeeded" and a.action is not None
-               and same_approach(failed.action, a.action, workspace).same for a in later)
+def _unredeemed(attempts: list[Attempt], workspace: str | None) -> list[Attempt]:
+    """The failed approaches among `attempts` (one target, log order): failures that no
+    later attempt of the same approach redeemed. Undoing an earlier failed edit is not an
+    approach, so a failed undo is no failure of its own."""
+    out: list[Attempt] = []
+    for i, failed in enumerate(attempts):
+        assert failed.action is not None
+        if failed.outcome != "failed" or any(
+                f.outcome == "failed" and f.action is not None
+                and undoes(f.action, failed.action, workspace) for f in attempts[:i]):
+            continue
+        if not any(a.outcome == "succeeded" and a.action is not None
+                   and same_approach(failed.action, a.action, workspace).same
+                   for a in attempts[i + 1:]):
+            out.append(failed)
+    return out
 
 
 def repeated_failures(memory: Projection, action: Action,

@@ -7,6 +7,8 @@
 - Re-running a check is not an approach, so a failing check alone records no attempt.
 - A failing shell command that is not a check (an install, a migration) is itself a
   failed attempt.
+- Undoing an edit (old and new swapped) is not an approach: it cancels a pending edit, and
+  undoing one that already failed records nothing.
 Every recorded event cites the trajectory events it came from.
 """
 
@@ -16,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from harness.events import Event, TaskStarted, ToolFinished, ToolRequested
-from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS
+from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, undoes
 from harness.memory.events import ID_PREFIX, Action, Attempt, Fix, Issue, MemoryEvent, new_id
 from harness.messages import ToolCall
 
@@ -71,6 +73,7 @@ class AttemptRecorder:
         self.check = check
         self.calls: dict[str, tuple[ToolCall, str]] = {}
         self.pending: list[tuple[Action, list[str]]] = []
+        self.failed: list[Action] = []
         self.issue: str | None = None
         self.run_id = ""
 
@@ -78,6 +81,7 @@ class AttemptRecorder:
         if isinstance(event, TaskStarted):
             self.calls.clear()
             self.pending.clear()
+            self.failed.clear()
             self.issue, self.run_id = None, event.run_id
         elif isinstance(event, ToolRequested):
             self.calls[event.call.id] = (event.call, event.id)
@@ -92,7 +96,7 @@ class AttemptRecorder:
         action = Action(tool=call.name, args=call.arguments)
         if call.name in FILE_WRITERS:
             if done.ok:
-                self.pending.append((action, provenance))
+                self._changed(action, provenance)
             return []
         if call.name not in SHELL_TOOLS:
             return []
@@ -109,6 +113,7 @@ class AttemptRecorder:
             out = self._ensure_issue(command, signature, files, provenance)
             out += [self._attempt(a, "failed", signature, prov + provenance)
                     for a, prov in self.pending]
+            self.failed += [a for a, _ in self.pending]
             self.pending.clear()
             return out
         out = [self._attempt(a, "succeeded", "", prov + provenance) for a, prov in self.pending]
@@ -119,6 +124,13 @@ class AttemptRecorder:
                            author="recorder", provenance=provenance))
             self.issue = None
         return out
+
+    def _changed(self, action: Action, provenance: list[str]) -> None:
+        undone = next((n for n, (a, _) in enumerate(self.pending) if undoes(a, action)), None)
+        if undone is not None:
+            del self.pending[undone]
+        elif not any(undoes(a, action) for a in self.failed):
+            self.pending.append((action, provenance))
 
     def _ensure_issue(self, command: str, signature: str, files: list[str],
                       provenance: list[str]) -> list[MemoryEvent]:

@@ -1,7 +1,9 @@
 """The memory summary placed in context: what an agent must know before it acts.
 
-Open issues with their failed attempts, approaches known to fail, live decisions,
-fragile files and key facts, in that order of importance, cut to a token budget.
+Open issues with their failed attempts, approaches known to fail (a failed approach stays
+a failure after its issue was fixed some other way), live decisions, fragile files and key
+facts, in that order of importance, cut to a token budget. Each failed approach is one
+self-contained line that says it failed, so that a line read alone still warns.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.llm.scripted import estimate_tokens
+from harness.memory.events import Attempt
 from harness.memory.gate import still_failed_all
 from harness.memory.projection import Projection
+from harness.memory.recorder import describe
 
 
 @dataclass
@@ -27,9 +31,9 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _action_brief(attempt) -> str:
+def _action_brief(attempt: Attempt) -> str:
     a = attempt.action
-    if a is None:
+    if a is None or attempt.approach == describe(a):  # the label already says it
         return ""
     if a.tool == "edit_file":
         return (f" [edit_file {a.args.get('path', '')}: `{_clip(str(a.args.get('old', '')), 120)}`"
@@ -41,6 +45,12 @@ def _action_brief(attempt) -> str:
     return f" [{a.tool}]"
 
 
+def _failed_line(attempt: Attempt) -> str:
+    error = f" ({_clip(attempt.error, 160)})" if attempt.error.strip() else ""
+    return (f"- failed [{attempt.id}]: {_clip(attempt.approach, 200)}"
+            f"{_action_brief(attempt)}{error}")
+
+
 def render_summary(memory: Projection, budget_tokens: int = 800,
                    workspace: str | None = None) -> Summary:
     """The summary within `budget_tokens` (estimated), most important lines first."""
@@ -50,14 +60,11 @@ def render_summary(memory: Projection, budget_tokens: int = 800,
     issues = []
     for issue in memory.open_issues():
         issues.append((issue.id, f"- [{issue.id}] {_clip(issue.title, 160)}"))
-        for a in memory.attempts(issue.id):
-            if a.id in failed_ids:
-                issues.append((a.id, f"  - failed [{a.id}] {_clip(a.approach, 120)}"
-                                     f"{_action_brief(a)}: {_clip(a.error, 160)}"))
+        issues += [(a.id, "  " + _failed_line(a))
+                   for a in memory.attempts(issue.id) if a.id in failed_ids]
     blocks.append(("Open issues", issues))
     open_ids = {i.id for i in memory.open_issues()}
-    others = [(a.id, f"- [{a.id}] {_clip(a.approach, 120)}{_action_brief(a)}: {_clip(a.error, 160)}")
-              for a in reversed(failed) if a.issue not in open_ids]
+    others = [(a.id, _failed_line(a)) for a in reversed(failed) if a.issue not in open_ids]
     blocks.append(("Approaches that failed (do not repeat them)", others))
     blocks.append(("Decisions", [(d.id, f"- [{d.id}] {_clip(d.title, 100)}: {_clip(d.rule, 200)}"
                                         f" (applies to {', '.join(d.files) or 'the project'})")
