@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from harness.context.steps import steps_label
 from harness.context.summarise import MERGE_HEADER, STEPS_HEADER
@@ -32,13 +33,18 @@ _STOP = frozenset(
 
 BULLET = "  - "
 _HEADER = re.compile(r"^(steps? [\d, -]+): (.*)$")
+_STEP_START = re.compile(r"\n(?=\[step \d+\])")
+_OUTCOME = re.compile(r"^result \(([^)]*)\)", re.MULTILINE)
+_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 _IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{2,}\b|#\w+")
 """A token with a digit in it (a code, a number, a version) or a #channel."""
 
 
-def terms(text: str) -> set[str]:
+@lru_cache(maxsize=4096)  # the task and short outputs recur in every batch
+def terms(text: str) -> frozenset[str]:
     """Content words of `text`, lower-cased and lightly stemmed."""
-    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOP}
+    return frozenset(_stem(w) for w in _WORD.findall(text.lower())
+                     if len(w) > 2 and w not in _STOP)
 
 
 def _stem(word: str) -> str:
@@ -68,7 +74,7 @@ class ExtractiveSummariser(SyncModel):
         header = MERGE_HEADER if "\n\n" + MERGE_HEADER in prompt else STEPS_HEADER
         task, _, body = prompt.removeprefix("Task:\n").rpartition("\n\n" + header)
         entries = _parse_summary(body) if header == MERGE_HEADER else \
-            [_parse_step(c) for c in re.split(r"\n(?=\[step \d+\])", body.strip())]
+            [_parse_step(c) for c in _STEP_START.split(body.strip())]
         text = _render(self._select(entries, terms(task)),
                        int(request.params.get("max_tokens", 10**9)))
         return ModelResponse(text=text, model=self.name, usage=Usage(
@@ -103,7 +109,7 @@ def _parse_step(chunk: str) -> Entry:
     """An entry from one `[step N]` chunk of the request (all its output sentences)."""
     head, _, rest = chunk.partition("\n")
     calls = [ln.removeprefix("call: ") for ln in rest.splitlines() if ln.startswith("call: ")]
-    outcomes = re.findall(r"^result \(([^)]*)\)", rest, re.MULTILINE)
+    outcomes = _OUTCOME.findall(rest)
     what = "; ".join(f"{c} -> {o}" for c, o in zip(calls, outcomes, strict=False)) or "no calls"
     sentences = [s.strip() for s in _SENTENCE.split(rest)
                  if s.strip() and not s.strip().startswith(_NOT_PROSE)]
@@ -146,7 +152,7 @@ def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
         lines.append(f"{e.label}: {e.what}")
         lines += [BULLET + s for s in kept]
     if idle:
-        numbers = [n for label in idle for a, b in re.findall(r"(\d+)(?:-(\d+))?", label)
+        numbers = [n for label in idle for a, b in _RANGE.findall(label)
                    for n in range(int(a), int(b or a) + 1)]
         lines.append(f"{steps_label(numbers)}: nothing relevant found")
     return "\n".join(lines)

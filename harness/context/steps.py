@@ -44,13 +44,16 @@ def extend_steps(steps: list[Step], messages: list[Message]) -> list[Step]:
     return steps
 
 
+_ARG_JSON = json.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(v, ensure_ascii=False)`, with one encoder built once (it is immutable)."""
+
+
 def call_signature(call: ToolCall, limit: int = 120) -> str:
     """`read_file(path="a.py")`, shortened to `limit` characters."""
     if call.parse_error:
         args = call.raw_arguments or ""
     else:
-        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
-                         for k, v in call.arguments.items())
+        args = ", ".join(f"{k}={_ARG_JSON.encode(v)}" for k, v in call.arguments.items())
     text = f"{call.name}({args})"
     return text if len(text) <= limit else text[: limit - 4] + "...)"
 

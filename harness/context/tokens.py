@@ -51,6 +51,7 @@ def model_info(model: str) -> dict[str, Any] | None:
     return None
 
 
+@cache  # the model map is fixed for the process; a budgeted context asks every step
 def context_window(model: str, default: int = DEFAULT_WINDOW) -> int:
     """Input tokens `model` accepts, from litellm's model info; `default` when unknown."""
     info = model_info(model)
