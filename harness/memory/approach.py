@@ -1,9 +1,12 @@
 """Approach equivalence: when two actions are the same idea, however they are written.
 
-Two edits of a file are the same approach when what they change is the same up to
-formatting (whitespace, quote style, trailing commas and semicolons, comments) and the
-names of newly introduced identifiers. Two shell commands are the same approach when
-they run the same program with the same arguments, up to option order and spacing.
+Two edits of a file are the same approach when they make the same change at the same
+place, up to formatting (whitespace, quote style, commas and semicolons, comments in the
+file's language), the names of the variables they define, and pulling an expression into
+a single-use variable. Token order counts: `max(lo, min(x, hi))` and `min(lo, max(x, hi))`
+are different fixes. Undoing an edit is never the same approach as the edit. Two shell
+commands are the same approach when they run the same program with the same arguments,
+up to option order and spacing (only there is order ignored).
 """
 
 from __future__ import annotations
