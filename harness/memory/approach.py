@@ -350,6 +350,8 @@ def same_approach(recorded: Action, action: Action, workspace: str | None = None
     score = delta_similarity(
         edit_delta(str(recorded.args.get("old", "")), str(recorded.args.get("new", "")), lang),
         edit_delta(str(action.args.get("old", "")), str(action.args.get("new", "")), lang))
+    same = score >= EDIT_THRESHOLD
     why = ("the same edit" if score == 1.0 else
-           f"the same change up to formatting and renaming (similarity {score:.2f})")
-    return Match(score >= EDIT_THRESHOLD, score, why)
+           f"the same change up to formatting and renaming (similarity {score:.2f})" if same
+           else f"a different change (similarity {score:.2f})")
+    return Match(same, score, why)
