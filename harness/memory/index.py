@@ -13,7 +13,9 @@ import hashlib
 import json
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.memory.events import (RETIRING, Attempt, Fact, Fix, Issue, MemoryEvent, Note,
@@ -26,6 +28,9 @@ BULK_CACHE_KIB = 32_000
 QUERY_CACHE_KIB = 2_000  # SQLite's default
 MAX_POSTINGS = 2_000
 """Default bound on the postings one lexical query scores (see `SearchIndex.plan`)."""
+COUNT_FACTOR = 25
+"""Words that only rescore may hold this many times `max_postings` postings in all:
+counting a posting (for idf) costs a few percent of scoring one."""
 MAX_TERMS = 32
 Place = tuple[str, float, str, int | None]
 """(kind, ts, thread, pos) of an item."""
@@ -79,6 +84,15 @@ def item_keys(event: MemoryEvent, workspace: str | None = None) -> set[str]:
     elif isinstance(event, Fact):
         keys.add("subject:" + " ".join(words(event.subject)))
     return keys
+
+
+@dataclass
+class LexicalPlan:
+    """Words to search for, words that only rescore what was found, the lowest seq."""
+
+    search: list[str]
+    rescore: list[str] = field(default_factory=list)
+    floor: int = 0
 
 
 class SearchIndex:
@@ -233,9 +247,10 @@ class SearchIndex:
             self.db.execute("UPDATE items SET live=0 WHERE seq=?", (row[0],))
 
     # -- queries ---------------------------------------------------------------------------
-    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many items hold each word (its Porter stem, as FTS5 indexes it). Cached: the
-        figures only steer how much work a query may do, and they drift slowly."""
+    def doc_freqs(self, terms: list[str]) -> dict[str, int]:
+        """How many items hold each word (as FTS5 indexes it: diacritics removed, Porter
+        stem). Cached: the figures only steer how much work a query may do, and they
+        drift slowly."""
         if self._stemmer is None:
             import snowballstemmer
             self._stemmer = snowballstemmer.stemmer("porter")
@@ -245,49 +260,79 @@ class SearchIndex:
             self._df_at = last
         if len(self._stems) > 100_000:
             self._stems.clear()
-        stems = {t: self._stems.get(t) or self._stems.setdefault(t, self._stemmer.stemWord(t))
-                 for t in terms}
-        missing = sorted(set(stems.values()) - self._df.keys())
+        for term in terms:
+            if term not in self._stems:
+                plain = "".join(c for c in unicodedata.normalize("NFKD", term)
+                                if not unicodedata.combining(c))
+                self._stems[term] = self._stemmer.stemWord(plain)
+        missing = sorted({self._stems[t] for t in terms} - self._df.keys())
         if missing:
             found = dict(self.db.execute(
                 f"SELECT term, doc FROM fts_vocab WHERE term IN ({_marks(missing)})", missing))
             self._df.update((st, found.get(st, 0)) for st in missing)
-        return {t: self._df[st] for t, st in stems.items()}
+        return {t: self._df[self._stems[t]] for t in terms}
 
-    def plan(self, query: str, max_postings: int | None) -> tuple[list[str], int]:
-        """The words to search for and the lowest seq to search from.
+    def plan(self, query: str, max_postings: int | None) -> LexicalPlan:
+        """How to search for a query's words within about `max_postings` scored postings.
 
-        BM25 costs time per posting it scores. Within `max_postings` postings, words are
-        taken rarest first (the rarest always): the words left out are in so many items
-        that they add little to the ranking. When even the rarest is too common, only the
-        most recent items are searched, as many as the budget expects to hold it.
+        BM25 in FTS5 costs time per posting it scores, and a little per posting it counts
+        (for each word's idf). Words are searched rarest first while their postings fit
+        the budget (the rarest always). More common words then only rescore the items
+        found, as long as counting them stays within `COUNT_FACTOR` times the budget; the
+        rest are left out (they are in so many items that they add little). When even
+        the rarest word is too common, only the newest items are searched, as many as
+        the budget expects to hold it.
         """
         terms = [w for w in dict.fromkeys(words(query)) if w not in STOPWORDS] or \
             list(dict.fromkeys(words(query)))
         terms = terms[:MAX_TERMS]
         last = self.last_seq()
         if not terms or max_postings is None or last <= max_postings:
-            return terms, 0
+            return LexicalPlan(terms)
         dfs = self.doc_freqs(terms)
-        kept, postings = [], 0
+        plan, postings, counted = LexicalPlan([]), 0, 0
         for term in sorted(terms, key=lambda t: dfs[t]):
-            if kept and postings + dfs[term] > max_postings:
+            if not plan.search or postings + dfs[term] <= max_postings:
+                plan.search.append(term)
+                postings += dfs[term]
+            elif 2 * dfs[term] >= last:
+                break  # in half the items or more: FTS5 gives the word no weight at all
+            elif counted + dfs[term] <= COUNT_FACTOR * max_postings:
+                plan.rescore.append(term)
+            else:
                 break
-            kept.append(term)
-            postings += dfs[term]
-        floor = last - last * max_postings // postings if postings > max_postings else 0
-        return kept, floor
+            counted += dfs[term]
+        if postings > max_postings:
+            plan.floor = last - last * max_postings // postings
+        return plan
 
     def lexical(self, query: str, limit: int, kinds: Iterable[str] | None = None,
                 since: float | None = None,
                 max_postings: int | None = MAX_POSTINGS) -> list[tuple[int, float]]:
         """(seq, BM25 score) of the best live items for the query's words, best first,
-        scoring about `max_postings` postings at most (None: no bound; see `plan`)."""
-        terms, floor = self.plan(query, max_postings)
-        if not terms:
+        scoring about `max_postings` postings at most (None: no bound; see `plan`).
+
+        With words to rescore, a second query scores the items holding a searched word
+        and a rescoring word with all of them; an item holding none of the rescoring
+        words already has its full score, so the merged ranking is exact BM25 over the
+        items holding a searched word."""
+        plan = self.plan(query, max_postings)
+        if not plan.search:
             return []
+        searched = " OR ".join(f'"{t}"' for t in plan.search)
+        found = self._bm25(searched, limit, kinds, since, plan.floor)
+        if plan.rescore:
+            rescoring = " OR ".join(f'"{t}"' for t in plan.rescore)
+            scores = dict(found)
+            scores.update(self._bm25(f"({searched}) AND ({rescoring})", limit, kinds, since,
+                                     plan.floor))
+            found = sorted(scores.items(), key=lambda x: (-x[1], x[0]))[:limit]
+        return found
+
+    def _bm25(self, match: str, limit: int, kinds: Iterable[str] | None, since: float | None,
+              floor: int) -> list[tuple[int, float]]:
         sql = "SELECT fts.rowid, -bm25(fts) FROM fts"
-        where, args = ["fts MATCH ?"], [" OR ".join(f'"{t}"' for t in terms)]
+        where, args = ["fts MATCH ?"], [match]
         if floor:
             where.append("fts.rowid >= ?")
             args.append(floor)
