@@ -15,6 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
+_SORTED = json.JSONEncoder(sort_keys=True)
+"""`json.dumps(obj, sort_keys=True)`, built once (the loop encodes calls every step)."""
+
+
 class ToolCall(BaseModel):
     """One tool call requested by the model.
 
@@ -46,7 +50,7 @@ class ToolCall(BaseModel):
         return cls(id=id, name=name, arguments=parsed)
 
     def to_openai(self) -> dict[str, Any]:
-        raw = self.raw_arguments if self.parse_error else json.dumps(self.arguments, sort_keys=True)
+        raw = self.raw_arguments if self.parse_error else _SORTED.encode(self.arguments)
         return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
 
 

@@ -50,3 +50,50 @@ def test_incremental_request_digests_equal_the_full_digest():
                                                              tool_call_id="c3", name="add")]
     request = ModelRequest(messages=replaced)  # same length, one message replaced
     assert digests.digest(request) == request.digest()
+
+
+def test_scripted_token_estimate_counts_only_new_messages_but_equals_the_full_text():
+    from harness.llm.scripted import RequestTextLength, ScriptedModel, estimate_tokens
+    from harness.messages import Message, ModelRequest, ToolCall
+
+    measure, model = RequestTextLength(), ScriptedModel(lambda request: "ok")
+    history = []
+    for i in range(6):
+        history += [Message(role="assistant", content="thinking" if i % 2 else None,
+                            tool_calls=[ToolCall(id=f"c{i}", name="add", arguments={"a": i})]),
+                    Message(role="tool", content="é" * i, tool_call_id=f"c{i}", name="add")]
+        system = Message(role="system", content=f"rules, version {i % 3}")  # sometimes changes
+        request = ModelRequest(messages=[system, Message(role="user", content="task"), *history])
+        assert measure(request) == len(request.text())
+        usage = model.complete(request).usage
+        assert usage.input_tokens == estimate_tokens(request.text())
+    shorter = ModelRequest(messages=[history[0], Message(role="user", content="replaced")])
+    assert measure(shorter) == len(shorter.text())  # replaced and dropped messages
+    assert measure(ModelRequest(messages=[])) == 0
+
+
+def test_summaries_of_earlier_batches_stay_the_same_parts_as_the_run_grows():
+    from harness.context.steps import split_steps
+    from harness.context.summarise import SummariseHistory
+    from harness.context.tokens import TokenCounter
+    from harness.messages import Message, ToolCall
+    from harness.state import AgentState, Budget
+    from harness.tools.base import Toolset
+
+    state = AgentState(run_id="r", task="add numbers", workspace=Path("."), tools=Toolset(),
+                       budget=Budget(), emit=lambda e: e)
+    strategy, counter, history, views = SummariseHistory(batch=2), TokenCounter(), [], []
+    for i in range(8):
+        history += [Message(role="assistant", tool_calls=[ToolCall(id=f"c{i}", name="add",
+                                                                   arguments={"a": i})]),
+                    Message(role="tool", content=f"sum is {i + 1}", tool_call_id=f"c{i}",
+                            name="add")]
+        views.append(strategy.view(split_steps(history), state, counter))
+    summaries = [p for p in views[-1].parts if p.treatment == "summary"]
+    assert [list(p.steps) for p in summaries] == [[1, 2], [3, 4], [5, 6]]
+    assert views[4].parts[0] is summaries[0]  # reused, not rebuilt, by later steps
+    merging = SummariseHistory(batch=2, max_summary_tokens=1)  # merges after every batch
+    for i in range(1, 9):
+        view = merging.view(split_steps(history[:2 * i]), state, counter)
+    assert [(list(p.steps), p.treatment) for p in view.parts] == \
+        [([1, 2, 3, 4, 5, 6], "summary"), ([7], "verbatim"), ([8], "verbatim")]
