@@ -6,6 +6,7 @@ import pytest
 
 from harness.memory import MemoryLog, Note, ProjectMemory
 from harness.memory.events import Fact, Supersede
+from harness.memory import index as index_module
 from harness.memory.index import LexicalPlan, SearchIndex
 
 
@@ -93,3 +94,24 @@ def test_lexical_work_is_bounded_rarest_words_first(tmp_path):
     assert index.plan("status zebra", max_postings=401) == LexicalPlan(["status", "zebra"])
     assert len(exact) == 401
     index.close()
+
+
+def test_catch_up_in_small_chunks_matches_one_pass_and_never_cuts_a_line(tmp_path, monkeypatch):
+    notes = [Note(text=f"line {i} " + "long words " * (40 if i % 7 == 0 else 1), thread="s")
+             for i in range(60)]
+    for root in (tmp_path / "one", tmp_path / "chunked"):
+        MemoryLog(root / "events.jsonl").append(notes)
+    with (tmp_path / "chunked" / "events.jsonl").open("a") as fh:
+        fh.write('{"kind": "note", "text": "torn')  # a writer crashed mid-line
+    (tmp_path / "one" / "events.jsonl").write_bytes(
+        (tmp_path / "chunked" / "events.jsonl").read_bytes())
+    one = _index(tmp_path / "one")
+    assert [p.line for p in one.sync(warn=False)] == [61]
+    monkeypatch.setattr(index_module, "SYNC_CHUNK_BYTES", 100)  # shorter than some lines
+    chunked = _index(tmp_path / "chunked")
+    assert [p.line for p in chunked.sync(warn=False)] == [61]
+    query = "SELECT id, thread, pos, text FROM items ORDER BY seq"
+    assert list(chunked.db.execute(query)) == list(one.db.execute(query))
+    assert chunked.offset == one.offset and chunked.count() == 60
+    one.close()
+    chunked.close()

@@ -20,12 +20,14 @@ from pathlib import Path
 
 from harness.memory.events import (RETIRING, Attempt, Fact, Fix, Issue, MemoryEvent, Note,
                                    parse_memory_event)
+from harness.events import LineProblem
 from harness.memory.log import LogRead, MemoryLog
 from harness.memory.paths import normalize_path
 
 SCHEMA_VERSION = "3"
 BULK_CACHE_KIB = 32_000
 QUERY_CACHE_KIB = 2_000  # SQLite's default
+SYNC_CHUNK_BYTES = 4 << 20
 MAX_POSTINGS = 2_000
 """Default bound on the postings one lexical query scores (see `SearchIndex.plan`)."""
 COUNT_FACTOR = 25
@@ -154,32 +156,46 @@ class SearchIndex:
         self.db.close()
 
     # -- catching up with the log ---------------------------------------------------------
-    def sync(self, *, warn: bool = True) -> LogRead:
-        """Read what the log gained since the last sync and index it. Returns the read,
-        with any line problems."""
+    def sync(self, *, warn: bool = True) -> list[LineProblem]:
+        """Index what the log gained since the last sync, `SYNC_CHUNK_BYTES` of it at a
+        time, each chunk in its own transaction: memory stays bounded however large the
+        log, and an interrupted catch-up resumes where it stopped. Returns the problems
+        of the lines read."""
         offset, head = self.offset, self._meta("head") or ""
         if offset > self.log.size() or (offset and head != self._head()):
             self._reset()  # the log was replaced or truncated: start over
             offset = 0
-        read = self.log.read(offset, first_line=int(self._meta("lines") or 0) + 1, warn=warn)
-        events = [e for _, e in read.events]
-        if events or read.end != offset:
-            if len(events) > 1000:  # bulk indexing touches many pages; queries need few
-                self.db.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                if self.offset == offset:  # nobody else indexed this range meanwhile
-                    self.apply(events)
-                    self._set_meta(offset=read.end, lines=read.lines, head=self._head())
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            finally:
+        problems: list[LineProblem] = []
+        bulk = self.log.size() - offset > SYNC_CHUNK_BYTES // 8
+        if bulk:  # bulk indexing touches many pages; queries need few
+            self.db.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
+        try:
+            while True:
+                read = self.log.read(offset, first_line=int(self._meta("lines") or 0) + 1,
+                                     warn=warn, max_bytes=SYNC_CHUNK_BYTES)
+                problems += read.problems
+                if read.end != offset:
+                    self._index_chunk(offset, read)
+                if not read.more:
+                    return problems
+                offset = self.offset
+        finally:
+            if bulk:
                 self.db.execute(f"PRAGMA cache_size={-QUERY_CACHE_KIB}")
-        return read
 
-    def rebuild(self) -> LogRead:
+    def _index_chunk(self, offset: int, read: LogRead) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.offset == offset:  # nobody else indexed this range meanwhile
+                self.apply(e for _, e in read.events)
+                self._set_meta(offset=read.end, lines=read.lines, head=self._head())
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def rebuild(self) -> list[LineProblem]:
+        """Index the whole log afresh."""
         self._reset()
         return self.sync()
 

@@ -40,6 +40,8 @@ class LogRead:
     end: int
     problems: list[LineProblem]
     lines: int
+    more: bool = False
+    """True when `max_bytes` stopped the read before the end of the file."""
 
 
 class MemoryLog:
@@ -85,8 +87,10 @@ class MemoryLog:
         except FileNotFoundError:
             return 0
 
-    def read(self, start: int = 0, *, first_line: int = 1, warn: bool = True) -> LogRead:
-        """Read complete lines from byte offset `start` (a line boundary).
+    def read(self, start: int = 0, *, first_line: int = 1, warn: bool = True,
+             max_bytes: int | None = None) -> LogRead:
+        """Read complete lines from byte offset `start` (a line boundary), about
+        `max_bytes` of them when given (the line the limit cuts is read to its end).
 
         A final line without its newline may still be being written: it is left for the
         next read (`end` stops before it) and reported as torn.
@@ -96,7 +100,10 @@ class MemoryLog:
         try:
             with self.path.open("rb") as fh:
                 fh.seek(start)
-                data = fh.read()
+                data = fh.read(max_bytes if max_bytes else -1)
+                if max_bytes and len(data) == max_bytes and not data.endswith(b"\n"):
+                    data += fh.readline()
+                more = fh.tell() < os.fstat(fh.fileno()).st_size
         except FileNotFoundError:
             return LogRead([], start, [], first_line - 1)
         end = start
@@ -119,7 +126,7 @@ class MemoryLog:
         if warn:
             for problem in problems:
                 warnings.warn(f"skipped {problem}", MemoryLogWarning, stacklevel=2)
-        return LogRead(events, end, problems, lineno)
+        return LogRead(events, end, problems, lineno, more)
 
     def __iter__(self) -> Iterator[MemoryEvent]:
         return (event for _, event in self.read().events)

@@ -71,8 +71,7 @@ class ProjectMemory:
     # -- keeping up with the log --------------------------------------------------------
     def sync(self) -> None:
         """Index what the log gained (from any process). Recall needs nothing more."""
-        read = self.index.sync()
-        self.problems = _merge_problems(self.problems, read.problems)
+        self.problems = _merge_problems(self.problems, self.index.sync())
 
     def refresh(self) -> Projection:
         """Sync, then fold what the index gained into the structured projection (which is
