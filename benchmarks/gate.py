@@ -21,8 +21,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
 from harness.memory import ProjectMemory
 from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS
-from harness.memory.events import (Action, Attempt, Decision, Fix, Fragile, Issue, MemoryEvent,
-                                   Note, Supersede)
+from harness.memory.events import (
+    Action,
+    Attempt,
+    Decision,
+    Fix,
+    Fragile,
+    Issue,
+    MemoryEvent,
+    Note,
+    Supersede,
+)
 from harness.memory.paths import normalize_path, same_file
 
 WORKSPACE = "/repo"

@@ -26,8 +26,15 @@ from pydantic import BaseModel, Field
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
 from harness.events import ModelCalled, SubagentReturned, ToolFinished, ToolRequested
-from harness.governance import (AllowAll, AutoApprover, InstructionDetector, Isolation,
-                                IsolationOnly, Policy, PolicyGovernor)
+from harness.governance import (
+    AllowAll,
+    AutoApprover,
+    InstructionDetector,
+    Isolation,
+    IsolationOnly,
+    Policy,
+    PolicyGovernor,
+)
 from harness.probes.gullible import GullibleModel, Injection
 from harness.state import Budget
 from harness.tools import Tool, ToolContext, list_dir, make_run_shell, read_file, tool

@@ -59,18 +59,54 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.agent import Agent
-    from harness.context import (BudgetedContext, ContextConstructor, ContextOverflow,
-                                 ExtractiveSummariser, FullHistoryContext, declare_subgoal)
+    from harness.context import (
+        BudgetedContext,
+        ContextConstructor,
+        ContextOverflow,
+        ExtractiveSummariser,
+        FullHistoryContext,
+        declare_subgoal,
+    )
     from harness.events import Event, Trajectory, TrajectoryWriter, parse_event
-    from harness.governance import (AllowAll, CommandVerifier, Decision, FunctionVerifier,
-                                    Governor, Isolation, Policy, PolicyError, PolicyGovernor,
-                                    Rule, SchemaVerifier, Verdict)
-    from harness.llm import (FunctionModel, LiteLLMModel, Message, Model, ModelError,
-                             ModelRequest, ModelResponse, ReplayModel, RetryPolicy,
-                             ScriptedModel, ToolCall)
+    from harness.governance import (
+        AllowAll,
+        CommandVerifier,
+        Decision,
+        FunctionVerifier,
+        Governor,
+        Isolation,
+        Policy,
+        PolicyError,
+        PolicyGovernor,
+        Rule,
+        SchemaVerifier,
+        Verdict,
+    )
+    from harness.llm import (
+        FunctionModel,
+        LiteLLMModel,
+        Message,
+        Model,
+        ModelError,
+        ModelRequest,
+        ModelResponse,
+        ReplayModel,
+        RetryPolicy,
+        ScriptedModel,
+        ToolCall,
+    )
     from harness.memory import Memory, NullMemory, ProjectMemory, Recalled
-    from harness.skills import (EmbeddingRouter, HybridRouter, LexicalRouter, ModelRouter,
-                                NoSkills, Skill, SkillFileError, SkillLibrary, SkillRouter)
-    from harness.subagent import Worker
+    from harness.skills import (
+        EmbeddingRouter,
+        HybridRouter,
+        LexicalRouter,
+        ModelRouter,
+        NoSkills,
+        Skill,
+        SkillFileError,
+        SkillLibrary,
+        SkillRouter,
+    )
     from harness.state import AgentState, Budget, ContextSection
-    from harness.tools import (Tool, ToolContext, ToolError, ToolResult, default_tools, tool)
+    from harness.subagent import Worker
+    from harness.tools import Tool, ToolContext, ToolError, ToolResult, default_tools, tool

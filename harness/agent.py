@@ -6,22 +6,34 @@ Read `step` top to bottom: it is the whole control flow of an agent.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import itertools
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from harness.context.base import ContextConstructor, FullHistoryContext  # noqa: F401
 from harness.context.budgeted import BudgetedContext
-from harness.events import (ContextBuilt, Event, GateWarned, MemoryRecorded, ModelCalled,
-                            PolicyDecided, SkillsRouted, TaskFinished, TaskStarted, ToolFinished,
-                            ToolRequested, Trajectory, Verified)
+from harness.events import (
+    ContextBuilt,
+    Event,
+    GateWarned,
+    MemoryRecorded,
+    ModelCalled,
+    PolicyDecided,
+    SkillsRouted,
+    TaskFinished,
+    TaskStarted,
+    ToolFinished,
+    ToolRequested,
+    Trajectory,
+    Verified,
+)
 from harness.governance.base import AllowAll, FinalAnswer, Governor
 from harness.llm.base import Model, ModelError
-from harness.messages import Message, ModelRequest, ModelResponse, ToolCall
 from harness.memory.base import Memory, NullMemory
+from harness.messages import Message, ModelRequest, ModelResponse, ToolCall
 from harness.skills.base import NoSkills, SkillRouter
 from harness.state import AgentState, Budget
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset

@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-
 _SORTED = json.JSONEncoder(sort_keys=True)
 """`json.dumps(obj, sort_keys=True)`, built once (the loop encodes calls every step)."""
 

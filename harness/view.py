@@ -5,9 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.events import (ContextBuilt, Event, GateWarned, ModelCalled, PolicyDecided,
-                            SkillsRouted, SubagentReturned, SubagentStarted, TaskFinished,
-                            TaskStarted, ToolFinished, ToolRequested, Verified)
+from harness.events import (
+    ContextBuilt,
+    Event,
+    GateWarned,
+    ModelCalled,
+    PolicyDecided,
+    SkillsRouted,
+    SubagentReturned,
+    SubagentStarted,
+    TaskFinished,
+    TaskStarted,
+    ToolFinished,
+    ToolRequested,
+    Verified,
+)
 
 
 def _short(text: str | None, limit: int = 300) -> str:

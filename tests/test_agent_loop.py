@@ -3,8 +3,15 @@
 from pathlib import Path
 
 from harness import Agent, ScriptedModel
-from harness.events import (ContextBuilt, ModelCalled, PolicyDecided, TaskFinished, TaskStarted,
-                            ToolFinished, ToolRequested)
+from harness.events import (
+    ContextBuilt,
+    ModelCalled,
+    PolicyDecided,
+    TaskFinished,
+    TaskStarted,
+    ToolFinished,
+    ToolRequested,
+)
 
 TEST_CMD = "python -c 'from calc import add; assert add(2, 3) == 5, add(2, 3)'"
 

@@ -4,8 +4,14 @@ from pydantic import BaseModel, Field
 
 from harness.agent import Agent
 from harness.events import ModelCalled, SubagentReturned, SubagentStarted, ToolFinished
-from harness.governance import (AutoApprover, InstructionDetector, Isolation, IsolationOnly,
-                                Policy, PolicyGovernor)
+from harness.governance import (
+    AutoApprover,
+    InstructionDetector,
+    Isolation,
+    IsolationOnly,
+    Policy,
+    PolicyGovernor,
+)
 from harness.llm import ScriptedModel
 from harness.probes.gullible import GullibleModel, Injection
 from harness.state import Budget

@@ -4,8 +4,14 @@ import os
 
 import pytest
 
-from harness.governance import (AutoApprover, CallbackApprover, Policy, PolicyError,
-                                PolicyGovernor, Rule)
+from harness.governance import (
+    AutoApprover,
+    CallbackApprover,
+    Policy,
+    PolicyError,
+    PolicyGovernor,
+    Rule,
+)
 from harness.governance.shell import parse
 from harness.messages import ToolCall
 

@@ -7,8 +7,14 @@ from pydantic import BaseModel
 
 from harness.agent import Agent
 from harness.events import GateWarning, PolicyDecided, Verified
-from harness.governance import (CommandVerifier, FunctionVerifier, GatePolicy, Policy,
-                                PolicyGovernor, SchemaVerifier)
+from harness.governance import (
+    CommandVerifier,
+    FunctionVerifier,
+    GatePolicy,
+    Policy,
+    PolicyGovernor,
+    SchemaVerifier,
+)
 from harness.llm import ScriptedModel
 from harness.state import Budget
 

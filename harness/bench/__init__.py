@@ -2,13 +2,13 @@
 report."""
 
 from harness.bench.config import (
-                                  ComponentSpec,
-                                  HarnessConfig,
-                                  ablate,
-                                  build_agent,
-                                  build_component,
-                                  load_config,
-                                  resolve_config,
+    ComponentSpec,
+    HarnessConfig,
+    ablate,
+    build_agent,
+    build_component,
+    load_config,
+    resolve_config,
 )
 from harness.bench.registry import available, get_suite
 from harness.bench.runner import BenchRecord, run_bench, write_results

@@ -40,7 +40,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 def _colours(record: dict[str, Any]) -> dict[str, str]:
     """One colour per variant name, the same in every plot of a suite's section."""
-    names = set((record.get("metrics", {}).get("by_variant") or {}))
+    names = set(record.get("metrics", {}).get("by_variant") or {})
     for value in (record.get("series") or {}).values():
         names.update(str(k) for k in _series_lines(value)[0])
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(sorted(names))}

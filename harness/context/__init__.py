@@ -6,21 +6,21 @@ history through a strategy chosen by name: "full", "last-n", "mask", "summarise"
 """
 
 from harness.context.base import (
-                                  DEFAULT_SYSTEM_PROMPT,
-                                  Context,
-                                  ContextConstructor,
-                                  FullHistoryContext,
+    DEFAULT_SYSTEM_PROMPT,
+    Context,
+    ContextConstructor,
+    FullHistoryContext,
 )
 from harness.context.budgeted import BudgetedContext, ContextOverflow
 from harness.context.extractive import ExtractiveSummariser
 from harness.context.fencing import fence, fenced_spans, is_untrusted
 from harness.context.history import (
-                                  FullHistory,
-                                  HistoryStrategy,
-                                  HistoryView,
-                                  LastN,
-                                  MaskObservations,
-                                  Part,
+    FullHistory,
+    HistoryStrategy,
+    HistoryView,
+    LastN,
+    MaskObservations,
+    Part,
 )
 from harness.context.steps import Step, split_steps
 from harness.context.strategies import STRATEGIES, history_strategy

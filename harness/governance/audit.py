@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from harness.events import (PolicyDecided, SubagentReturned, ToolRequested, Trajectory,
-                            Verified)
+from harness.events import PolicyDecided, SubagentReturned, ToolRequested, Trajectory, Verified
 
 
 class AuditEntry(BaseModel):

@@ -11,8 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from tenacity import (AsyncRetrying, RetryCallState, Retrying, retry_if_exception,
-                      stop_after_attempt, wait_exponential, wait_random)
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from harness.llm.base import ModelError
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
