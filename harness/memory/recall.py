@@ -41,10 +41,11 @@ class RecallConfig:
     max_key_fanout: int = 50
     """Items linked through one shared key (a file, an issue, a subject): the newest."""
     max_postings: int | None = MAX_POSTINGS
-    """Bound on the BM25 work of one query, so that latency stays flat as memory grows:
-    the rarest query words are searched first, the most common may be left out, and a
-    word too common to score at all is searched among the newest items only (see
-    `SearchIndex.plan`). None searches every word in every item."""
+    """Bound on the postings BM25 scores for one query, so that latency stays flat as
+    memory grows: the rarest query words are searched, more common ones only rescore
+    what those found, the most common are left out, and a word too common to search in
+    full is searched among the newest items (see `SearchIndex.plan`). Memories no larger
+    than the bound are searched exactly; None always searches every word everywhere."""
 
 
 @dataclass
