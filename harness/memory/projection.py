@@ -14,8 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.memory.events import (Attempt, Decision, Fact, Fix, Forget, Fragile, Issue,
-                                   MemoryEvent, Supersede)
+from harness.memory.events import (
+    Attempt,
+    Decision,
+    Fact,
+    Fix,
+    Forget,
+    Fragile,
+    Issue,
+    MemoryEvent,
+    Supersede,
+)
 
 STRUCTURED = ("issue", "attempt", "fix", "decision", "fact", "fragile", "supersede", "forget")
 
@@ -42,6 +51,12 @@ class Projection:
     """Ids that appeared more than once in the log (the first one is kept)."""
     dangling: list[str] = field(default_factory=list)
     """Ids of supersede/forget/fix events that point at an unknown event."""
+    by_issue: dict[str, list[str]] = field(default_factory=dict)
+    """Issue id -> ids of the attempts filed under it, in log order."""
+    _live: dict[str, tuple[tuple[int, int], list[Any]]] = field(
+        default_factory=dict, repr=False, compare=False)
+    """kind -> (sizes it was computed at, live events): views ask for the same kinds
+    many times between appends."""
 
     def apply(self, event: MemoryEvent) -> None:
         self.kinds[event.kind] += 1
@@ -54,6 +69,8 @@ class Projection:
         self.events[event.id] = event
         self.order.append(event.id)
         self.by_kind.setdefault(event.kind, []).append(event.id)
+        if isinstance(event, Attempt) and event.issue:
+            self.by_issue.setdefault(event.issue, []).append(event.id)
         if isinstance(event, Supersede):
             self._retire(event.old, event.id)
             if event.new:
@@ -70,11 +87,19 @@ class Projection:
 
     def live(self, kind: str) -> list[Any]:
         """Events of a kind that are neither superseded nor forgotten, in log order."""
-        return [self.events[i] for i in self.by_kind.get(kind, ()) if i not in self.retired]
+        ids = self.by_kind.get(kind, ())
+        sizes = (len(ids), len(self.retired))  # both only grow
+        cached = self._live.get(kind)
+        if cached is None or cached[0] != sizes:
+            cached = sizes, [self.events[i] for i in ids if i not in self.retired]
+            self._live[kind] = cached
+        return list(cached[1])
 
     # -- views -------------------------------------------------------------------------
     def attempts(self, issue: str | None = None) -> list[Attempt]:
-        return [a for a in self.live("attempt") if issue is None or a.issue == issue]
+        if issue is None:
+            return self.live("attempt")
+        return [self.events[i] for i in self.by_issue.get(issue, ()) if i not in self.retired]
 
     def fixed(self) -> dict[str, str]:
         """Issue id -> id of the fix that closed it."""
