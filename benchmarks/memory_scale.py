@@ -9,7 +9,7 @@ persisted index, recall latency p50/p99 over 200 queries and that process's resi
 memory. In-run baselines: for reopening, rebuilding the index from the log (what a
 memory without a persisted index pays on every start); for recall, the same recall
 without its bound on lexical work, with the share of its top 10 that the bounded recall
-agrees on (`bounded_agreement@10`).
+agrees on (`bounded_overlap_top10`).
 
 `metrics` holds every size's figures under names like `recall_p99_ms@1e5` and the
 10^5 figures unsuffixed (`append_events_per_s`, `recall_p99_ms`, ...); `by_size` has
@@ -146,7 +146,7 @@ def percentiles(latencies: list[float], prefix: str = "") -> dict[str, float]:
 def serve(root: Path, queries: list[str]) -> dict[str, float]:
     """Reopen the memory and time recall (run in a fresh process by `measure`). The
     in-run baseline is the same recall without the bound on lexical work
-    (`max_postings=None`); `bounded_agreement@10` is the share of its top 10 that the
+    (`max_postings=None`); `bounded_overlap_top10` is the share of its top 10 that the
     bounded recall also returns."""
     t0 = time.perf_counter()
     memory = ProjectMemory(root, record=False)
@@ -159,7 +159,7 @@ def serve(root: Path, queries: list[str]) -> dict[str, float]:
     agreement = [len(set(a) & set(b)) / len(b) for a, b in zip(found, base_found, strict=True) if b]
     return {"reopen_s": round(reopen_s, 4), **percentiles(latencies),
             **percentiles(base_latencies, "baseline_"),
-            "bounded_agreement@10": round(statistics.mean(agreement), 4) if agreement else 1.0,
+            "bounded_overlap_top10": round(statistics.mean(agreement), 4) if agreement else 1.0,
             "rss_mb": rss}
 
 

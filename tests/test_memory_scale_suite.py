@@ -25,4 +25,4 @@ def test_memory_scale_reports_each_size_under_its_own_names(monkeypatch):
     assert metrics["recall_p99_ms"] == row["recall_p99_ms"]  # the largest size unsuffixed
     assert row["recall_p50_ms"] <= row["recall_p99_ms"] <= row["recall_max_ms"]
     # A memory within the lexical budget is searched exactly: the bound changes nothing.
-    assert row["bounded_agreement@10"] == 1.0
+    assert row["bounded_overlap_top10"] == 1.0
