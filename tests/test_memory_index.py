@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.memory import MemoryLog, Note, ProjectMemory
-from harness.memory.events import Fact, Supersede
 from harness.memory import index as index_module
+from harness.memory.events import Fact, Supersede
 from harness.memory.index import LexicalPlan, SearchIndex
 
 

@@ -9,8 +9,15 @@ import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.memory import (Attempt, Fact, MemoryLog, MemoryLogWarning, Note, ProjectMemory,
-                            parse_memory_event)
+from harness.memory import (
+    Attempt,
+    Fact,
+    MemoryLog,
+    MemoryLogWarning,
+    Note,
+    ProjectMemory,
+    parse_memory_event,
+)
 from harness.memory.events import Action, Decision, Fragile, Issue, Supersede
 
 

@@ -5,8 +5,20 @@ rebuilt from it, hybrid recall, hygiene, and an approach-level pre-action gate.
 """
 
 from harness.memory.base import Memory, NullMemory, Recalled
-from harness.memory.events import (Action, Attempt, Decision, Fact, Fix, Forget, Fragile, Issue,
-                                   MemoryEvent, Note, Supersede, parse_memory_event)
+from harness.memory.events import (
+    Action,
+    Attempt,
+    Decision,
+    Fact,
+    Fix,
+    Forget,
+    Fragile,
+    Issue,
+    MemoryEvent,
+    Note,
+    Supersede,
+    parse_memory_event,
+)
 from harness.memory.hygiene import HygieneReport
 from harness.memory.log import MemoryLog, MemoryLogWarning
 from harness.memory.project import ProjectMemory

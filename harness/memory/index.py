@@ -18,9 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.memory.events import (RETIRING, Attempt, Fact, Fix, Issue, MemoryEvent, Note,
-                                   parse_memory_event)
 from harness.events import LineProblem
+from harness.memory.events import (
+    RETIRING,
+    Attempt,
+    Fact,
+    Fix,
+    Issue,
+    MemoryEvent,
+    Note,
+    parse_memory_event,
+)
 from harness.memory.log import LogRead, MemoryLog
 from harness.memory.paths import normalize_path
 

@@ -18,8 +18,13 @@ from filelock import FileLock
 from pydantic import ValidationError
 
 from harness.events import LineProblem
-from harness.memory.events import (ID_PREFIX, MemoryEvent, dump_memory_event, new_id,
-                                   parse_memory_event)
+from harness.memory.events import (
+    ID_PREFIX,
+    MemoryEvent,
+    dump_memory_event,
+    new_id,
+    parse_memory_event,
+)
 
 
 class MemoryLogWarning(UserWarning):

@@ -19,8 +19,20 @@ from harness.events import Event, GateWarning
 from harness.llm.scripted import estimate_tokens
 from harness.memory import gate
 from harness.memory.base import Recalled
-from harness.memory.events import (ID_PREFIX, Action, Attempt, Decision, Fact, Forget, Fragile,
-                                   Issue, MemoryEvent, Note, Supersede, new_id)
+from harness.memory.events import (
+    ID_PREFIX,
+    Action,
+    Attempt,
+    Decision,
+    Fact,
+    Forget,
+    Fragile,
+    Issue,
+    MemoryEvent,
+    Note,
+    Supersede,
+    new_id,
+)
 from harness.memory.hygiene import UNDEDUPED, HygieneReport, find_duplicate, report
 from harness.memory.index import SearchIndex, dup_key
 from harness.memory.log import MemoryLog
