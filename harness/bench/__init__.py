@@ -1,21 +1,45 @@
 """Benchmarks: suites, options, configurations, the runner behind `harness bench`, and the
 report."""
 
-from harness.bench.config import (
-    ComponentSpec,
-    HarnessConfig,
-    ablate,
-    build_agent,
-    build_component,
-    load_config,
-    resolve_config,
-)
-from harness.bench.registry import available, get_suite
-from harness.bench.runner import BenchRecord, run_bench, write_results
-from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
-from harness.bench.tasks import map_tasks, save_trajectory
+from typing import TYPE_CHECKING
 
-__all__ = ["BenchOptions", "BenchRecord", "ComponentSpec", "DataError", "HarnessConfig", "Suite",
-           "SuiteResult", "ablate", "available", "build_agent", "build_component", "get_suite",
-           "load_config", "map_tasks", "read_jsonl", "resolve_config", "run_bench",
-           "save_trajectory", "write_results"]
+from harness._lazy import lazy_exports
+
+_EXPORTS = {
+    "ComponentSpec": "harness.bench.config",
+    "HarnessConfig": "harness.bench.config",
+    "ablate": "harness.bench.config",
+    "build_agent": "harness.bench.config",
+    "build_component": "harness.bench.config",
+    "load_config": "harness.bench.config",
+    "resolve_config": "harness.bench.config",
+    "available": "harness.bench.registry",
+    "get_suite": "harness.bench.registry",
+    "BenchRecord": "harness.bench.runner",
+    "run_bench": "harness.bench.runner",
+    "write_results": "harness.bench.runner",
+    "BenchOptions": "harness.bench.suite",
+    "DataError": "harness.bench.suite",
+    "Suite": "harness.bench.suite",
+    "SuiteResult": "harness.bench.suite",
+    "read_jsonl": "harness.bench.suite",
+    "map_tasks": "harness.bench.tasks",
+    "save_trajectory": "harness.bench.tasks",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.bench.config import (
+        ComponentSpec,
+        HarnessConfig,
+        ablate,
+        build_agent,
+        build_component,
+        load_config,
+        resolve_config,
+    )
+    from harness.bench.registry import available, get_suite
+    from harness.bench.runner import BenchRecord, run_bench, write_results
+    from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+    from harness.bench.tasks import map_tasks, save_trajectory
