@@ -145,7 +145,7 @@ class Tool:
     def run(self, args: BaseModel, ctx: ToolContext) -> Any:
         if self._fn is None:
             raise ToolError(f"tool '{self.name}' has no implementation")
-        kwargs = dict(args)
+        kwargs = dict(args.__dict__)  # the validated fields; dict(model) takes a slow path
         if self._wants_context:
             kwargs["ctx"] = ctx
         return self._fn(**kwargs)
