@@ -70,8 +70,9 @@ def describe(event: Event) -> tuple[str, str] | None:
         case TaskFinished():
             cost = "?" if event.cost_usd is None else f"${event.cost_usd:.4f}"
             style = "bold green" if event.status == "success" else "bold red"
-            return style, (f"{event.status}: {event.reason} — {event.steps} steps, "
-                           f"{event.tokens} tokens, {cost}\n  answer: {_short(event.answer)}")
+            line = (f"{event.status}: {event.reason} — {event.steps} steps, "
+                    f"{event.tokens} tokens, {cost}")
+            return style, line + (f"\n  answer: {_short(event.answer)}" if event.answer else "")
     return None
 
 
