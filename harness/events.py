@@ -34,14 +34,15 @@ class EventBase(BaseModel):
 
     def comparable(self) -> dict[str, Any]:
         """The event without timing fields, for reproducibility checks."""
-        return _strip_volatile(self.model_dump(mode="json"))
+        return without_keys(self.model_dump(mode="json"), VOLATILE_FIELDS)
 
 
-def _strip_volatile(value: Any) -> Any:
+def without_keys(value: Any, keys: frozenset[str]) -> Any:
+    """`value` (JSON-like) with every dict entry named in `keys` removed, at any depth."""
     if isinstance(value, dict):
-        return {k: _strip_volatile(v) for k, v in value.items() if k not in VOLATILE_FIELDS}
+        return {k: without_keys(v, keys) for k, v in value.items() if k not in keys}
     if isinstance(value, list):
-        return [_strip_volatile(v) for v in value]
+        return [without_keys(v, keys) for v in value]
     return value
 
 

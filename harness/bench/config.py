@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.bench.suite import BenchOptions, DataError, describe_validation
+from harness.config_files import ConfigFileError, read_mapping
 from harness.state import Budget
 
 COMPONENTS = ("context", "memory", "skills", "governor")
@@ -108,21 +107,9 @@ def load_config_file(path: str | Path, named: Mapping[str, HarnessConfig] | None
     if path.resolve() in _seen:
         raise DataError(f"{path}: 'extends' forms a cycle")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"--config {path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: "
-                        f"{str(exc).splitlines()[0]}") from exc
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: a config is a mapping of fields, got {type(data).__name__}")
+        data = read_mapping(path)
+    except ConfigFileError as exc:
+        raise DataError(f"--config {exc}") from exc
     data.setdefault("name", path.stem)
     base = None
     if data.get("extends"):

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from harness.bench.registry import get_suite
 from harness.bench.suite import BenchOptions, DataError, Progress, SuiteResult
-from harness.events import VOLATILE_FIELDS
+from harness.events import VOLATILE_FIELDS, without_keys
 
 TIMING_FIELDS = frozenset({*VOLATILE_FIELDS, "timings", "elapsed_s", "finished_at",
                            "model_s", "tools_s", "wall_s"})
@@ -135,11 +135,7 @@ def write_results(record: BenchRecord, out: Path) -> Path:
 
 def comparable(payload: Any) -> Any:
     """A results payload without its timing fields, for reproducibility checks."""
-    if isinstance(payload, dict):
-        return {k: comparable(v) for k, v in payload.items() if k not in TIMING_FIELDS}
-    if isinstance(payload, list):
-        return [comparable(v) for v in payload]
-    return payload
+    return without_keys(payload, TIMING_FIELDS)
 
 
 # -- helpers ----------------------------------------------------------------------------------

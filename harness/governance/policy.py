@@ -15,14 +15,13 @@ channel or user) the task or `destinations` names is allowed as
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.config_files import SUFFIXES, ConfigFileError, read_mapping
 from harness.governance.actions import ActionFacts, ToolKind, analyse
 from harness.governance.base import Decision
 from harness.governance.destinations import TrustedText
@@ -173,29 +172,12 @@ class Policy:
     def load(cls, path: str | os.PathLike[str], **kwargs) -> Policy:
         """Load a policy from TOML, YAML or JSON; errors name the file and the field."""
         path = Path(path)
+        if path.suffix not in SUFFIXES:
+            raise PolicyError(f"{path}: policy files are .toml, .yaml, .yml or .json")
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PolicyError(f"{path}: cannot read policy: {exc}") from exc
-        try:
-            if path.suffix == ".toml":
-                data = tomllib.loads(text)
-            elif path.suffix in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text) or {}
-            elif path.suffix == ".json":
-                data = json.loads(text)
-            else:
-                raise PolicyError(f"{path}: policy files are .toml, .yaml, .yml or .json")
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
-            if isinstance(exc, PolicyError):
-                raise
-            raise PolicyError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
-        except Exception as exc:  # yaml.YAMLError, without importing yaml eagerly
-            raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict):
-            raise PolicyError(f"{path}: a policy is a mapping with 'mode' and 'rules'")
+            data = read_mapping(path, what="a policy ('mode' and 'rules')")
+        except ConfigFileError as exc:
+            raise PolicyError(f"policy {exc}") from exc
         try:
             return cls.from_config(PolicyConfig.model_validate(data), **kwargs)
         except ValidationError as exc:
