@@ -14,6 +14,9 @@ and why.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
@@ -21,6 +24,7 @@ from harness.context.fencing import fence, is_untrusted
 from harness.context.history import HistoryStrategy, HistoryView, Part
 from harness.context.steps import Step, extend_steps, steps_label
 from harness.context.strategies import history_strategy
+from harness.context.tally import PartsTally
 from harness.context.tokens import (
     DEFAULT_REPLY_RESERVE,
     MESSAGE_OVERHEAD,
@@ -37,6 +41,17 @@ DEFAULT_SHARE = 0.10
 HISTORY_PRIORITY = 40
 MIN_SECTION_TOKENS = 32
 """A section cut to less than this is dropped instead: a stub would only mislead."""
+
+
+@dataclass
+class _RunMemo:
+    """What a build remembers about one run: the history seen so far, as steps, and the
+    tally of the parts last shown."""
+
+    seen: int = 0
+    last: Message | None = None
+    steps: list[Step] = field(default_factory=list)
+    tally: PartsTally = field(default_factory=PartsTally)
 
 
 class ContextOverflow(ValueError):
@@ -68,7 +83,7 @@ class BudgetedContext:
         self._counter: TokenCounter | None = None
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
-        self._runs: dict[str, tuple[int, Message | None, list[Step]]] = {}
+        self._runs: dict[str, _RunMemo] = {}
         self._messages: dict[tuple[str, str], Message] = {}
 
     @property
@@ -100,18 +115,17 @@ class BudgetedContext:
                 f"the system prompt, task and tool schemas take {fixed} tokens, over the "
                 f"budget of {budget}; raise budget_tokens or shorten them")
 
-        steps = self._steps(state)
+        steps, tally = self._run_memo(state)
         view = self.history.view(steps, state, counter)
-        sizes = [counter.messages(p.messages) for p in view.parts]
-        need = sum(sizes)
-        reserve = min(need, int(self.history_min_share * budget))
+        tally.update(view.parts, counter)
+        reserve = min(tally.tokens, int(self.history_min_share * budget))
         texts, section_infos = self._place_sections(state, counter, budget, budget - fixed - reserve)
 
         system = self._message("system", "\n\n".join([self.system_prompt, *texts]))
         system_tokens = counter.message(system)
         room = budget - system_tokens - task_tokens - tool_tokens
-        kept, over_budget, history_tokens = fit_parts(view.parts, sizes, room, counter)
-        history = HistoryView(kept, view.note)
+        shown, over_budget = fit_parts(tally, room, counter)
+        history = HistoryView(list(shown.parts), view.note)
 
         infos = [SectionInfo(name="system", priority=100, note="system prompt and separators",
                              tokens=system_tokens - sum(i.tokens for i in section_infos)),
@@ -119,8 +133,8 @@ class BudgetedContext:
                  SectionInfo(name="task", tokens=task_tokens, priority=95),
                  SectionInfo(name="tools", tokens=tool_tokens, priority=90,
                              items=state.tools.names(), note="tool schemas"),
-                 self._history_info(history, over_budget, history_tokens, counter)]
-        request = ModelRequest.of([system, task, *history.messages], schemas)
+                 self._history_info(shown, view.note, over_budget, counter)]
+        request = ModelRequest.of([system, task, *shown.messages], schemas)
         manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
                                    budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
@@ -154,17 +168,16 @@ class BudgetedContext:
                                      items=list(s.items), note=note))
         return texts, infos
 
-    def _history_info(self, history: HistoryView, over_budget: list[int], tokens: int,
+    def _history_info(self, shown: PartsTally, note: str, over_budget: list[int],
                       counter: TokenCounter) -> SectionInfo:
         dropped = [f"{steps_label(p.steps)}: left out by {self.history.name}"
-                   for p in history.parts if p.treatment == "omitted"]
+                   for p in shown.omitted]
         if over_budget:
             dropped.append(f"{steps_label(over_budget)}: over the token budget")
-        fenced = sum(is_untrusted(m.channel) for m in history.messages if m.role == "tool")
-        note = f"{self.history.name}: {history.note}; {fenced} untrusted results fenced; " \
+        note = f"{self.history.name}: {note}; {shown.fenced} untrusted results fenced; " \
                f"tokens by {counter.method}"
-        return SectionInfo(name="history", tokens=tokens, priority=HISTORY_PRIORITY,
-                           items=describe_parts(history.shown), dropped=dropped, note=note)
+        return SectionInfo(name="history", tokens=shown.tokens, priority=HISTORY_PRIORITY,
+                           items=shown.described(), dropped=dropped, note=note)
 
     # -- caches ----------------------------------------------------------------------
     def _message(self, role: str, content: str) -> Message:
@@ -177,20 +190,20 @@ class BudgetedContext:
             m = self._messages[role, content] = Message(role=role, content=content)
         return m
 
-    def _steps(self, state: AgentState) -> list[Step]:
+    def _run_memo(self, state: AgentState) -> tuple[list[Step], PartsTally]:
         """The run's history as fenced steps, extended with only the messages added since
-        the last build (the loop only appends; any other change starts over)."""
+        the last build (the loop only appends; any other change starts over), and the
+        tally of the parts the last build showed."""
         h = state.history
         memo = self._runs.get(state.run_id)
-        if memo is None or memo[0] > len(h) or (memo[0] and h[memo[0] - 1] is not memo[1]):
+        if memo is None or memo.seen > len(h) or (memo.seen and h[memo.seen - 1] is not memo.last):
             if len(self._runs) >= 16:
                 self._runs.pop(next(iter(self._runs)))
-            memo = self._runs[state.run_id] = (0, None, [])
-        seen, _, steps = memo
-        if seen < len(h):
-            extend_steps(steps, [self._fence(m) for m in h[seen:]])
-            self._runs[state.run_id] = (len(h), h[-1], steps)
-        return steps
+            memo = self._runs[state.run_id] = _RunMemo()
+        if memo.seen < len(h):
+            extend_steps(memo.steps, [self._fence(m) for m in h[memo.seen:]])
+            memo.seen, memo.last = len(h), h[-1]
+        return memo.steps, memo.tally
 
     def _fence(self, m: Message) -> Message:
         """Tool results from untrusted channels, fenced with their provenance (cached)."""
@@ -216,25 +229,27 @@ class BudgetedContext:
         return self._tools[1], self._tools[2]
 
 
-def fit_parts(parts: list[Part], sizes: list[int], room: int, counter: TokenCounter
-              ) -> tuple[list[Part], list[int], int]:
-    """Keep the newest parts that fit in `room` tokens (`sizes` are their tokens), dropping
-    whole parts oldest first; if the newest alone is too big, cut its tool outputs (never
-    the calls). Returns the kept parts, the steps dropped for the budget, and the tokens."""
-    start, total = 0, sum(sizes)
-    while total > room and start < len(parts) - 1:
-        total -= sizes[start]
-        start += 1
+def fit_parts(tally: PartsTally, room: int, counter: TokenCounter
+              ) -> tuple[PartsTally, list[int]]:
+    """Keep the newest of the tallied parts that fit in `room` tokens, dropping whole parts
+    oldest first; if the newest alone is too big, cut its tool outputs (never the calls).
+    Returns the tally of the kept parts (`tally` itself when all fit) and the steps
+    dropped for the budget."""
+    parts = tally.parts
+    if tally.tokens <= room:
+        return tally, []
+    # the first part from which the rest fits, but never past the newest
+    start = min(bisect_left(tally.marks, tally.tokens - room, key=attrgetter("tokens")), len(parts) - 1)
     kept = parts[start:]
     dropped = [i for p in parts[:start] for i in p.steps]
-    if kept and total > room:
+    if kept and tally.tokens - tally.tokens_before(start) > room:
         cut = _cut_outputs(kept[-1], room, counter)
         if cut is None:
             dropped += kept[-1].steps
-            kept, total = [], 0
+            kept = []
         else:
-            kept, total = [cut], counter.messages(cut.messages)
-    return kept, dropped, total
+            kept = [cut]
+    return PartsTally.of(kept, counter), dropped
 
 
 def _cut_outputs(part: Part, room: int, counter: TokenCounter) -> Part | None:
@@ -253,20 +268,6 @@ def _cut_outputs(part: Part, room: int, counter: TokenCounter) -> Part | None:
     if counter.messages(messages) > room:
         return None
     return Part(messages, part.steps, "truncated")
-
-
-def describe_parts(parts: list[Part]) -> list[str]:
-    """["steps 1-12: summary", "steps 13-16: verbatim", ...], merging neighbours."""
-    out: list[list] = []  # [treatment, first, last]
-    for p in parts:
-        if not p.steps:
-            continue
-        if out and out[-1][0] == p.treatment and out[-1][2] + 1 == p.steps[0]:
-            out[-1][2] = p.steps[-1]
-        else:
-            out.append([p.treatment, p.steps[0], p.steps[-1]])
-    return [f"{steps_label(range(first, last + 1))}: {treatment}"
-            for treatment, first, last in out]
 
 
 def _render(section: ContextSection) -> str:

@@ -1,0 +1,67 @@
+"""Builds that reuse what the last build counted give exactly what a build from scratch gives."""
+
+import random
+
+import pytest
+
+from harness.context import STRATEGIES, BudgetedContext, Part, TokenCounter
+from harness.context.tally import PartsTally
+from harness.messages import Message
+from harness.state import ContextSection
+from tests.test_context_budget import random_history
+from tests.test_context_support import state
+
+
+def described_from_scratch(parts):
+    """The manifest's history items, computed the plain way: merge neighbouring parts with
+    the same treatment and consecutive steps."""
+    groups = []
+    for p in parts:
+        if p.treatment == "omitted" or not p.steps:
+            continue
+        if groups and groups[-1][0] == p.treatment and groups[-1][2] + 1 == p.steps[0]:
+            groups[-1][2] = p.steps[-1]
+        else:
+            groups.append([p.treatment, p.steps[0], p.steps[-1]])
+    return [(t, a, b) for t, a, b in groups]
+
+
+def test_a_tally_updated_to_a_new_view_equals_one_counted_from_scratch():
+    rng, counter = random.Random(3), TokenCounter()
+    pool = [Part([Message(role="tool", tool_call_id=f"c{i}", content="x" * rng.randrange(50),
+                          channel=rng.choice(["file", "none"]))], (i,),
+                 rng.choice(["verbatim", "summary", "masked", "omitted"])) for i in range(1, 40)]
+    tally = PartsTally()
+    parts: list[Part] = []
+    for _ in range(200):
+        keep = rng.randrange(len(parts) + 1)  # a shared prefix, then new or reordered parts
+        parts = parts[:keep] + rng.sample(pool, rng.randrange(4))
+        tally.update(parts, counter)
+        fresh = PartsTally.of(parts, counter)
+        assert (tally.tokens, tally.fenced, tally.messages, tally.described(), tally.omitted) == \
+            (fresh.tokens, fresh.fenced, fresh.messages, fresh.described(), fresh.omitted)
+        assert tally.tokens == sum(counter.messages(p.messages) for p in parts)
+        assert [tuple(g) for g in tally.groups] == described_from_scratch(parts)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_incremental_builds_equal_builds_from_scratch(strategy):
+    rng = random.Random(strategy)
+    for trial in range(4):
+        budget = rng.choice([900, 2_500, 20_000])
+        full_history = random_history(rng, 14)
+        long_lived = BudgetedContext(strategy, budget_tokens=budget)
+        section = ContextSection("skills", "skill " * rng.randrange(0, 300), priority=70,
+                                 items=["s"], trusted=rng.random() < 0.5)
+        for n in range(1, len(full_history) + 1):
+            if full_history[n - 1].role == "tool" and n < len(full_history) \
+                    and full_history[n].role == "tool":
+                continue  # the loop builds only once a step's results are all in
+            st, _ = state(full_history[:n], sections=[section], run_id=f"r{trial}")
+            built = long_lived.build(st)
+            # a fresh constructor (no caches) over the same strategy (same summaries)
+            fresh = BudgetedContext(long_lived.history, budget_tokens=budget).build(st)
+            assert built.manifest.model_dump() == fresh.manifest.model_dump(), (trial, n)
+            assert [m.to_openai() for m in built.request.messages] == \
+                [m.to_openai() for m in fresh.request.messages]
+            assert built.request.digest() == fresh.request.digest()
