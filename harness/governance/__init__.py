@@ -26,6 +26,7 @@ _EXPORTS = {
     "GatePolicy": "harness.governance.policy",
     "Policy": "harness.governance.policy",
     "PolicyError": "harness.governance.policy",
+    "Provenance": "harness.governance.provenance",
     "Rule": "harness.governance.rules",
     "CommandVerifier": "harness.governance.verifiers",
     "FunctionVerifier": "harness.governance.verifiers",
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.governance.governor import IsolationOnly, PolicyGovernor
     from harness.governance.isolation import Extract, Isolation
     from harness.governance.policy import MODES, PROTECTIONS, GatePolicy, Policy, PolicyError
+    from harness.governance.provenance import Provenance
     from harness.governance.rules import Rule
     from harness.governance.verifiers import (
         CommandVerifier,

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.governance.destinations import (
+    EMAIL,
+    HOST_IN_TEXT,
     RECIPIENT_ARGS,
+    URL,
     Destination,
     TrustedText,
     classify,
@@ -17,6 +20,7 @@ from harness.governance.destinations import (
     from_command,
 )
 from harness.governance.paths import PathRef, PathResolver
+from harness.governance.provenance import Provenance
 from harness.governance.shell import ParsedCommand, ShellParseError, SimpleCommand, parse
 from harness.messages import ToolCall
 
@@ -85,6 +89,11 @@ class ActionFacts:
     destinations: list[Destination] = field(default_factory=list)
     trusted: TrustedText = field(default_factory=TrustedText)
     """What the user named: the Agent's task and configured destinations (never tool output)."""
+    sources: Provenance | None = None
+    """The outputs of calls the task designated, which vouch for the addresses they name."""
+    known_names: bool = True
+    """Whether a channel or user name that earlier output showed counts as a member of the
+    system the tool acts on (see `harness.governance.provenance`)."""
 
     @property
     def tool(self) -> str:
@@ -99,6 +108,31 @@ class ActionFacts:
 
     def paths(self, *modes: AccessMode) -> list[PathRef]:
         return [a.path for a in self.accesses if not modes or a.mode in modes]
+
+    def voucher(self, dest: Destination) -> str | None:
+        """Why `dest` may receive data without asking — "named" (by the task or the
+        configuration), "source: CALL" (in the output of a call the task designated) or
+        "known: CALL" (a name the tool's system showed in that call's output) — or None."""
+        if self.trusted.names(dest):
+            return "named"
+        if self.sources is None:
+            return None
+        label = self.sources.source_of(dest)
+        if label is not None:
+            return f"source: {label}"
+        if self.known_names and plain_name(dest.value):
+            label = self.sources.known_name(dest)
+            if label is not None:
+                return f"known: {label}"
+        return None
+
+
+def plain_name(value: str) -> bool:
+    """A name a system can resolve (`general`, `Alice Smith`, `External_0`): short, a few
+    words, no address or link inside it. Anything longer is text, not a name."""
+    words = value.split()
+    return 0 < len(words) <= 4 and len(value) <= 64 and not (
+        EMAIL.search(value) or URL.search(value) or HOST_IN_TEXT.search(value))
 
 
 def tool_kind(name: str, overrides: dict[str, ToolKind] | None = None) -> ToolKind:
@@ -120,13 +154,15 @@ def tool_kind(name: str, overrides: dict[str, ToolKind] | None = None) -> ToolKi
 
 def analyse(call: ToolCall, resolver: PathResolver,
             kinds: dict[str, ToolKind] | None = None,
-            trusted: TrustedText | None = None) -> ActionFacts:
+            trusted: TrustedText | None = None, *, sources: Provenance | None = None,
+            known_names: bool = True) -> ActionFacts:
     """Derive the facts of a call: its kind, the paths it touches, its parsed command, the
-    destinations it sends to, and what the user named (`trusted`)."""
+    destinations it sends to, what the user named (`trusted`) and pointed to (`sources`)."""
     kind = tool_kind(call.name, kinds)
     if kind in ("write", "other") and not (kinds and call.name in kinds) and _sends_to(call):
         kind = "egress"  # e.g. create_event(participants=...), schedule_payment(iban=...)
-    facts = ActionFacts(call=call, kind=kind, trusted=trusted or TrustedText())
+    facts = ActionFacts(call=call, kind=kind, trusted=trusted or TrustedText(), sources=sources,
+                        known_names=known_names)
     mode: AccessMode = "write" if kind == "write" else "read"
     if kind == "write" and re.search(r"(delete|remove)", call.name):
         mode = "delete"

@@ -1,7 +1,7 @@
 """`PolicyGovernor`: the default governor, composed of small parts.
 
 review  = budget guard -> memory-gate warnings by severity -> policy rules -> approver
-screen  = isolation of untrusted outputs (when configured)
+screen  = provenance of outputs the task pointed to -> isolation of untrusted outputs
 verify  = verifiers (commands, schemas, functions), each verdict with its own cost
 """
 
@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from harness.events import GateWarning
 from harness.governance.approvers import Approver, AutoApprover
 from harness.governance.base import Action, Decision, Verdict
+from harness.governance.detector import InstructionDetector
 from harness.governance.isolation import Isolation
 from harness.governance.policy import Policy
+from harness.governance.provenance import Provenance
 from harness.governance.verifiers import Verifier
 from harness.messages import ToolCall
 from harness.state import AgentState, ContextSection
@@ -21,18 +23,26 @@ from harness.tools.base import ToolResult
 
 RANK = {"allow": 0, "inject": 0, "ask": 1, "deny": 2}
 GATE_SECTION = "gate-warnings"
+MAX_RUNS = 16
+"""Runs whose provenance a governor keeps (one Agent may run many tasks in turn)."""
 
 
 class PolicyGovernor:
     """Rules, approvals, gate warnings, isolation and verifiers behind the `Governor` protocol.
 
     >>> gov = PolicyGovernor(Policy("workspace-write"), approver=AutoApprover(False))
+
+    `detector` finds instruction-like passages in the outputs of calls the task designated,
+    which vouch for no destination (default: the isolation's detector, else a new one).
     """
 
     def __init__(self, policy: Policy | None = None, *, approver: Approver | None = None,
                  isolation: Isolation | None = None, verifiers: Iterable[Verifier] = (),
-                 name: str | None = None):
+                 name: str | None = None, detector: InstructionDetector | None = None):
         self.policy = policy or Policy()
+        self.detector = detector or (isolation.detector if isolation else None) \
+            or InstructionDetector()
+        self._sources: dict[str, Provenance] = {}
         self.approver = approver or AutoApprover(False)
         self.isolation = isolation
         self.verifiers = list(verifiers)
@@ -41,8 +51,8 @@ class PolicyGovernor:
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
         self.expire_warnings(state)
-        decision = self.budget_guard(state) or self.policy.evaluate(call, state.workspace,
-                                                                    task=state.task)
+        decision = self.budget_guard(state) or self.policy.evaluate(
+            call, state.workspace, task=state.task, sources=self._sources.get(state.run_id))
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
             decision = gate
@@ -102,7 +112,18 @@ class PolicyGovernor:
             del state.sections[GATE_SECTION]
 
     def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
+        if result.ok:
+            self.provenance(state).observe(call, result.output, self.policy.trusted(state.task))
         return self.isolation.screen(call, result, state) if self.isolation else result
+
+    def provenance(self, state: AgentState) -> Provenance:
+        """The run's designated sources (kept for the last `MAX_RUNS` runs)."""
+        sources = self._sources.get(state.run_id)
+        if sources is None:
+            if len(self._sources) >= MAX_RUNS:
+                self._sources.pop(next(iter(self._sources)))
+            sources = self._sources[state.run_id] = Provenance(self.detector)
+        return sources
 
     def verify(self, action: Action, result: ToolResult | None,
                state: AgentState) -> list[Verdict]:

@@ -7,10 +7,15 @@
 The first matching rule decides. Order: your rules, then the protections (skipped in
 `full`), then the mode's rules. So a rule of yours can allow what a protection would stop.
 
-Egress is task-aware: `evaluate(call, workspace, task=...)` takes the task given to the
-Agent as trusted text, and a send whose every destination (recipient, account, host,
-channel or user) the task or `destinations` names is allowed as
-`workspace-write.task-destination`; any other send is asked about (`protect.egress`).
+Egress is task-aware: `evaluate(call, workspace, task=..., sources=...)` takes the task
+given to the Agent as trusted text. A send is allowed without asking when every
+destination (recipient, account, host, channel or user) is
+- named by the task or `destinations` (`workspace-write.task-destination`), or
+- found in the output of a call the task designated, outside instruction-like passages
+  (`workspace-write.task-source`; see `harness.governance.provenance`), or
+- a channel or user name that earlier output of the tool's own system showed, outside
+  instruction-like passages (`workspace-write.known-name`; `known_names=False` turns it off).
+Any other send is asked about (`protect.egress`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from harness.governance.actions import ActionFacts, ToolKind, analyse
 from harness.governance.base import Decision
 from harness.governance.destinations import TrustedText
 from harness.governance.paths import SINKS, PathResolver
+from harness.governance.provenance import Provenance
 from harness.governance.rules import Rule
 from harness.messages import ToolCall
 
@@ -51,6 +57,8 @@ MODES: dict[str, tuple[Rule, ...]] = {
     "full": (Rule(id="full", effect="allow", reason="full mode allows everything"),),
     "workspace-write": (
         Rule(id="workspace-write.task-destination", effect="allow", check="task-destination"),
+        Rule(id="workspace-write.task-source", effect="allow", check="task-source"),
+        Rule(id="workspace-write.known-name", effect="allow", check="known-name"),
         Rule(id="workspace-write", effect="allow",
              reason="workspace-write mode: no protection applies"),),
     "read-only": (
@@ -97,6 +105,10 @@ class PolicyConfig(BaseModel):
     """Where data may be sent without asking, besides what the task names: addresses,
     hosts or domains (a domain covers its subdomains and e-mail addresses), accounts,
     channel or user names."""
+    known_names: bool = True
+    """A channel or user name that earlier tool output showed (a channel list, a message's
+    sender) is a member of the system the tool acts on: sending to it is not asked about.
+    Turn off where a name can reach outsiders (shared channels, federated chat)."""
 
 
 class PolicyError(ValueError):
@@ -111,7 +123,7 @@ class Policy:
                  gate: GatePolicy | None = None, env: dict[str, str] | None = None,
                  home: str | os.PathLike[str] | None = None,
                  scratch: list[str] | tuple[str, ...] | None = None,
-                 destinations: list[str] | tuple[str, ...] = ()):
+                 destinations: list[str] | tuple[str, ...] = (), known_names: bool = True):
         if mode not in MODES:
             raise PolicyError(f"unknown mode '{mode}'; choose from: {', '.join(MODES)}")
         self.mode = mode
@@ -122,6 +134,7 @@ class Policy:
         self.scratch = tuple(scratch) if scratch is not None else tuple(
             PolicyConfig.model_fields["scratch"].default_factory())
         self.destinations = tuple(destinations)
+        self.known_names = known_names
         self._resolvers: dict[Path, PathResolver] = {}
         self._trusted: tuple[str | None, TrustedText] | None = None
 
@@ -145,15 +158,17 @@ class Policy:
         return self._trusted[1]
 
     def facts(self, call: ToolCall, workspace: str | os.PathLike[str],
-              task: str | None = None) -> ActionFacts:
-        return analyse(call, self.resolver(workspace), self.tool_kinds, self.trusted(task))
+              task: str | None = None, sources: Provenance | None = None) -> ActionFacts:
+        return analyse(call, self.resolver(workspace), self.tool_kinds, self.trusted(task),
+                       sources=sources, known_names=self.known_names)
 
     def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str],
-                 task: str | None = None) -> Decision:
+                 task: str | None = None, sources: Provenance | None = None) -> Decision:
         """The decision of the first rule that matches the call. `task` is the trusted text
-        (the task given to the Agent): egress to a destination it names needs no asking."""
+        (the task given to the Agent) and `sources` the outputs of calls it designated:
+        egress to a destination one of them names needs no asking."""
         res = self.resolver(workspace)
-        facts = analyse(call, res, self.tool_kinds, self.trusted(task))
+        facts = self.facts(call, workspace, task, sources)
         for rule in self.ordered:
             reason = rule.match(facts, res)
             if reason is not None:
@@ -166,7 +181,8 @@ class Policy:
         if isinstance(config, dict):
             config = PolicyConfig.model_validate(config)
         return cls(config.mode, config.rules, tool_kinds=config.tool_kinds, gate=config.gate,
-                   scratch=config.scratch, destinations=config.destinations, **kwargs)
+                   scratch=config.scratch, destinations=config.destinations,
+                   known_names=config.known_names, **kwargs)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **kwargs) -> Policy:

@@ -183,25 +183,58 @@ def sending(facts: ActionFacts, res: PathResolver | None = None) -> str | None:
 
 
 def egress(facts: ActionFacts, res: PathResolver) -> str | None:
-    """Data leaving for a place the user did not name (in the task or the configuration):
-    worth a human's yes. A place only tool output mentions is one the user never chose."""
+    """Data leaving for a place the user neither named (in the task or the configuration)
+    nor pointed to (a source the task designated): worth a human's yes."""
     sent = sending(facts)
     if sent is None:
         return None
     if not facts.destinations:
         return f"{sent} and names no destination that can be checked against the task"
-    unnamed = facts.trusted.unnamed(facts.destinations)
-    if unnamed:
-        return f"{sent} to {_places(unnamed)}, which the task does not name"
+    unvouched = [d for d in facts.destinations if facts.voucher(d) is None]
+    if unvouched:
+        return f"{sent} to {_places(unvouched)}, which the task neither names nor points to"
     return None
 
 
 def task_destination(facts: ActionFacts, res: PathResolver) -> str | None:
     """Holds when a call sends data only to destinations the user named."""
-    sent = sending(facts)
-    if sent is None or not facts.destinations or facts.trusted.unnamed(facts.destinations):
+    why = _vouchers(facts)
+    if why is None or set(why.values()) != {"named"}:
         return None
-    return f"{sent} to {_places(facts.destinations)}, which the user named"
+    return f"{sending(facts)} to {_places(facts.destinations)}, which the user named"
+
+
+def task_source(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Holds when a call sends data only to vouched destinations, some of them found in the
+    output of a call the task designated (see `harness.governance.provenance`)."""
+    why = _vouchers(facts)
+    found = sorted({w.removeprefix("source: ") for w in (why or {}).values()
+                    if w.startswith("source: ")})
+    if why is None or not found:
+        return None
+    return (f"{sending(facts)} to {_places(facts.destinations)}: found in the output of "
+            f"{'; '.join(_short(f, 120) for f in found[:2])}, which the task points to")
+
+
+def known_name(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Holds when a call sends only to vouched destinations, some of them channel or user
+    names the tool's own system showed in earlier output (members of that system)."""
+    why = _vouchers(facts)
+    shown = [d for d in facts.destinations if (why or {}).get(d, "").startswith("known: ")]
+    if not shown:
+        return None
+    where = why[shown[0]].removeprefix("known: ")
+    return (f"{sending(facts)} to {_places(shown)}: a name the system showed in the output "
+            f"of {_short(where, 120)}, so it stays inside that system")
+
+
+def _vouchers(facts: ActionFacts) -> dict | None:
+    """Each destination's voucher, or None when the call does not send or something is
+    unvouched."""
+    if sending(facts) is None or not facts.destinations:
+        return None
+    why = {d: facts.voucher(d) for d in facts.destinations}
+    return None if None in why.values() else why
 
 
 def _places(dests) -> str:
@@ -291,7 +324,8 @@ CHECKS: dict[str, Check] = {
     "credential-read": credential_read, "git-internals": git_internals,
     "destructive": destructive, "infra-destructive": infra_destructive,
     "download-exec": download_exec, "exfiltration": exfiltration, "egress": egress,
-    "sending": sending, "task-destination": task_destination,
+    "sending": sending, "task-destination": task_destination, "task-source": task_source,
+    "known-name": known_name,
     "untrusted-install": untrusted_install, "privilege": privilege, "unparsable": unparsable,
     "readonly-command": readonly_command, "writes-inside": writes_inside,
 }
