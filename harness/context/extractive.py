@@ -81,13 +81,15 @@ class ExtractiveSummariser(SyncModel):
             input_tokens=estimate_tokens(request.text()), output_tokens=estimate_tokens(text)))
 
     def _select(self, entries: list[Entry], query: set[str]) -> list[Entry]:
-        weight = _idf([terms(s) for e in entries for s in e.sentences])
+        weight: dict[str, float] | None = None  # needed only once a sentence qualifies
         out = []
         for e in entries:
             ranked = []
             for i, s in enumerate(e.sentences):
                 shared = terms(s) & query
                 if len(shared) >= self.min_overlap:
+                    if weight is None:
+                        weight = _idf([terms(s) for e in entries for s in e.sentences])
                     bonus = self.identifier_bonus if _IDENTIFIER.search(s) else 0.0
                     ranked.append((round(_score(shared, weight) + bonus, 6), i, s[:300]))
             keep = sorted(sorted(ranked, reverse=True)[: self.per_step], key=lambda r: r[1])
@@ -111,8 +113,8 @@ def _parse_step(chunk: str) -> Entry:
     calls = [ln.removeprefix("call: ") for ln in rest.splitlines() if ln.startswith("call: ")]
     outcomes = _OUTCOME.findall(rest)
     what = "; ".join(f"{c} -> {o}" for c, o in zip(calls, outcomes, strict=False)) or "no calls"
-    sentences = [s.strip() for s in _SENTENCE.split(rest)
-                 if s.strip() and not s.strip().startswith(_NOT_PROSE)]
+    sentences = [s for s in map(str.strip, _SENTENCE.split(rest))
+                 if s and not s.startswith(_NOT_PROSE)]
     return Entry(head.strip("[]"), what, sentences)
 
 

@@ -53,7 +53,7 @@ def call_signature(call: ToolCall, limit: int = 120) -> str:
     if call.parse_error:
         args = call.raw_arguments or ""
     else:
-        args = ", ".join(f"{k}={_ARG_JSON.encode(v)}" for k, v in call.arguments.items())
+        args = ", ".join([f"{k}={_ARG_JSON.encode(v)}" for k, v in call.arguments.items()])
     text = f"{call.name}({args})"
     return text if len(text) <= limit else text[: limit - 4] + "...)"
 
@@ -98,16 +98,15 @@ def steps_label(indices: Sequence[int]) -> str:
 def step_text(step: Step, max_chars: int = 8_000) -> str:
     """A step as plain text (for summarisers): the thought, each call, its outcome and output."""
     lines = [f"[step {step.index}]"]
-    results = {m.tool_call_id: m for m in step.results}
+    results = step.results
+    by_id = {m.tool_call_id: m for m in results}
     for m in step.messages:
-        if m.role == "assistant" and m.content:
-            lines.append(f"assistant: {m.content.strip()}")
-        elif m.role == "user" and m.content:
-            lines.append(f"user: {m.content.strip()}")
+        if m.content and m.role in ("assistant", "user"):
+            lines.append(f"{m.role}: {m.content.strip()}")
     for i, call in enumerate(step.calls):
-        result = results.get(call.id)
-        if result is None and i < len(step.results):
-            result = step.results[i]
+        result = by_id.get(call.id)
+        if result is None and i < len(results):
+            result = results[i]
         lines.append(f"call: {call_signature(call)}")
         if result is not None:
             body = (result.content or "").strip()

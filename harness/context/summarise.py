@@ -43,6 +43,7 @@ class Summariser:
             model = ExtractiveSummariser()
         self.model = model
         self.max_tokens = max_tokens
+        self._system = Message(role="system", content=SUMMARY_SYSTEM)  # one object: its JSON is kept
 
     @property
     def name(self) -> str:
@@ -57,8 +58,7 @@ class Summariser:
 
     def _ask(self, state: AgentState, body: str) -> str:
         request = ModelRequest(
-            messages=[Message(role="system", content=SUMMARY_SYSTEM),
-                      Message(role="user", content=f"Task:\n{state.task}\n\n{body}")],
+            messages=[self._system, Message(role="user", content=f"Task:\n{state.task}\n\n{body}")],
             params={"max_tokens": self.max_tokens})
         start = time.perf_counter()
         try:
