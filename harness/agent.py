@@ -132,14 +132,18 @@ class Agent:
         if warnings:
             state.emit(GateWarned(call_id=call.id, tool=call.name, warnings=warnings))
         decision = self.governor.review(call, state, warnings)
-        state.emit(PolicyDecided(call_id=call.id, tool=call.name, **decision.model_dump()))
+        state.emit(PolicyDecided(call_id=call.id, tool=call.name, decision=decision.decision,
+                                 rule=decision.rule, reason=decision.reason,
+                                 approved=decision.approved))
         if decision.allowed:
             ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step)
             result = self.governor.screen(call, self.tools.execute(call, ctx), state)
         else:
             result = ToolResult(call_id=call.id, tool=call.name, ok=False, refused=True,
                                 error=f"refused by policy ({decision.rule}): {decision.reason}")
-        state.emit(ToolFinished(**result.model_dump()))
+        state.emit(ToolFinished(call_id=result.call_id, tool=result.tool, ok=result.ok,
+                                output=result.output, error=result.error, refused=result.refused,
+                                duration_s=result.duration_s, channel=result.channel))
         for verdict in self.governor.verify(call, result, state):
             state.emit(Verified(call_id=call.id, **verdict.model_dump()))
         return result

@@ -49,8 +49,19 @@ class ToolCall(BaseModel):
         return cls(id=id, name=name, arguments=parsed)
 
     def to_openai(self) -> dict[str, Any]:
-        raw = self.raw_arguments if self.parse_error else _SORTED.encode(self.arguments)
+        raw = self.raw_arguments if self.parse_error else self.arguments_json()
         return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
+
+    def arguments_json(self) -> str:
+        """`arguments` as the provider gets them: `json.dumps(arguments, sort_keys=True)`.
+        Cached, because the loop encodes each call several times (digest, token counts): a
+        call is treated as immutable once made (the cache notices replaced arguments, not
+        edits inside them)."""
+        cached = self.__dict__.get("_arguments_json")  # not a field: ignored by ==, dumps
+        if cached is None or cached[0] is not self.arguments:
+            cached = (self.arguments, _SORTED.encode(self.arguments))
+            self.__dict__["_arguments_json"] = cached
+        return cached[1]
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
@@ -113,7 +124,7 @@ class ModelRequest(BaseModel):
         """A stable hash of the request, recorded in `ModelCalled` so replay can detect divergence."""
         # Equal to sha256 of json.dumps({"m": [m.to_openai()...], "t": tools}, sort_keys=True,
         # separators=(",", ":")), built from each message's cached JSON.
-        tools = json.dumps(self.tools, sort_keys=True, separators=(",", ":"), default=str)
+        tools = _CANONICAL.encode(self.tools)
         payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' + tools + "}"
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -56,7 +56,7 @@ class FullHistoryContext:
             n, total = 0, 0
         for m in history[n:]:
             total += estimate_tokens((m.content or "") + "".join(
-                c.to_openai()["function"]["arguments"] for c in m.tool_calls))
+                c.raw_arguments if c.parse_error else c.arguments_json() for c in m.tool_calls))
         self._counted = (state.run_id, len(history), history[-1] if history else None, total)
         return total
 

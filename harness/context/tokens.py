@@ -108,7 +108,7 @@ class TokenCounter:
         n = MESSAGE_OVERHEAD + self.count(m.content)
         for call in m.tool_calls:
             n += self.count(call.name) + self.count(call.raw_arguments if call.parse_error
-                                                     else _args_json(call.arguments))
+                                                     else call.arguments_json())
         if len(self._messages) >= self.max_cached:
             self._messages.clear()
         self._messages[id(m)] = (m, n)
@@ -134,7 +134,3 @@ class TokenCounter:
             else:
                 hi = keep - 1
         return best
-
-
-def _args_json(arguments: dict[str, Any]) -> str:
-    return json.dumps(arguments, sort_keys=True)

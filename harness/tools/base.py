@@ -182,13 +182,17 @@ def format_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+_TEXT = json.JSONEncoder(default=str)
+"""`json.dumps(value, default=str)`, built once (a tool's result is encoded every call)."""
+
+
 def _to_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     try:
-        return json.dumps(value, default=str)
+        return _TEXT.encode(value)
     except TypeError:
         return str(value)
 

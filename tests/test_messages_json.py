@@ -1,0 +1,28 @@
+"""The JSON a call is sent as is encoded once and reused, and never goes stale."""
+
+import json
+
+from harness.messages import Message, ModelRequest, ToolCall
+
+
+def test_call_arguments_json_is_the_sorted_encoding_and_follows_replaced_arguments():
+    call = ToolCall(id="c1", name="edit", arguments={"path": "é.py", "b": [1, {"z": 2, "a": 1}]})
+    assert call.arguments_json() == json.dumps(call.arguments, sort_keys=True)
+    assert call.to_openai()["function"]["arguments"] == call.arguments_json()
+    moved = call.model_copy(update={"arguments": {"path": "other.py"}})
+    assert moved.arguments_json() == '{"path": "other.py"}'
+    assert call.arguments_json() == json.dumps(call.arguments, sort_keys=True)
+    assert moved == ToolCall(id="c1", name="edit", arguments={"path": "other.py"})  # cache unseen
+    assert "_arguments_json" not in moved.model_dump()
+
+
+def test_request_digest_is_the_hash_of_the_canonical_json_of_messages_and_tools():
+    import hashlib
+
+    call = ToolCall(id="c1", name="add", arguments={"b": 2, "a": 1})
+    messages = [Message(role="user", content="añadir"), Message(role="assistant", tool_calls=[call])]
+    tools = [{"type": "function", "function": {"name": "add", "parameters": {"z": 1, "a": {}}}}]
+    request = ModelRequest(messages=messages, tools=tools)
+    payload = json.dumps({"m": [m.to_openai() for m in messages], "t": tools}, sort_keys=True,
+                         separators=(",", ":"), default=str)
+    assert request.digest() == hashlib.sha256(payload.encode()).hexdigest()[:16]
