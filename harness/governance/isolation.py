@@ -70,14 +70,18 @@ class Isolation:
         worker = Worker(self.worker_model, schema, max_turns=self.max_turns)
         source = f"{call.name}({_args(call.arguments)})" + ("" if result.ok else " [failed]")
         out = worker.run(self.intent or state.task, content, state, source=source)
+        # What the main model reads names the call, never its argument values: those may
+        # hold text that came from untrusted content (a channel named with an order in it),
+        # and echoing them here would hand it over unfenced.
+        shown = f"{call.name} (call {call.id})"
         update: dict[str, Any] = {"channel": "subagent"}
         if out.ok and out.value is not None:
-            text = self.render(out.value, source, notes)
+            text = self.render(out.value, shown, notes)
             update.update(ok=True, output=text, error=None)
         else:
             update.update(ok=False, output="", error=(
-                f"isolated: the worker's return for {source} was rejected ({out.error}); "
-                f"the content was withheld"))
+                f"isolated: the worker's return for {shown} was rejected "
+                f"({_reason(out.error)}); the content was withheld"))
         return result.model_copy(update=update)
 
     def render(self, value: BaseModel, source: str, notes: list[str]) -> str:
@@ -105,6 +109,12 @@ def _bound(value: Any, limit: int) -> Any:
     if isinstance(value, dict):
         return {k: _bound(v, limit) for k, v in value.items()}
     return value
+
+
+def _reason(error: str | None) -> str:
+    """A rejection reason cut short: it may quote the worker's invalid value."""
+    text = " ".join((error or "no value").split())
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def _args(arguments: dict[str, Any]) -> str:
