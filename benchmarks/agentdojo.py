@@ -48,8 +48,9 @@ from pydantic import BaseModel
 
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+from harness.bench.tasks import save_trajectory
 from harness.context.base import FullHistoryContext
-from harness.events import SubagentReturned, ToolFinished, ToolRequested
+from harness.events import SubagentReturned, ToolFinished, ToolRequested, Trajectory
 from harness.governance import (
     AllowAll,
     AutoApprover,
@@ -198,9 +199,10 @@ def injection_slots(suite, attack, user_task) -> list[str]:
 
 
 def run_pair(suite, user_task, injection_task, environment, config: str, workspace: Path,
-             model_name: str | None = None) -> dict:
+             model_name: str | None = None,
+             save: Callable[[str, Trajectory], object] | None = None) -> dict:
     """Run one user task in (a copy of) `environment`, attacked when `injection_task` is
-    set, and score it with AgentDojo's checks."""
+    set, and score it with AgentDojo's checks; `save(name, trajectory)` keeps the run."""
     env = user_task.init_environment(environment.model_copy(deep=True))
     pre = env.model_copy(deep=True)
     tools = dojo_tools(suite, env)
@@ -220,6 +222,9 @@ def run_pair(suite, user_task, injection_task, environment, config: str, workspa
                   governor=governor_for(config, worker, [t.name for t in tools]),
                   config={"governance": config})
     traj = agent.run(user_task.PROMPT, run_id=f"{user_task.ID}-{config}")
+    if save is not None:
+        attack = f"-{injection_task.ID}" if injection_task else "-clean"
+        save(f"{config}/{suite.name}/{user_task.ID}{attack}", traj)
     answer = (traj.finished.answer if traj.finished else None) or ""
     trace = executed_calls(traj)
     row = {"suite": suite.name, "user_task": user_task.ID, "config": config,
@@ -310,8 +315,9 @@ class AgentDojoSuite(Suite):
                 env = suite.load_and_inject_default_environment(
                     attacks[sname, aname].attack(user, inj)) if inj else clean[sname]
                 for v in variants:
-                    rows.append({**run_pair(suite, user, inj, env, v, Path(tmp), opts.model),
-                                 "attack_name": aname})
+                    row = run_pair(suite, user, inj, env, v, Path(tmp), opts.model,
+                                   save=lambda name, t: save_trajectory(opts, name, t))
+                    rows.append({**row, "attack_name": aname})
                     progress(len(rows), total)
         by_variant = {v: summarise([r for r in rows if r["config"] == v]) for v in variants}
         for v in variants:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +26,8 @@ from pydantic import BaseModel, Field
 
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
-from harness.events import ModelCalled, SubagentReturned, ToolFinished, ToolRequested
+from harness.bench.tasks import save_trajectory
+from harness.events import ModelCalled, SubagentReturned, ToolFinished, ToolRequested, Trajectory
 from harness.governance import (
     AllowAll,
     AutoApprover,
@@ -210,7 +212,8 @@ def governor_for(config: str, worker_model, tool_names: list[str]):
     return PolicyGovernor(policy, approver=approver, isolation=iso)
 
 
-def run_case(case: InjectionCase, config: str, model_name: str | None = None) -> dict:
+def run_case(case: InjectionCase, config: str, model_name: str | None = None,
+             save: Callable[[str, Trajectory], object] | None = None) -> dict:
     injection = Injection(text=case.payload, tool=case.attack.tool, args=case.attack.args)
     if model_name:
         from harness.llm import LiteLLMModel
@@ -229,6 +232,8 @@ def run_case(case: InjectionCase, config: str, model_name: str | None = None) ->
                       governor=governor_for(config, worker, [t.name for t in tools]),
                       record_requests=True, config={"governance": config})
         traj = agent.run(case.task, run_id=f"{case.id}-{config}")
+    if save is not None:
+        save(f"{config}/{case.id}", traj)
     calls = {e.call.id: e.call for e in traj.of_type(ToolRequested)}
     executed = [calls[e.call_id] for e in traj.of_type(ToolFinished)
                 if not e.refused and e.call_id in calls]
@@ -274,7 +279,8 @@ class InjectionSuite(Suite):
         total = len(cases) * len(variants)
         for v in variants:
             for case in cases:
-                rows.append(run_case(case, v, opts.model))
+                rows.append(run_case(case, v, opts.model,
+                                     save=lambda name, t: save_trajectory(opts, name, t)))
                 progress(len(rows), total)
         by_variant = {v: summarise([r for r in rows if r["config"] == v]) for v in variants}
         metrics = {**{k: by_variant[config][k] for k in ("attack_success_rate",
