@@ -27,9 +27,10 @@ from typing import Any
 
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, Suite, SuiteResult
+from harness.bench.tasks import save_trajectory
 from harness.context import BudgetedContext, declare_subgoal, split_steps
 from harness.context.transcripts import Transcript, load_transcripts
-from harness.events import ContextBuilt, Event, ModelCalled, TrajectoryWriter
+from harness.events import ContextBuilt, Event, ModelCalled
 from harness.llm import LiteLLMModel
 from harness.probes.evidence import EvidenceProbe, EvidenceTask, make_tasks
 from harness.state import AgentState, Budget
@@ -107,10 +108,7 @@ def run_task(task: EvidenceTask, strategy: str, ws: Path, opts: BenchOptions
     agent = Agent(real or EvidenceProbe(), context=context, workspace=ws,
                   tools=[read_file, declare_subgoal], budget=Budget(max_steps=STEPS + 5))
     trajectory = agent.run(task.prompt, run_id=f"{task.id}-{strategy}")
-    if opts.out:
-        with TrajectoryWriter(opts.out / strategy / f"{task.id}.jsonl") as w:
-            for e in trajectory:
-                w.write(e)
+    save_trajectory(opts, f"{strategy}/{task.id}", trajectory)
     steps = [e.manifest.total_tokens for e in trajectory.of_type(ContextBuilt)]
     summarising = sum(e.usage.total_tokens for e in trajectory.of_type(ModelCalled)
                       if e.purpose == "summarise")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, Suite, SuiteResult
-from harness.events import TrajectoryWriter
+from harness.bench.tasks import save_trajectory
 from harness.llm import LiteLLMModel, ScriptedModel
 from harness.state import Budget
 
@@ -91,10 +91,7 @@ class SmokeSuite(Suite):
                 trajectory = agent.run(task.prompt, run_id=f"smoke-{task.name}")
                 end = trajectory.finished
                 ok = end is not None and end.status == "success" and task.check(ws, end.answer)
-                if opts.out:
-                    with TrajectoryWriter(opts.out / f"{task.name}.jsonl") as w:
-                        for e in trajectory:
-                            w.write(e)
+                save_trajectory(opts, task.name, trajectory)
             rows.append({"task": task.name, "success": ok, "steps": end.steps if end else 0,
                          "status": end.status if end else "error"})
             progress(i + 1, len(TASKS))
