@@ -86,6 +86,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if end and end.status == "success" else EXIT_FAILED
 
 
+MAX_WARNINGS = 5
+"""Unreadable lines of a trajectory reported one by one; the rest are counted."""
+
+
 def _read(path: str):
     import warnings
 
@@ -97,10 +101,14 @@ def _read(path: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoryReadWarning)
         trajectory = Trajectory.read(p)
-    for problem in trajectory.problems:
+    problems = trajectory.problems
+    for problem in problems[:MAX_WARNINGS]:
         print(f"warning: skipped {problem}", file=sys.stderr)
+    if len(problems) > MAX_WARNINGS:
+        print(f"warning: ... and {len(problems) - MAX_WARNINGS} more unreadable line(s)",
+              file=sys.stderr)
     if not trajectory.events:
-        raise UsageError(f"{path}: no readable events")
+        raise UsageError(f"{path}: no readable events (is it a trajectory?)")
     return trajectory
 
 
@@ -213,10 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands():
-    """Commands contributed by component packages (memory, skills, audit)."""
+    """Commands contributed by component packages (memory, skills, audit, metrics)."""
     import importlib
 
-    for module in ("harness.memory.cli", "harness.skills.cli", "harness.governance.cli"):
+    for module in ("harness.memory.cli", "harness.skills.cli", "harness.governance.cli",
+                   "harness.metrics.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -149,3 +149,27 @@ def test_bench_skill_routing_takes_another_corpus_with_skills(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["cases"] == 2 and result["metrics"]["top3"] == 1.0
+
+
+def test_metrics_of_recorded_runs_and_their_mean(tmp_path):
+    # Two runs of the scripted fix, one cut short by max-steps: per-run figures and the mean.
+    runs = tmp_path / "runs"
+    for name, extra in (("ok", []), ("short", ["--max-steps", "2"])):
+        (tmp_path / name).mkdir()
+        ws, script = scripted_fix(tmp_path / name)
+        harness("run", "Fix the failing test", "--model", f"scripted:{script}", "--workspace",
+                ws, "--out", runs / "cfg" / f"{name}.jsonl", "--quiet", *extra)
+    proc = harness("metrics", runs, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    by = {Path(r["file"]).stem: r["metrics"] for r in report["runs"]}
+    assert (by["ok"]["success"], by["ok"]["steps"]) == (True, 4)
+    assert (by["short"]["success"], by["short"]["steps"]) == (False, 2)
+    assert report["aggregate"]["success"] == 0.5 and report["aggregate"]["steps"] == 3.0
+    table = harness("metrics", runs / "cfg" / "ok.jsonl")
+    assert table.returncode == 0 and "ok" in table.stdout and "tok/step" in table.stdout
+    (runs / "notes.jsonl").write_text('{"not": "an event"}\n' * 20)
+    bad = harness("metrics", runs / "notes.jsonl")
+    assert bad.returncode == 2 and "no readable events" in bad.stderr
+    assert bad.stderr.count("warning: skipped") == 5 and "15 more" in bad.stderr
+    assert harness("metrics", tmp_path / "nowhere").returncode == 2

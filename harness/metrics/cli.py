@@ -1,0 +1,94 @@
+"""`harness metrics RUN.jsonl|DIR ...`: the harness metrics of recorded runs, and their mean.
+
+Every label-free metric of `trajectory_metrics` for each run (a directory is searched for
+`*.jsonl` trajectories, as `harness bench --out` writes them), then `aggregate` over them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+SHOWN = {"success": "ok", "steps": "steps", "tokens_per_step": "tok/step",
+         "tool_error_rate": "errors", "repeated_action_rate": "repeats",
+         "recovery_rate": "recov.", "loop_detected": "loop", "cost_usd": "USD"}
+"""The table's columns and their headers (every metric is in `--json`)."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("metrics", help="harness metrics of recorded runs", description=(
+        "Compute the harness metrics (trajectory quality, context efficiency, verification "
+        "cost, sub-agent fidelity, cost and latency) of recorded runs, and their mean. A "
+        "directory stands for every *.jsonl trajectory under it."))
+    p.add_argument("paths", nargs="+", metavar="RUN.jsonl|DIR")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: {runs: [{file, metrics}], aggregate}")
+    p.set_defaults(func=cmd_metrics)
+
+
+def trajectory_files(paths: list[str]) -> list[Path]:
+    """The trajectory files named, directories expanded (sorted, each file once)."""
+    from harness.cli import UsageError
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob("*.jsonl"))
+            if not found:
+                raise UsageError(f"{path}: no *.jsonl trajectories under it")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return list(dict.fromkeys(files))
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from harness.cli import _read
+    from harness.metrics import aggregate, trajectory_metrics
+
+    runs = [{"file": str(f), "metrics": trajectory_metrics(_read(f))}
+            for f in trajectory_files(args.paths)]
+    mean = aggregate(r["metrics"] for r in runs)
+    if args.json:
+        sys.stdout.write(json.dumps({"runs": runs, "aggregate": mean}) + "\n")
+        return 0
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(runs)} run(s)", box=box.SIMPLE_HEAD, title_justify="left",
+                  pad_edge=False, collapse_padding=True)
+    names = run_names([Path(r["file"]) for r in runs])
+    table.add_column("run", overflow="fold", min_width=min(max(map(len, names)), 24))
+    for header in SHOWN.values():
+        table.add_column(header, justify="right", no_wrap=True)
+    for i, (name, r) in enumerate(zip(names, runs, strict=True)):
+        table.add_row(name, *(_cell(r["metrics"].get(k)) for k in SHOWN),
+                      end_section=i == len(runs) - 1)
+    if len(runs) > 1:
+        table.add_row("[bold]mean[/bold]", *(_cell(mean.get(k)) for k in SHOWN))
+    Console().print(table)
+    return 0
+
+
+def run_names(files: list[Path]) -> list[str]:
+    """Each file's path below their common folder, without `.jsonl` (`none/t1`)."""
+    root = Path(os.path.commonpath([f.parent.resolve() for f in files]))
+    return [str(f.resolve().relative_to(root).with_suffix("")) for f in files]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
