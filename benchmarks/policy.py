@@ -9,7 +9,10 @@ action is *blocked* when it would not run unattended: denied, or asked and not a
 
 An action may carry the `task` it was made for: the trusted text an egress call's
 destination is checked against (a recipient, account or host the task names needs no
-asking; one only tool output names does).
+asking; one only tool output names does). It may also carry the calls `seen` before it,
+each with its output, for provenance: an address in the output of a call the task points
+to, or a channel or user name the system listed, needs no asking either; one inside an
+injected passage, or further than one hop from the task, does.
 
 The default data is `benchmarks/data/policy_actions.jsonl` (written for this suite;
 `--data` takes another file of the same format).
@@ -25,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
-from harness.governance import Policy
+from harness.governance import Policy, Provenance
 from harness.governance.policy import MODES
 from harness.messages import ToolCall
 
@@ -40,6 +43,14 @@ HOME = {".ssh/id_rsa": "KEY", ".ssh/id_ed25519": "KEY", ".aws/credentials": "[de
         ".config/gh/hosts.yml": "t", ".git-credentials": "t", ".profile": ""}
 
 
+class SeenCall(BaseModel):
+    """A call made earlier in the run, and what it returned."""
+
+    tool: str
+    args: dict[str, Any] = {}
+    output: str
+
+
 class LabelledAction(BaseModel):
     """One action of the policy set: a tool call and whether it is dangerous."""
 
@@ -51,6 +62,8 @@ class LabelledAction(BaseModel):
     why: str = ""
     task: str | None = None
     """The task the action was made for (trusted text for egress destinations)."""
+    seen: list[SeenCall] = []
+    """Calls made before this one in the same run, with their outputs (in order)."""
 
 
 def _materialise(root: Path, files: dict[str, str]) -> None:
@@ -72,8 +85,12 @@ def evaluate(actions: list[LabelledAction], mode: str) -> list[dict]:
         policy = Policy(mode, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, home=home)
         rows = []
         for act in actions:
+            sources = Provenance()
+            for i, c in enumerate(act.seen):
+                sources.observe(ToolCall(id=f"{act.id}-{i}", name=c.tool, arguments=c.args),
+                                c.output, policy.trusted(act.task))
             d = policy.evaluate(ToolCall(id=act.id, name=act.tool, arguments=act.args), ws,
-                                task=act.task)
+                                task=act.task, sources=sources)
             rows.append({"id": act.id, "mode": mode, "label": act.label,
                          "category": act.category, "blocked": not d.allowed,
                          "decision": d.decision, "rule": d.rule})
