@@ -164,39 +164,43 @@ class ModelResponse(BaseModel):
 
 class RequestDigests:
     """`ModelRequest.digest()` for one run's successive requests, hashing only the messages
-    that are new since the previous request when it extends it (the usual case: the history
-    only grows), so the loop's per-step cost does not grow with the history."""
+    that are new since the previous request: a request usually repeats the previous one's
+    messages and adds some (the history only grows; a summary replaces a few messages near
+    the end), so the loop's per-step cost does not grow with the history."""
 
     def __init__(self) -> None:
         self._messages: list[Message] = []
-        self._hash: Any = None
+        self._json: list[str] = []  # each hashed message's JSON, to rehash a shared prefix
+        self._hash: Any = hashlib.sha256(b'{"m":[')
         self._tools: tuple[list[dict[str, Any]], str] = ([], "[]")
 
     def digest(self, request: ModelRequest) -> str:
         msgs = request.messages
-        if self._hash is None or not self._extends(msgs):
-            self._hash, self._messages = hashlib.sha256(b'{"m":['), []
-        for m in msgs[len(self._messages):]:
-            self._hash.update((("," if self._messages else "") + m.openai_json()).encode())
+        keep = shared_prefix(msgs, self._messages)
+        if keep < len(self._messages):  # replaced or dropped messages: rehash what is shared
+            del self._messages[keep:], self._json[keep:]
+            self._hash = hashlib.sha256(('{"m":[' + ",".join(self._json)).encode())
+        for m in msgs[keep:]:
+            text = m.openai_json()
+            self._hash.update((("," if self._json else "") + text).encode())
             self._messages.append(m)
+            self._json.append(text)
         if request.tools != self._tools[0]:  # usually the same schemas every step
             self._tools = (request.tools, _CANONICAL.encode(request.tools))
         h = self._hash.copy()
         h.update(('],"t":' + self._tools[1] + "}").encode())
         return h.hexdigest()[:16]
 
-    def _extends(self, msgs: list[Message]) -> bool:
-        return starts_with(msgs, self._messages)
 
-
-def starts_with(msgs: list[Message], old: list[Message]) -> bool:
-    """Whether `msgs` begins with `old` as the provider sees them."""
-    if len(old) > len(msgs):
-        return False
-    if msgs[:len(old)] == old:  # one C loop: identical (the usual case) or equal in every field
-        return True
-    changed = compress(range(len(old)), map(operator.is_not, old, msgs))
-    return all(_same(old[i], msgs[i]) for i in changed)
+def shared_prefix(msgs: list[Message], old: list[Message]) -> int:
+    """How many leading messages `msgs` has in common with `old`, as the provider sees them."""
+    n = min(len(msgs), len(old))
+    if n == len(old) and msgs[:n] == old:  # one C loop: identical (usual) or equal messages
+        return n
+    for i in compress(range(n), map(operator.is_not, old, msgs)):
+        if not _same(old[i], msgs[i]):
+            return i
+    return n
 
 
 def _same(a: Message, b: Message) -> bool:

@@ -26,3 +26,24 @@ def test_request_digest_is_the_hash_of_the_canonical_json_of_messages_and_tools(
     payload = json.dumps({"m": [m.to_openai() for m in messages], "t": tools}, sort_keys=True,
                          separators=(",", ":"), default=str)
     assert request.digest() == hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def test_incremental_digests_of_requests_that_grow_shrink_and_change_equal_full_digests():
+    import random
+
+    from harness.messages import RequestDigests
+
+    rng, digests = random.Random(5), RequestDigests()
+    pool = [Message(role="system", content="rules")] + [
+        Message(role=rng.choice(["user", "tool"]), content=f"m{i} " + "é" * rng.randrange(3),
+                tool_call_id=f"c{i}") for i in range(30)]
+    messages: list[Message] = []
+    for _ in range(300):
+        keep = rng.randrange(len(messages) + 1) if rng.random() < 0.3 else len(messages)
+        messages = messages[:keep] + rng.sample(pool, rng.randrange(3))
+        if messages and rng.random() < 0.2:  # an equal copy in place of a message
+            i = rng.randrange(len(messages))
+            messages[i] = messages[i].model_copy()
+        tools = rng.choice([[], [{"type": "function", "function": {"name": "t"}}]])
+        request = ModelRequest(messages=messages, tools=tools)
+        assert digests.digest(request) == request.digest()

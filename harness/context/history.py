@@ -61,7 +61,12 @@ class HistoryStrategy(Protocol):
 
 
 def verbatim(step: Step) -> Part:
-    return Part(step.messages, (step.index,), "verbatim")
+    """The step as it is; the same part while the step is unchanged, so that what a build
+    counted for it is reused by the next."""
+    part = step.shown
+    if part is None or len(part.messages) != len(step.messages):
+        part = step.shown = Part(list(step.messages), (step.index,), "verbatim")
+    return part
 
 
 def masked(step: Step, counter: TokenCounter, min_tokens: int = 0) -> Part:

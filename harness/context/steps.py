@@ -8,8 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from harness.messages import Message, ToolCall
+
+if TYPE_CHECKING:
+    from harness.context.history import Part
 
 
 @dataclass
@@ -18,6 +22,8 @@ class Step:
 
     index: int
     messages: list[Message] = field(default_factory=list)
+    shown: Part | None = field(default=None, init=False, repr=False, compare=False)
+    """The step's verbatim part, kept so that every build shows the same object."""
 
     @property
     def calls(self) -> list[ToolCall]:

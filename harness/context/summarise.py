@@ -83,6 +83,8 @@ class _Memo:
         self.chunks: list[tuple[range, str]] = []
         self.parts: list[Part] = []
         self.cache: dict[tuple[int, int], str] = {}
+        self.counter: TokenCounter | None = None
+        self.chunk_tokens: list[int] = []  # tokens of each chunk, as `counter` counts them
 
 
 class RunMemos(OrderedDict[str, _Memo]):
@@ -126,17 +128,17 @@ class SummariseHistory:
         stretches of one run separately."""
         memo = self._memos.of(key or state.run_id)
         if memo.upto > len(steps):  # the history was replaced: start over
-            memo.upto, memo.chunks, memo.parts = 0, [], []
+            memo.upto, memo.chunks, memo.parts, memo.chunk_tokens = 0, [], [], []
         due = len(steps) - self.keep_last
         if due - memo.upto >= self.batch:
             fallen = steps[memo.upto:due]
             memo.chunks.append((range(fallen[0].index, fallen[-1].index + 1),
                                 self.summariser.steps(state, fallen)))
             memo.upto = due
-            if sum(counter.count(text) for _, text in memo.chunks) > self.max_summary_tokens:
+            if _summary_tokens(memo, counter) > self.max_summary_tokens:
                 merged = self.summariser.merge(state, "\n".join(t for _, t in memo.chunks))
                 memo.chunks = [(range(memo.chunks[0][0][0], memo.chunks[-1][0][-1] + 1), merged)]
-                memo.parts = []
+                memo.parts, memo.chunk_tokens = [], []
             # earlier chunks' parts are kept as they are (same objects, so caches keyed on
             # them stay warm): only a new chunk, or the merged one, becomes a new part
             memo.parts.append(summary_part(*memo.chunks[-1], self.summariser.name))
@@ -145,6 +147,14 @@ class SummariseHistory:
         return HistoryView(parts, f"steps 1-{summarised} summarised by {self.summariser.name}; "
                                   f"{len(steps) - memo.upto} recent steps verbatim"
                            if summarised else f"all {len(steps)} steps verbatim")
+
+
+def _summary_tokens(memo: _Memo, counter: TokenCounter) -> int:
+    """Tokens of a run's summaries so far, counting each chunk once."""
+    if memo.counter is not counter:
+        memo.counter, memo.chunk_tokens = counter, []
+    memo.chunk_tokens += [counter.count(text) for _, text in memo.chunks[len(memo.chunk_tokens):]]
+    return sum(memo.chunk_tokens)
 
 
 def summary_part(steps: Sequence[int], text: str, author: str, title: str = "") -> Part:
