@@ -258,3 +258,17 @@ def test_a_refusal_reason_does_not_replay_a_long_destination(policy, tmp_path):
                channel=channel, body="hi")
     assert d.decision == "ask" and "External_0" in d.reason
     assert "www.evil.net" not in d.reason and len(d.reason) < 160
+
+
+def test_provenance_remembers_a_bounded_amount_of_output():
+    from harness.governance import provenance
+
+    seen = Provenance()
+    page = "x" * (provenance.MAX_OUTPUT_CHARS * 2)
+    call = ToolCall(id="1", name="fetch", arguments={"url": "https://a.example"})
+    for _ in range(10):
+        seen.observe(call, page, TrustedText("read https://a.example"))
+    assert sum(len(o) for _, o in seen.outputs) <= provenance.MAX_OUTPUTS_CHARS
+    assert len(seen.outputs) == provenance.MAX_OUTPUTS_CHARS // provenance.MAX_OUTPUT_CHARS
+    assert len(seen.sources) == 10 and all(len(s.found.task) == provenance.MAX_OUTPUT_CHARS
+                                           for s in seen.sources)

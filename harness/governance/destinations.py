@@ -37,8 +37,11 @@ RECIPIENT_ARGS = frozenset({
     "email_address", "user_email", "iban", "account_number", "participants", "attendees",
     "invitees", "guests", "webhook", "webhook_url"})
 
-EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>`]+", re.I)
+# EMAIL and URL start a match only where a token starts (the lookbehinds): without that, a
+# long run of word characters (a minified file, a blob) costs quadratic time, each position
+# scanning to the end for an "@" or a "://".
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+URL = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^\s'\"<>`]+", re.I)
 DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}"
 HOST = re.compile(DOMAIN + r"|\d{1,3}(?:\.\d{1,3}){3}", re.I)
 HOST_IN_TEXT = re.compile(rf"(?<![\w@.-]){DOMAIN}(?![\w-]|\.\w)", re.I)

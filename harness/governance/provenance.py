@@ -39,8 +39,11 @@ from harness.messages import ToolCall
 
 MAX_SOURCES = 256
 """Designated outputs remembered per run (the oldest are forgotten first)."""
-MAX_OUTPUTS = 512
-"""Outputs remembered per run for `known_name` (the oldest are forgotten first)."""
+MAX_OUTPUT_CHARS = 262_144
+"""An output longer than this is remembered by its head (a name or address past it is not
+seen): bounds what a run of huge pages keeps."""
+MAX_OUTPUTS_CHARS = 4 * MAX_OUTPUT_CHARS
+"""Characters of outputs remembered per run for `known_name` (the oldest go first)."""
 
 
 @dataclass
@@ -57,14 +60,19 @@ class Provenance:
 
     detector: InstructionDetector = field(default_factory=InstructionDetector)
     sources: list[Source] = field(default_factory=list)
-    outputs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=MAX_OUTPUTS))
-    """(call label, raw output) of every observed call, newest last."""
+    outputs: deque[tuple[str, str]] = field(default_factory=deque)
+    """(call label, raw output) of observed calls, newest last, within MAX_OUTPUTS_CHARS."""
+    _chars: int = 0
 
     def observe(self, call: ToolCall, output: str, trusted: TrustedText) -> Source | None:
         """Remember `output`; when the task designates `call`, also as a source (returned)."""
         if not output:
             return None
+        output = output[:MAX_OUTPUT_CHARS]
         self.outputs.append((call_label(call), output))
+        self._chars += len(output)
+        while self._chars > MAX_OUTPUTS_CHARS:
+            self._chars -= len(self.outputs.popleft()[1])
         if not designates(trusted, call):
             return None
         clean = self.detector.scan(output).text
