@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from harness.context import STRATEGIES, BudgetedContext, Part, TokenCounter
+from harness.context import STRATEGIES, BudgetedContext, FullHistoryContext, Part, TokenCounter
 from harness.context.tally import PartsTally
 from harness.messages import Message
 from harness.state import ContextSection
@@ -65,3 +65,23 @@ def test_incremental_builds_equal_builds_from_scratch(strategy):
             assert [m.to_openai() for m in built.request.messages] == \
                 [m.to_openai() for m in fresh.request.messages]
             assert built.request.digest() == fresh.request.digest()
+
+
+@pytest.mark.parametrize("make", [lambda: BudgetedContext("full"), FullHistoryContext],
+                         ids=["budgeted", "full-history"])
+def test_remembered_fixed_parts_follow_a_changed_task_tool_set_and_sections(make):
+    from harness.tools.builtin import read_file, write_file
+
+    st, _ = state(random_history(random.Random(1), 3), tools=[read_file])
+    constructor = make()
+    first = constructor.build(st)
+    st.tools.add(write_file)
+    st.task = "A different task."
+    st.put(ContextSection("memory", "Known failure: f1.", priority=60, items=["mem:1"]))
+    second = constructor.build(st)
+    fresh = make().build(st)
+    assert second.manifest.model_dump() == fresh.manifest.model_dump() != \
+        first.manifest.model_dump()
+    assert second.request.digest() == fresh.request.digest() != first.request.digest()
+    assert [t["function"]["name"] for t in second.request.tools] == ["read_file", "write_file"]
+    assert second.request.messages[1].content == "A different task."

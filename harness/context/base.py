@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.events import ContextManifest, SectionInfo
 from harness.llm.scripted import estimate_tokens
@@ -45,7 +45,7 @@ class FullHistoryContext:
     def __init__(self, system_prompt: str = DEFAULT_SYSTEM_PROMPT):
         self.system_prompt = system_prompt
         self._counted: tuple[str, int, Message | None, int] = ("", 0, None, 0)
-        self._fixed: tuple[str, str, Message, Message] | None = None
+        self._fixed: tuple[Any, ...] | None = None
 
     def _history_tokens(self, state: AgentState) -> int:
         """Tokens of the history, counted incrementally (the loop only appends to it), so a
@@ -63,19 +63,24 @@ class FullHistoryContext:
     def build(self, state: AgentState) -> Context:
         sections = sorted(state.sections.values(), key=lambda s: -s.priority)
         system = "\n\n".join([self.system_prompt, *(s.text for s in sections if s.text)])
-        if self._fixed is None or self._fixed[:2] != (system, state.task):
-            # the same message objects while unchanged: each step's request then visibly
-            # extends the last, and their digests and counts are remembered
-            self._fixed = (system, state.task, Message(role="system", content=system),
-                           Message(role="user", content=state.task))
-        messages = [*self._fixed[2:], *state.history]
-        infos = [SectionInfo(name="system", tokens=estimate_tokens(self.system_prompt), priority=100)]
-        infos += [SectionInfo(name=s.name, tokens=estimate_tokens(s.text), priority=s.priority,
-                              items=list(s.items)) for s in sections]
-        infos.append(SectionInfo(name="task", tokens=estimate_tokens(state.task), priority=90))
-        infos.append(SectionInfo(name="history", tokens=self._history_tokens(state),
-                                 items=[f"{len(state.history)} messages"]))
-        request = ModelRequest.of(messages, state.tools.schemas())
+        key = (system, state.task, id(state.tools), tuple(state.tools.names()))
+        if self._fixed is None or self._fixed[0] != key:
+            # the same objects while unchanged: each step's request then visibly extends the
+            # last, and their digests and counts are remembered
+            self._fixed = (key, Message(role="system", content=system),
+                           Message(role="user", content=state.task), state.tools.schemas(),
+                           SectionInfo(name="system", tokens=estimate_tokens(self.system_prompt),
+                                       priority=100),
+                           SectionInfo(name="task", tokens=estimate_tokens(state.task),
+                                       priority=90))
+        _, system_message, task_message, schemas, system_info, task_info = self._fixed
+        infos = [system_info,
+                 *(SectionInfo(name=s.name, tokens=estimate_tokens(s.text), priority=s.priority,
+                               items=list(s.items)) for s in sections),
+                 task_info,
+                 SectionInfo(name="history", tokens=self._history_tokens(state),
+                             items=[f"{len(state.history)} messages"])]
+        request = ModelRequest.of([system_message, task_message, *state.history], schemas)
         manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
                                    strategy=self.name)
         return Context(request=request, manifest=manifest)

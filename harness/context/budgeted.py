@@ -39,6 +39,7 @@ SECTION_SHARES = {"gate": 0.05, "skills": 0.15, "memory": 0.10, "recalled": 0.10
 """Default share of the budget per component section; other names get `DEFAULT_SHARE`."""
 DEFAULT_SHARE = 0.10
 HISTORY_PRIORITY = 40
+SYSTEM_NOTE = "system prompt and separators"
 MIN_SECTION_TOKENS = 32
 """A section cut to less than this is dropped instead: a stub would only mislead."""
 
@@ -52,6 +53,27 @@ class _RunMemo:
     last: Message | None = None
     steps: list[Step] = field(default_factory=list)
     tally: PartsTally = field(default_factory=PartsTally)
+
+
+@dataclass
+class _Fixed:
+    """The parts of a build that do not depend on the history (see `_fixed_parts`). The
+    section infos are shared by the manifests of the builds that use them."""
+
+    key: tuple[Any, ...]
+    counter: TokenCounter
+    budget: int
+    schemas: list[dict[str, Any]]
+    tool_tokens: int
+    task: Message
+    task_tokens: int
+    tokens: int
+    """Of the system prompt, task and tool schemas: what is always in."""
+    system: Message
+    system_tokens: int
+    system_info: SectionInfo
+    task_info: SectionInfo
+    tools_info: SectionInfo
 
 
 class ContextOverflow(ValueError):
@@ -85,6 +107,7 @@ class BudgetedContext:
         self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
         self._runs: dict[str, _RunMemo] = {}
         self._messages: dict[tuple[str, str], Message] = {}
+        self._fixed: _Fixed | None = None
 
     @property
     def name(self) -> str:
@@ -105,36 +128,28 @@ class BudgetedContext:
 
     # -- the build -------------------------------------------------------------------
     def build(self, state: AgentState) -> Context:
-        counter, budget = self.counter(state), self.budget(state)
-        schemas, tool_tokens = self._schemas(state, counter)
-        task = self._message("user", state.task)
-        task_tokens = counter.message(task)
-        fixed = MESSAGE_OVERHEAD + counter.count(self.system_prompt) + task_tokens + tool_tokens
-        if fixed > budget:
-            raise ContextOverflow(
-                f"the system prompt, task and tool schemas take {fixed} tokens, over the "
-                f"budget of {budget}; raise budget_tokens or shorten them")
-
+        f = self._fixed_parts(state)
+        counter, budget = f.counter, f.budget
         steps, tally = self._run_memo(state)
         view = self.history.view(steps, state, counter)
         tally.update(view.parts, counter)
         reserve = min(tally.tokens, int(self.history_min_share * budget))
-        texts, section_infos = self._place_sections(state, counter, budget, budget - fixed - reserve)
-
-        system = self._message("system", "\n\n".join([self.system_prompt, *texts]))
-        system_tokens = counter.message(system)
-        room = budget - system_tokens - task_tokens - tool_tokens
+        texts, section_infos = self._place_sections(state, counter, budget,
+                                                    budget - f.tokens - reserve)
+        if texts:
+            system = self._message("system", "\n\n".join([self.system_prompt, *texts]))
+            system_tokens = counter.message(system)
+            system_info = SectionInfo(name="system", priority=100, note=SYSTEM_NOTE,
+                                      tokens=system_tokens - sum(i.tokens for i in section_infos))
+        else:
+            system, system_tokens, system_info = f.system, f.system_tokens, f.system_info
+        room = budget - system_tokens - f.task_tokens - f.tool_tokens
         shown, over_budget = fit_parts(tally, room, counter)
         history = HistoryView(list(shown.parts), view.note)
 
-        infos = [SectionInfo(name="system", priority=100, note="system prompt and separators",
-                             tokens=system_tokens - sum(i.tokens for i in section_infos)),
-                 *section_infos,
-                 SectionInfo(name="task", tokens=task_tokens, priority=95),
-                 SectionInfo(name="tools", tokens=tool_tokens, priority=90,
-                             items=state.tools.names(), note="tool schemas"),
+        infos = [system_info, *section_infos, f.task_info, f.tools_info,
                  self._history_info(shown, view.note, over_budget, counter)]
-        request = ModelRequest.of([system, task, *shown.messages], schemas)
+        request = ModelRequest.of([system, f.task, *shown.messages], f.schemas)
         manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
                                    budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
@@ -180,6 +195,34 @@ class BudgetedContext:
                            items=shown.described(), dropped=dropped, note=note)
 
     # -- caches ----------------------------------------------------------------------
+    def _fixed_parts(self, state: AgentState) -> _Fixed:
+        """The parts of the input that do not depend on the history, remembered while the
+        model, task, tools and settings stay the same (in a run: every step)."""
+        model = self.model if self.model is not None else _run_model(state)
+        key = (model, id(state.tools), tuple(state.tools.names()), state.task,
+               self.system_prompt, self.budget_tokens, self.reply_reserve)
+        if self._fixed is not None and self._fixed.key == key:
+            return self._fixed
+        counter, budget = self.counter(state), self.budget(state)
+        schemas, tool_tokens = self._schemas(state, counter)
+        task = self._message("user", state.task)
+        task_tokens = counter.message(task)
+        tokens = MESSAGE_OVERHEAD + counter.count(self.system_prompt) + task_tokens + tool_tokens
+        if tokens > budget:
+            raise ContextOverflow(
+                f"the system prompt, task and tool schemas take {tokens} tokens, over the "
+                f"budget of {budget}; raise budget_tokens or shorten them")
+        system = self._message("system", self.system_prompt)
+        system_tokens = counter.message(system)
+        self._fixed = _Fixed(
+            key, counter, budget, schemas, tool_tokens, task, task_tokens, tokens, system,
+            system_tokens,
+            SectionInfo(name="system", priority=100, note=SYSTEM_NOTE, tokens=system_tokens),
+            SectionInfo(name="task", tokens=task_tokens, priority=95),
+            SectionInfo(name="tools", tokens=tool_tokens, priority=90, items=list(key[2]),
+                        note="tool schemas"))
+        return self._fixed
+
     def _message(self, role: str, content: str) -> Message:
         """The system or task message, the same object while its text is unchanged (so its
         token count and digest are remembered, and a request is seen to extend the last)."""
