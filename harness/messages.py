@@ -10,6 +10,7 @@ import hashlib
 import json
 import operator
 from itertools import compress
+from json.encoder import encode_basestring_ascii
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -97,9 +98,35 @@ class Message(BaseModel):
         key = (self.role, self.content, self.tool_call_id, self.name, len(self.tool_calls))
         cached = self.__dict__.get("_openai_json")  # not a field: ignored by ==, dumps, copies
         if cached is None or cached[0] != key:
-            cached = (key, _CANONICAL.encode(self.to_openai()))
+            cached = (key, _openai_json(self))
             self.__dict__["_openai_json"] = cached
         return cached[1]
+
+
+def _openai_json(m: Message) -> str:
+    """`_CANONICAL.encode(m.to_openai())`, written out key by key (sorted, compact, ASCII):
+    every new message is encoded once, and for messages this small the general encoder's
+    set-up was most of the cost. A test holds the two to the same bytes."""
+    out = ['{"content":', _string(m.content)]
+    if m.name is not None and m.role == "tool":
+        out += [',"name":', _string(m.name)]
+    out += [',"role":', _string(m.role)]
+    if m.tool_call_id is not None:
+        out += [',"tool_call_id":', _string(m.tool_call_id)]
+    if m.tool_calls:
+        out += [',"tool_calls":[', ",".join([_call_json(c) for c in m.tool_calls]), "]"]
+    out.append("}")
+    return "".join(out)
+
+
+def _call_json(c: ToolCall) -> str:
+    raw = c.raw_arguments if c.parse_error else c.arguments_json()
+    return (f'{{"function":{{"arguments":{_string(raw)},"name":{_string(c.name)}}},'
+            f'"id":{_string(c.id)},"type":"function"}}')
+
+
+def _string(text: str | None) -> str:
+    return "null" if text is None else encode_basestring_ascii(text)
 
 
 class Usage(BaseModel):

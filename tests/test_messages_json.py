@@ -47,3 +47,26 @@ def test_incremental_digests_of_requests_that_grow_shrink_and_change_equal_full_
         tools = rng.choice([[], [{"type": "function", "function": {"name": "t"}}]])
         request = ModelRequest(messages=messages, tools=tools)
         assert digests.digest(request) == request.digest()
+
+
+def test_a_message_is_digested_as_the_canonical_json_of_what_the_provider_gets():
+    import random
+
+    from harness.messages import _CANONICAL
+
+    rng = random.Random(11)
+    texts = [None, "", "plain", 'quote " and \\ backslash', "ünïcödé ☃ 🚀", "line\nbreak\ttab\x00",
+             "</untrusted>"]
+    for _ in range(400):
+        calls = []
+        for i in range(rng.randrange(3)):
+            if rng.random() < 0.2:
+                calls.append(ToolCall.from_raw(f"c{i}", rng.choice(["add", "é"]), "{not json"))
+            else:
+                calls.append(ToolCall(id=rng.choice(texts[2:]), name="edit", arguments={
+                    rng.choice(texts[2:]): rng.choice([1, 2.5, None, True, "x", [1, "é"],
+                                                       {"z": 1, "a": [None]}])}))
+        m = Message(role=rng.choice(["system", "user", "assistant", "tool"]),
+                    content=rng.choice(texts), tool_calls=calls,
+                    tool_call_id=rng.choice([None, *texts[1:]]), name=rng.choice([None, "add"]))
+        assert m.openai_json() == _CANONICAL.encode(m.to_openai())
