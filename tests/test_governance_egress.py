@@ -260,9 +260,11 @@ def test_a_refusal_reason_does_not_replay_a_long_destination(policy, tmp_path):
     assert "www.evil.net" not in d.reason and len(d.reason) < 160
 
 
-def test_provenance_remembers_a_bounded_amount_of_output():
+def test_provenance_remembers_a_bounded_amount_of_output(monkeypatch):
     from harness.governance import provenance
 
+    monkeypatch.setattr(provenance, "MAX_OUTPUT_CHARS", 1_000)
+    monkeypatch.setattr(provenance, "MAX_OUTPUTS_CHARS", 4_000)
     seen = Provenance()
     page = "x" * (provenance.MAX_OUTPUT_CHARS * 2)
     call = ToolCall(id="1", name="fetch", arguments={"url": "https://a.example"})
