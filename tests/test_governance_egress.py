@@ -274,3 +274,18 @@ def test_provenance_remembers_a_bounded_amount_of_output(monkeypatch):
     assert len(seen.outputs) == provenance.MAX_OUTPUTS_CHARS // provenance.MAX_OUTPUT_CHARS
     assert len(seen.sources) == 10 and all(len(s.found.task) == provenance.MAX_OUTPUT_CHARS
                                            for s in seen.sources)
+
+
+@pytest.mark.parametrize("args, task, expected", [
+    ({"path": "bills/march.txt"}, "Pay the bill in bills/march.txt.", True),
+    ({"query": "Introductory meeting", "date": "2024-05-15"},
+     "Invite the people of the 'Introductory meeting' on 2024-05-15.", True),
+    ({"user": "Alice"}, "Details are in Alice's inbox.", True),
+    ({"query": "invoice"}, "Pay the invoice.", False),       # a search word, not a pointer
+    ({"query": "invoice", "sender": "x@y.example"}, "Pay the invoice.", False),  # unnamed arg
+    ({}, "List my channels.", False),                        # nothing pointed at
+])
+def test_which_calls_a_task_designates(args, task, expected):
+    from harness.governance.provenance import designates
+
+    assert designates(TrustedText(task), ToolCall(id="1", name="t", arguments=args)) is expected

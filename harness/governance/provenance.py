@@ -3,9 +3,10 @@
 The task is the only trusted text, but a task often names where a destination is rather
 than the destination itself: "pay the bill 'bill-december-2023.txt'", "her e-mail is on her
 website www.dora-website.com", "with the participants of the 'Introductory meeting'". A
-call the task designates — every string argument it passes is something the task names —
-reads a source the user chose. An address found in that call's output is vouched for by
-the source, so a send to it needs no asking (rule `workspace-write.task-source`).
+call the task designates reads a source the user chose: every string argument it passes is
+something the task names, and one of them picks out one thing (a path, an address, a
+proper name; not a search word). An address found in that call's output is vouched for
+by the source, so a send to it needs no asking (rule `workspace-write.task-source`).
 
 Two limits keep this from becoming a way in:
 - trust goes one hop: a call whose arguments came from tool output (a link found on a
@@ -99,10 +100,23 @@ class Provenance:
 
 def designates(trusted: TrustedText, call: ToolCall) -> bool:
     """Does the task point at this call's source: is every string argument (at least one)
-    something the task names? Numbers and flags don't count either way."""
+    something the task names, and one of them specific enough to pick out one thing (see
+    `specific`)? Numbers and flags don't count either way."""
     values = [v.strip() for v in _strings(call.arguments)]
     values = [v for v in values if v]
-    return bool(values) and all(trusted.names(classify("arg", v)) for v in values)
+    return bool(values) and all(trusted.names(classify("arg", v)) for v in values) \
+        and any(specific(v, trusted.task) for v in values)
+
+
+def specific(value: str, task: str) -> bool:
+    """A value that picks out one thing rather than a kind of thing: an address, a path or
+    an id (a digit or `./_-@:` in it), several words (`Introductory meeting`), or a proper
+    name (capitalised where the task writes it). `search(query="invoice")` for "pay the
+    invoice" is not: it returns whatever anyone wrote about invoices."""
+    if len(value.split()) > 1 or re.search(r"[\d./_\-@:]", value):
+        return True
+    return re.search(rf"(?<![\w@.-]){re.escape(value[:1].upper() + value[1:])}(?![\w@-])",
+                     task) is not None
 
 
 def call_label(call: ToolCall, limit: int = 160) -> str:
