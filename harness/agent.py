@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -96,10 +97,9 @@ class Agent:
 
     def start(self, task: str, run_id: str | None = None) -> AgentState:
         run_id = run_id or uuid.uuid4().hex[:12]
-        seq = itertools.count()
         state = AgentState(run_id=run_id, task=task, workspace=self.workspace,
                            tools=self.tools, budget=self.budget, emit=lambda e: e)
-        state.emit = lambda event: self._emit(state, event, next(seq))
+        state.emit = _Emitter(self, state)
         state.emit(TaskStarted(task=task, model=getattr(self.model, "name", ""),
                                workspace=str(self.workspace), config=self.config))
         return state
@@ -223,3 +223,24 @@ class Agent:
             if recorded:
                 state.emit(MemoryRecorded(memory_ids=recorded))
         return event
+
+
+class _Emitter:
+    """A run's `state.emit`: numbers each event and hands it to `Agent._emit`.
+
+    It holds the state weakly: a closure over the state would make state -> emit -> state
+    a reference cycle, keeping every finished run's objects alive until a full collection.
+    """
+
+    __slots__ = ("_agent", "_state", "_seq")
+
+    def __init__(self, agent: Agent, state: AgentState):
+        self._agent = agent
+        self._state = weakref.ref(state)
+        self._seq = itertools.count()
+
+    def __call__(self, event: Event) -> Event:
+        state = self._state()
+        if state is None:
+            raise RuntimeError("event emitted after its run's state was freed")
+        return self._agent._emit(state, event, next(self._seq))
