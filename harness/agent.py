@@ -34,7 +34,7 @@ from harness.events import (
 from harness.governance.base import AllowAll, FinalAnswer, Governor
 from harness.llm.base import Model, ModelError
 from harness.memory.base import Memory, NullMemory
-from harness.messages import Message, ModelRequest, ModelResponse, ToolCall
+from harness.messages import Message, ModelRequest, ModelResponse, RequestDigests, ToolCall
 from harness.skills.base import NoSkills, SkillRouter
 from harness.state import AgentState, Budget
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
@@ -98,7 +98,8 @@ class Agent:
     def start(self, task: str, run_id: str | None = None) -> AgentState:
         run_id = run_id or uuid.uuid4().hex[:12]
         state = AgentState(run_id=run_id, task=task, workspace=self.workspace,
-                           tools=self.tools, budget=self.budget, emit=lambda e: e)
+                           tools=self.tools, budget=self.budget, emit=lambda e: e,
+                           digests=RequestDigests(self.tools))
         state.emit = _Emitter(self, state)
         state.emit(TaskStarted(task=task, model=getattr(self.model, "name", ""),
                                workspace=str(self.workspace), config=self.config))

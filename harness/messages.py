@@ -11,9 +11,12 @@ import json
 import operator
 from itertools import compress
 from json.encoder import encode_basestring_ascii
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from harness.tools.base import Toolset
 
 _SORTED = json.JSONEncoder(sort_keys=True)
 """`json.dumps(obj, sort_keys=True)`, built once (the loop encodes calls every step)."""
@@ -151,7 +154,7 @@ class ModelRequest(BaseModel):
         """A stable hash of the request, recorded in `ModelCalled` so replay can detect divergence."""
         # Equal to sha256 of json.dumps({"m": [m.to_openai()...], "t": tools}, sort_keys=True,
         # separators=(",", ":")), built from each message's cached JSON.
-        tools = _CANONICAL.encode(self.tools)
+        tools = _CANONICAL.encode(self.tools) if self.tools else "[]"
         payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' + tools + "}"
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -195,11 +198,12 @@ class RequestDigests:
     messages and adds some (the history only grows; a summary replaces a few messages near
     the end), so the loop's per-step cost does not grow with the history."""
 
-    def __init__(self) -> None:
+    def __init__(self, tools: Toolset | None = None) -> None:
         self._messages: list[Message] = []
         self._json: list[str] = []  # each hashed message's JSON, to rehash a shared prefix
         self._hash: Any = hashlib.sha256(b'{"m":[')
         self._tools: tuple[list[dict[str, Any]], str] = ([], "[]")
+        self._toolset = tools  # the run's tools: their JSON is kept, not encoded per run
 
     def digest(self, request: ModelRequest) -> str:
         msgs = request.messages
@@ -213,7 +217,9 @@ class RequestDigests:
             self._messages.append(m)
             self._json.append(text)
         if request.tools != self._tools[0]:  # usually the same schemas every step
-            self._tools = (request.tools, _CANONICAL.encode(request.tools))
+            ts = self._toolset
+            self._tools = (request.tools, ts.schemas_json() if ts is not None
+                           and request.tools == ts.schemas() else _CANONICAL.encode(request.tools))
         h = self._hash.copy()
         h.update(('],"t":' + self._tools[1] + "}").encode())
         return h.hexdigest()[:16]

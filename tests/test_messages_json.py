@@ -70,3 +70,16 @@ def test_a_message_is_digested_as_the_canonical_json_of_what_the_provider_gets()
                     content=rng.choice(texts), tool_calls=calls,
                     tool_call_id=rng.choice([None, *texts[1:]]), name=rng.choice([None, "add"]))
         assert m.openai_json() == _CANONICAL.encode(m.to_openai())
+
+
+def test_digests_of_a_runs_requests_with_its_toolset_equal_full_digests():
+    from harness.messages import RequestDigests
+    from harness.tools import Toolset, default_tools
+
+    tools = Toolset(default_tools())
+    digests = RequestDigests(tools)
+    messages = [Message(role="user", content="task")]
+    for schemas in (tools.schemas(), tools.schemas(), tools.schemas()[:2], [], tools.schemas()):
+        messages = [*messages, Message(role="assistant", content=f"step {len(messages)}")]
+        request = ModelRequest(messages=messages, tools=schemas)
+        assert digests.digest(request) == request.digest()

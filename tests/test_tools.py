@@ -183,3 +183,25 @@ def test_run_shell_sees_a_same_size_edit_made_within_the_same_second(tmp_path):
     edit = tools.execute(call("edit_file", {"path": "m.py", "old": "X = 1", "new": "X = 2"}), ctx)
     assert edit.ok
     assert tools.execute(check, ctx).output.endswith("2\n")  # no stale bytecode
+
+
+def test_schema_json_is_the_schemas_json_kept_per_tool_and_renewed_when_the_schema_changes():
+    import json
+
+    @tool
+    def greet(name: str, times: int = 1) -> str:
+        """Say hello.
+
+        Args:
+            name: who to greet (é ☃).
+        """
+        return "hi " * times + name
+
+    tools = Toolset([*default_tools(), greet, scale])
+    schemas = tools.schemas()
+    assert tools.schemas_json() == json.dumps(schemas, sort_keys=True, separators=(",", ":"))
+    assert tools.schemas_json(compact=False) == json.dumps(schemas, sort_keys=True)
+    assert Toolset().schemas_json() == Toolset().schemas_json(compact=False) == "[]"
+    greet.description = "Say hello, loudly."  # a changed schema is encoded again
+    assert json.loads(greet.schema_json())["function"]["description"] == "Say hello, loudly."
+    assert greet.schema_json(compact=False) == json.dumps(greet.schema(), sort_keys=True)

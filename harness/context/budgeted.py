@@ -13,7 +13,6 @@ and why.
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -267,7 +266,7 @@ class BudgetedContext:
         key = (id(state.tools), tuple(state.tools.names()), counter.method)
         if self._tools is None or self._tools[0] != key:
             schemas = state.tools.schemas()
-            tokens = counter.count(json.dumps(schemas, sort_keys=True)) if schemas else 0
+            tokens = counter.count(state.tools.schemas_json(compact=False)) if schemas else 0
             self._tools = (key, schemas, tokens)
         return self._tools[1], self._tools[2]
 

@@ -142,6 +142,21 @@ class Tool:
         self._schema_cache = (key, schema)
         return schema
 
+    def schema_json(self, *, compact: bool = True) -> str:
+        """`schema()` as JSON with sorted keys: compact (as request digests hash it) or with
+        `json.dumps`' default spacing (as token counts read it). Built once per schema, not
+        once per run."""
+        schema = self.schema()
+        cached = getattr(self, "_json_cache", None)
+        if cached is None or cached[0] is not schema:
+            cached = self._json_cache = (schema, {})
+        text = cached[1].get(compact)
+        if text is None:
+            text = cached[1][compact] = json.dumps(
+                schema, sort_keys=True, separators=(",", ":") if compact else None,
+                default=str if compact else None)
+        return text
+
     def run(self, args: BaseModel, ctx: ToolContext) -> Any:
         if self._fn is None:
             raise ToolError(f"tool '{self.name}' has no implementation")
@@ -245,6 +260,11 @@ class Toolset:
 
     def schemas(self) -> list[dict[str, Any]]:
         return [t.schema() for t in self._tools.values()]
+
+    def schemas_json(self, *, compact: bool = True) -> str:
+        """`schemas()` as one JSON array (see `Tool.schema_json`), from each tool's cached JSON."""
+        parts = [t.schema_json(compact=compact) for t in self._tools.values()]
+        return "[" + ("," if compact else ", ").join(parts) + "]"
 
     def __iter__(self):
         return iter(self._tools.values())
