@@ -55,3 +55,15 @@ def pairs_intact(messages: list[Message]) -> bool:
             i += len(ids)
         i += 1
     return True
+
+
+def test_a_call_signature_writes_each_argument_as_json_whatever_its_type():
+    import json
+
+    from harness.context.steps import call_signature
+
+    values = [0, -7, 2**70, True, False, None, 2.5, "é \" \\ \n", [1, "x"], {"b": 1, "a": [None]}]
+    for v in values:
+        call = ToolCall(id="c", name="f", arguments={"x": v, "n": 3})
+        expected = f"f(x={json.dumps(v, ensure_ascii=False)}, n=3)"
+        assert call_signature(call, limit=1000) == expected

@@ -57,9 +57,9 @@ class Summariser:
         return self._ask(state, MERGE_HEADER + summary) or summary
 
     def _ask(self, state: AgentState, body: str) -> str:
-        request = ModelRequest(
-            messages=[self._system, Message(role="user", content=f"Task:\n{state.task}\n\n{body}")],
-            params={"max_tokens": self.max_tokens})
+        request = ModelRequest.of(
+            [self._system, Message(role="user", content=f"Task:\n{state.task}\n\n{body}")], [],
+            {"max_tokens": self.max_tokens})
         start = time.perf_counter()
         try:
             reply = self.model.complete(request)
