@@ -9,7 +9,7 @@ import asyncio
 import itertools
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from harness.events import (
     Verified,
 )
 from harness.governance.base import AllowAll, FinalAnswer, Governor
-from harness.llm.base import Model, ModelError
+from harness.llm.base import Model, ModelError, SyncModel
 from harness.memory.base import Memory, NullMemory
 from harness.messages import Message, ModelRequest, ModelResponse, RequestDigests, ToolCall
 from harness.skills.base import NoSkills, SkillRouter
@@ -75,14 +75,25 @@ class Agent:
         """Run the task to completion and return its trajectory.
 
         Inside a running event loop (a notebook, an async app) the run gets its own loop in
-        a worker thread; in async code prefer `await agent.arun(task)`.
+        a worker thread; in async code prefer `await agent.arun(task)`. A run that can never
+        suspend (a `SyncModel`, the loop's own async methods) needs no event loop at all.
         """
+        if self._never_suspends():
+            return _run_to_end(self.arun(task, run_id=run_id))
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.arun(task, run_id=run_id))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-run") as pool:
             return pool.submit(asyncio.run, self.arun(task, run_id=run_id)).result()
+
+    def _never_suspends(self) -> bool:
+        """Whether `arun` completes without ever awaiting anything pending: the model's
+        `acomplete` is `SyncModel`'s (it only calls `complete`) and no method that awaits is
+        overridden. Then `run` drives it directly (`asyncio.run` costs ~150-200 µs a run)."""
+        return (getattr(type(self.model), "acomplete", None) is SyncModel.acomplete
+                and all(getattr(type(self), m) is getattr(Agent, m)
+                        for m in ("arun", "step", "call_model")))
 
     async def arun(self, task: str, *, run_id: str | None = None) -> Trajectory:
         """Run the task to completion (async) and return its trajectory."""
@@ -224,6 +235,16 @@ class Agent:
             if recorded:
                 state.emit(MemoryRecorded(memory_ids=recorded))
         return event
+
+
+def _run_to_end(run: Coroutine[Any, Any, Trajectory]) -> Trajectory:
+    """The result of a coroutine that never suspends, without an event loop."""
+    try:
+        run.send(None)
+    except StopIteration as done:
+        return done.value
+    run.close()
+    raise RuntimeError("a run expected never to suspend awaited something pending")
 
 
 class _Emitter:

@@ -1,7 +1,10 @@
-"""A finished run is freed by reference counting alone: no cycle keeps its state alive
-until the next full garbage collection."""
+"""How a run lives and ends: a finished run is freed by reference counting alone (no cycle
+keeps its state alive until the next full garbage collection), and a run that can never
+suspend is driven without an event loop."""
 
+import asyncio
 import gc
+import threading
 import weakref
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from harness import Agent, ScriptedModel
 from harness.context import FullHistoryContext
 from harness.events import ContextBuilt, TaskFinished
+from harness.tools import tool
 
 
 class StateWatchingAgent(Agent):
@@ -51,3 +55,58 @@ def test_emitting_after_the_state_is_gone_says_so(tmp_path):
     emit = agent.start("t").emit  # the state is dropped at once
     with pytest.raises(RuntimeError, match="freed"):
         emit(TaskFinished(status="error", reason="late"))
+
+
+def loop_seen_by_a_tool():
+    """A tool that records whether it ran inside an event loop, and in which thread."""
+    seen = []
+
+    @tool
+    def probe() -> str:
+        """Report."""
+        seen.append((asyncio._get_running_loop() is not None, threading.current_thread().name))
+        return "ok"
+
+    return probe, seen
+
+
+class SleepyModel(ScriptedModel):
+    """A scripted model whose async call really suspends."""
+
+    async def acomplete(self, request):
+        await asyncio.sleep(0.001)
+        return self.complete(request)
+
+
+class PausingAgent(Agent):
+    """An agent whose step yields to the event loop first."""
+
+    async def step(self, state):
+        await asyncio.sleep(0)
+        await super().step(state)
+
+
+def test_a_run_that_cannot_suspend_needs_no_event_loop_and_one_that_can_gets_one(tmp_path):
+    probe, seen = loop_seen_by_a_tool()
+    steps = [{"tool": "probe", "args": {}}, "done"]
+    cases = [(Agent, ScriptedModel, False), (Agent, SleepyModel, True),
+             (PausingAgent, ScriptedModel, True)]
+    for agent_cls, model_cls, needs_loop in cases:
+        seen.clear()
+        agent = agent_cls(model_cls(steps), tools=[probe], workspace=tmp_path)
+        assert agent.run("probe").finished.status == "success"
+        assert seen == [(needs_loop, threading.current_thread().name)]
+
+
+def test_inside_a_running_loop_a_run_that_cannot_suspend_stays_in_the_callers_thread(tmp_path):
+    probe, seen = loop_seen_by_a_tool()
+    steps = [{"tool": "probe", "args": {}}, "done"]
+
+    async def main():
+        for model_cls in (ScriptedModel, SleepyModel):
+            Agent(model_cls(steps), tools=[probe], workspace=tmp_path).run("probe")
+
+    asyncio.run(main())
+    (_, thread1), (loop2, thread2) = seen
+    assert thread1 == threading.current_thread().name  # no worker thread, no second loop
+    assert thread2.startswith("harness-run") and loop2
