@@ -205,3 +205,19 @@ def test_schema_json_is_the_schemas_json_kept_per_tool_and_renewed_when_the_sche
     greet.description = "Say hello, loudly."  # a changed schema is encoded again
     assert json.loads(greet.schema_json())["function"]["description"] == "Say hello, loudly."
     assert greet.schema_json(compact=False) == json.dumps(greet.schema(), sort_keys=True)
+
+
+def test_a_tools_result_is_written_as_json_whatever_its_type(tmp_path):
+    import json
+
+    values = [0, -3, 2**80, True, None, 1.5, "plain", [1, "é"], {"b": 2, "a": None}]
+
+    @tool
+    def give(i: int) -> object:
+        """Return the i-th value."""
+        return values[i]
+
+    ctx = ToolContext(workspace=tmp_path)
+    for i, v in enumerate(values):
+        out = give(ToolCall(id=f"c{i}", name="give", arguments={"i": i}), ctx).output
+        assert out == ("" if v is None else v if isinstance(v, str) else json.dumps(v))

@@ -204,6 +204,8 @@ _TEXT = json.JSONEncoder(default=str)
 def _to_text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is int:  # the encoder's general path builds an iterator per value
+        return int.__repr__(value)
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     try:
