@@ -57,6 +57,7 @@ class PartsTally:
             self.counter, shared = counter, 0
         else:
             n = min(len(parts), len(self.parts))
+            # the index of the first part that is not the same object as last time
             shared = next(compress(count(), map(operator.is_not, self.parts, parts)), n)
         self._cut(shared)
         for p in parts[shared:]:
