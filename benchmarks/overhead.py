@@ -12,7 +12,8 @@ offline configuration (see `harness.bench.peers`); peers not installed are liste
 messages) is the floor.
 
 Target: our µs/step <= 1/5 of the fastest peer's at every N, and flat in N
-(`flatness` = µs/step at the largest N / at N = 10, ~1 when flat).
+(`flatness` = µs/step at the largest N / at N = 10, ~1 when flat). The same ratio in CPU
+time (`cpu_ratio_vs_fastest_peer`) is less moved by other processes on a shared machine.
 All figures are timings: they vary between runs and machines; compare ratios.
 """
 
@@ -86,15 +87,17 @@ def plain_loop_driver(n: int) -> int:
 
 def measure(driver: Callable[[int], int], n: int, repeats: int) -> dict[str, float | None]:
     """µs per step (the fastest of `repeats` timed runs: on a shared machine the minimum is
-    the least disturbed estimate, for every framework alike) and traced peak memory in KiB (a separate
-    run under tracemalloc; None when a run takes over MEMORY_LIMIT_S, as tracing would take
-    minutes)."""
-    times = []
+    the least disturbed estimate, for every framework alike), the same in CPU time of this
+    process (`cpu_us_per_step`: less moved by other processes' load), and traced peak memory
+    in KiB (a separate run under tracemalloc; None when a run takes over MEMORY_LIMIT_S, as
+    tracing would take minutes)."""
+    times, cpu = [], []
     for _ in range(repeats):
         gc.collect()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         calls = driver(n)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
         if calls != n:
             raise RuntimeError(f"driver made {calls} tool calls, expected {n}")
     peak = None
@@ -106,7 +109,8 @@ def measure(driver: Callable[[int], int], n: int, repeats: int) -> dict[str, flo
             peak = tracemalloc.get_traced_memory()[1] / 1024
         finally:
             tracemalloc.stop()
-    return {"us_per_step": min(times) / n * 1e6, "peak_kib": peak}
+    return {"us_per_step": min(times) / n * 1e6, "cpu_us_per_step": min(cpu) / n * 1e6,
+            "peak_kib": peak}
 
 
 class OverheadSuite(Suite):
@@ -143,10 +147,14 @@ class OverheadSuite(Suite):
             v = {f"us_per_step_n{n}": us(name, n) for n in sizes}
             v.update({f"peak_kib_n{n}": by[name][n]["peak_kib"] for n in sizes})
             v["flatness"] = us(name, sizes[-1]) / us(name, sizes[0])
+            v.update({f"cpu_us_per_step_n{n}": by[name][n]["cpu_us_per_step"] for n in sizes})
             if name.startswith("harness") and peers:
                 # worst case over N of ours / the fastest peer at that N
                 v["ratio_vs_fastest_peer"] = max(us(name, n) / min(us(p, n) for p in peers)
                                                  for n in sizes)
+                v["cpu_ratio_vs_fastest_peer"] = max(
+                    by[name][n]["cpu_us_per_step"] / min(by[p][n]["cpu_us_per_step"]
+                                                         for p in peers) for n in sizes)
                 v["target_met"] = v["ratio_vs_fastest_peer"] <= 0.2 and v["flatness"] <= 2.0
             by_variant[name] = v
         metrics = {**by_variant["harness"], "peers_measured": peers,

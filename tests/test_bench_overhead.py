@@ -22,6 +22,7 @@ def test_our_drivers_make_exactly_n_tool_calls(driver):
 def test_measure_reports_time_per_step_and_traced_memory():
     figures = overhead.measure(overhead.harness_driver(), 5, repeats=2)
     assert figures["us_per_step"] > 0 and figures["peak_kib"] > 0
+    assert 0 < figures["cpu_us_per_step"] < 10 * figures["us_per_step"]
 
 
 @pytest.mark.parametrize("peer", sorted(available_peers()))
