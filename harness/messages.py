@@ -22,25 +22,6 @@ _SORTED = json.JSONEncoder(sort_keys=True)
 """`json.dumps(obj, sort_keys=True)`, built once (the loop encodes calls every step)."""
 
 
-def _sorted_json(value: dict[str, Any]) -> str:
-    """`json.dumps(value, sort_keys=True)`. A flat object of string keys with string or int
-    values (most tool arguments) is written directly: the encoder's general path costs
-    several times more."""
-    if all(type(k) is str for k in value):
-        parts = []
-        for k in sorted(value):
-            v = value[k]
-            if type(v) is str:
-                parts.append(f"{encode_basestring_ascii(k)}: {encode_basestring_ascii(v)}")
-            elif type(v) is int:
-                parts.append(f"{encode_basestring_ascii(k)}: {int.__repr__(v)}")
-            else:
-                break
-        else:
-            return "{" + ", ".join(parts) + "}"
-    return _SORTED.encode(value)
-
-
 class ToolCall(BaseModel):
     """One tool call requested by the model.
 
@@ -82,7 +63,7 @@ class ToolCall(BaseModel):
         edits inside them)."""
         cached = self.__dict__.get("_arguments_json")  # not a field: ignored by ==, dumps
         if cached is None or cached[0] is not self.arguments:
-            cached = (self.arguments, _sorted_json(self.arguments))
+            cached = (self.arguments, _SORTED.encode(self.arguments))
             self.__dict__["_arguments_json"] = cached
         return cached[1]
 
