@@ -92,8 +92,7 @@ class ExtractiveSummariser(SyncModel):
                         weight = _idf([terms(s) for e in entries for s in e.sentences])
                     bonus = self.identifier_bonus if _IDENTIFIER.search(s) else 0.0
                     ranked.append((round(_score(shared, weight) + bonus, 6), i, s[:300]))
-            keep = sorted(sorted(ranked, reverse=True)[: self.per_step], key=lambda r: r[1]) \
-                if ranked else ranked
+            keep = sorted(sorted(ranked, reverse=True)[: self.per_step], key=lambda r: r[1])
             out.append(Entry(e.label, e.what, [s for _, _, s in keep], [r for r, _, _ in keep]))
         return out
 
