@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from harness.governance.destinations import (
@@ -109,10 +110,15 @@ class ActionFacts:
     def paths(self, *modes: AccessMode) -> list[PathRef]:
         return [a.path for a in self.accesses if not modes or a.mode in modes]
 
-    def voucher(self, dest: Destination) -> str | None:
-        """Why `dest` may receive data without asking — "named" (by the task or the
-        configuration), "source: CALL" (in the output of a call the task designated) or
-        "known: CALL" (a name the tool's system showed in that call's output) — or None."""
+    @cached_property
+    def vouchers(self) -> dict[Destination, str | None]:
+        """Why each destination may receive data without asking — "named" (by the task or
+        the configuration), "source: CALL" (in the output of a call the task designated) or
+        "known: CALL" (a name the tool's system showed in that call's output) — or None.
+        Worked out once per call: several rules ask, and finding a known name scans outputs."""
+        return {d: self._voucher(d) for d in self.destinations}
+
+    def _voucher(self, dest: Destination) -> str | None:
         if self.trusted.names(dest):
             return "named"
         if self.sources is None:

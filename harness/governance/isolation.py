@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from harness.context.steps import call_signature
 from harness.governance.detector import InstructionDetector
 from harness.llm.base import Model
 from harness.messages import ToolCall
@@ -68,7 +69,7 @@ class Isolation:
                 notes.append(f"{len(detection.redacted)} instruction-like passage(s) redacted")
         schema = self.schemas.get(call.name, self.schema)
         worker = Worker(self.worker_model, schema, max_turns=self.max_turns)
-        source = f"{call.name}({_args(call.arguments)})" + ("" if result.ok else " [failed]")
+        source = call_signature(call, 200) + ("" if result.ok else " [failed]")
         out = worker.run(self.intent or state.task, content, state, source=source)
         # What the main model reads names the call, never its argument values: those may
         # hold text that came from untrusted content (a channel named with an order in it),
@@ -115,9 +116,3 @@ def _reason(error: str | None) -> str:
     """A rejection reason cut short: it may quote the worker's invalid value."""
     text = " ".join((error or "no value").split())
     return text if len(text) <= 160 else text[:159] + "…"
-
-
-def _args(arguments: dict[str, Any]) -> str:
-    shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)[:80]}"
-                      for k, v in arguments.items())
-    return shown[:200]

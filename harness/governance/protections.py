@@ -190,7 +190,7 @@ def egress(facts: ActionFacts, res: PathResolver) -> str | None:
         return None
     if not facts.destinations:
         return f"{sent} and names no destination that can be checked against the task"
-    unvouched = [d for d in facts.destinations if facts.voucher(d) is None]
+    unvouched = [d for d, why in facts.vouchers.items() if why is None]
     if unvouched:
         return f"{sent} to {_places(unvouched)}, which the task neither names nor points to"
     return None
@@ -233,7 +233,7 @@ def _vouchers(facts: ActionFacts) -> dict | None:
     unvouched."""
     if sending(facts) is None or not facts.destinations:
         return None
-    why = {d: facts.voucher(d) for d in facts.destinations}
+    why = facts.vouchers
     return None if None in why.values() else why
 
 

@@ -28,16 +28,18 @@ passages, is a known member of it (`known_name`): sending to it stays inside.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.context.steps import call_signature
 from harness.governance.destinations import Destination, TrustedText, classify
 from harness.governance.detector import InstructionDetector
 from harness.messages import ToolCall
 
+LABEL_CHARS = 160
+"""A source call is named by its signature cut to this length (decision reasons quote it)."""
 MAX_SOURCES = 256
 """Designated outputs remembered per run (the oldest are forgotten first)."""
 MAX_OUTPUT_CHARS = 262_144
@@ -70,14 +72,14 @@ class Provenance:
         if not output:
             return None
         output = output[:MAX_OUTPUT_CHARS]
-        self.outputs.append((call_label(call), output))
+        self.outputs.append((call_signature(call, LABEL_CHARS), output))
         self._chars += len(output)
         while self._chars > MAX_OUTPUTS_CHARS:
             self._chars -= len(self.outputs.popleft()[1])
         if not designates(trusted, call):
             return None
         clean = self.detector.scan(output).text
-        source = Source(label=call_label(call), found=TrustedText(clean))
+        source = Source(label=call_signature(call, LABEL_CHARS), found=TrustedText(clean))
         self.sources.append(source)
         del self.sources[:-MAX_SOURCES]
         return source
@@ -117,12 +119,6 @@ def specific(value: str, task: str) -> bool:
         return True
     return re.search(rf"(?<![\w@.-]){re.escape(value[:1].upper() + value[1:])}(?![\w@-])",
                      task) is not None
-
-
-def call_label(call: ToolCall, limit: int = 160) -> str:
-    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in call.arguments.items())
-    text = f"{call.name}({args})"
-    return text if len(text) <= limit else text[: limit - 4] + "...)"
 
 
 def _strings(value: Any) -> list[str]:
