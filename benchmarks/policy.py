@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
-from harness.governance import Policy, Provenance
+from harness.governance import InstructionDetector, Policy, Provenance
 from harness.governance.policy import MODES
 from harness.messages import ToolCall
 
@@ -83,9 +83,9 @@ def evaluate(actions: list[LabelledAction], mode: str) -> list[dict]:
         (base / "other-project").mkdir()
         (base / "other-project" / ".env").write_text("SECRET=1\n")
         policy = Policy(mode, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, home=home)
-        rows = []
+        rows, detector = [], InstructionDetector()
         for act in actions:
-            sources = Provenance()
+            sources = Provenance(detector)
             for i, c in enumerate(act.seen):
                 sources.observe(ToolCall(id=f"{act.id}-{i}", name=c.tool, arguments=c.args),
                                 c.output, policy.trusted(act.task))
