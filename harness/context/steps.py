@@ -73,10 +73,10 @@ def call_signature(call: ToolCall, limit: int = 120) -> str:
 def outcome(result: Message) -> str:
     """"ok", or "error: <first line>" for a result that reports an error."""
     text = _unfenced(result.content or "").lstrip()
-    first = text.splitlines()[0] if text else ""
-    if first[:5].lower() == "error":
-        return "error: " + first[5:].lstrip(" :").strip()[:160]
-    return "ok"
+    if text[:5].lower() != "error":  # the first line starts so too: no need to split a long output
+        return "ok"
+    first = text.splitlines()[0]
+    return "error: " + first[5:].lstrip(" :").strip()[:160]
 
 
 def _unfenced(text: str) -> str:
@@ -110,12 +110,18 @@ def steps_label(indices: Sequence[int]) -> str:
 def step_text(step: Step, max_chars: int = 8_000) -> str:
     """A step as plain text (for summarisers): the thought, each call, its outcome and output."""
     lines = [f"[step {step.index}]"]
-    results = step.results
-    by_id = {m.tool_call_id: m for m in results}
+    calls: list[ToolCall] = []
+    results: list[Message] = []
     for m in step.messages:
+        if m.role == "tool":
+            results.append(m)
+            continue
         if m.content and m.role in ("assistant", "user"):
             lines.append(f"{m.role}: {m.content.strip()}")
-    for i, call in enumerate(step.calls):
+        if m.role == "assistant":
+            calls += m.tool_calls
+    by_id = {m.tool_call_id: m for m in results}
+    for i, call in enumerate(calls):
         result = by_id.get(call.id)
         if result is None and i < len(results):
             result = results[i]
