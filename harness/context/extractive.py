@@ -34,7 +34,8 @@ _STOP = frozenset(
 BULLET = "  - "
 _HEADER = re.compile(r"^(steps? [\d, -]+): (.*)$")
 _STEP_START = re.compile(r"\n(?=\[step \d+\])")
-_OUTCOME = re.compile(r"^result \(([^)]*)\)", re.MULTILINE)
+_OUTCOME = re.compile(r"^result \((.*)\):$", re.MULTILINE)
+"""A result's header line, as `step_text` writes it: the outcome may hold parentheses."""
 _RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 _IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{2,}\b|#\w+")
 """A token with a digit in it (a code, a number, a version) or a #channel."""
