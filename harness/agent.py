@@ -46,9 +46,9 @@ Sink = Callable[[Event], Any]
 class Agent:
     """An agent: a model plus the harness around it.
 
-    Every component is optional and swappable; the defaults are the minimal ones
-    (full history, no memory, no skills, allow-all). Extend by passing a different
-    component or by overriding one method (`step`, `act`, `call_model`, `finish`).
+    Every component is optional and swappable. The defaults: a `BudgetedContext` that
+    summarises older steps offline, no memory, no skills, allow-all. Extend by passing a
+    different component or by overriding one method (`step`, `act`, `call_model`, `finish`).
     """
 
     def __init__(self, model: Model, *, context: ContextConstructor | None = None,

@@ -202,7 +202,7 @@ class RequestDigests:
         self._messages: list[Message] = []
         self._json: list[str] = []  # each hashed message's JSON, to rehash a shared prefix
         self._hash: Any = hashlib.sha256(b'{"m":[')
-        self._tools: tuple[list[dict[str, Any]], str] = ([], "[]")
+        self._tools: tuple[list[dict[str, Any]], bytes] = ([], b'],"t":[]}')
         self._toolset = tools  # the run's tools: their JSON is kept, not encoded per run
 
     def digest(self, request: ModelRequest) -> str:
@@ -218,10 +218,11 @@ class RequestDigests:
             self._json.append(text)
         if request.tools != self._tools[0]:  # usually the same schemas every step
             ts = self._toolset
-            self._tools = (request.tools, ts.schemas_json() if ts is not None
-                           and request.tools == ts.schemas() else _CANONICAL.encode(request.tools))
+            tools = ts.schemas_json() if ts is not None and request.tools == ts.schemas() \
+                else _CANONICAL.encode(request.tools)
+            self._tools = (request.tools, ('],"t":' + tools + "}").encode())
         h = self._hash.copy()
-        h.update(('],"t":' + self._tools[1] + "}").encode())
+        h.update(self._tools[1])  # the request's end: its tool schemas
         return h.hexdigest()[:16]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from harness.events import GateWarning, VerificationCost
 from harness.messages import ToolCall
@@ -22,7 +22,10 @@ Action = ToolCall | FinalAnswer
 
 
 class Decision(BaseModel):
-    """A governor's decision on a tool call. An `ask` is allowed only when `approved`."""
+    """A governor's decision on a tool call. An `ask` is allowed only when `approved`.
+    Immutable (a changed decision is a copy), so one instance can answer many calls."""
+
+    model_config = ConfigDict(frozen=True)
 
     decision: Literal["allow", "deny", "ask"]
     rule: str = ""
@@ -60,13 +63,16 @@ class Governor(Protocol):
                state: AgentState) -> list[Verdict]: ...
 
 
+_ALLOW = Decision(decision="allow", rule="allow-all")
+
+
 class AllowAll:
     """Allows every call, passes every result through, verifies nothing."""
 
     name = "none"
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
-        return Decision(decision="allow", rule="allow-all")
+        return _ALLOW
 
     def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
         return result
