@@ -82,3 +82,26 @@ def test_merging_reads_its_own_summary_back_and_shortens_it():
     merged = Summariser(ExtractiveSummariser(), max_tokens=60).merge(st, summary)
     assert len(merged) < len(summary) and (len(merged) + 3) // 4 <= 60
     assert merged.splitlines()[0].startswith("step ")
+
+
+def test_a_failed_call_survives_without_a_relevant_sentence_and_idle_steps_do_not():
+    hist = step(1, ["ERROR: file not found: bills/march.pdf"]) + step(2, ["nothing here"])
+    text, _ = summarise(hist)
+    assert text.splitlines() == [
+        'step 1: read_file(path="f1_0.txt") -> error: file not found: bills/march.pdf',
+        "step 2: nothing relevant found"]
+
+
+def test_under_pressure_failures_go_after_every_sentence_and_oldest_first():
+    hist = []
+    for i in range(1, 4):
+        hist += step(i, [f"ERROR: file not found: bills/part{i}.pdf"])
+    hist += step(4, ["Invoice INV-2231 totals 410 EUR."])
+    st, _ = state([], task=TASK)
+    steps = split_steps(hist)
+    roomy = Summariser(ExtractiveSummariser()).steps(st, steps)
+    assert roomy.count("-> error") == 3 and "INV-2231 totals 410 EUR" in roomy
+    tight = Summariser(ExtractiveSummariser(), max_tokens=45).steps(st, steps)
+    assert "INV-2231 totals 410 EUR" not in tight  # sentences go first
+    assert "part3.pdf" in tight and "part1.pdf" not in tight  # then the oldest failures
+    assert tight.splitlines()[-1].startswith("steps 1")  # rolled into the idle line

@@ -59,9 +59,11 @@ class ExtractiveSummariser(SyncModel):
     """Keeps, per step, its calls with their outcomes and at most `per_step` sentences that
     share at least `min_overlap` content words with the task, scored by the rarity of the
     shared words plus `identifier_bonus` for sentences that carry an identifier or number
-    (the facts a summary must keep); steps with nothing relevant are rolled into one line.
-    Honours `params["max_tokens"]` by dropping the least relevant sentences. Reads the
-    request `Summariser` writes, and its own output when asked to shorten a summary."""
+    (the facts a summary must keep). A step with a failed call keeps its calls and outcomes
+    even without such a sentence (what failed is what the agent must not repeat); other
+    steps with nothing relevant are rolled into one line. Honours `params["max_tokens"]` by
+    dropping the least relevant sentences, then the oldest failures. Reads the request
+    `Summariser` writes, and its own output when asked to shorten a summary."""
 
     name = "extractive-summariser"
 
@@ -107,6 +109,11 @@ class Entry:
     sentences: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
 
+    @property
+    def failed(self) -> bool:
+        """Whether one of the step's calls ended in an error."""
+        return " -> error" in self.what
+
 
 def _parse_step(chunk: str) -> Entry:
     """An entry from one `[step N]` chunk of the request (all its output sentences)."""
@@ -134,22 +141,30 @@ def _parse_summary(text: str) -> list[Entry]:
 
 
 def _render(entries: list[Entry], max_tokens: int) -> str:
-    """The summary, dropping the least relevant sentences until it fits `max_tokens`."""
-    ranked = sorted(((sc, -i, j) for i, e in enumerate(entries) for j, sc in enumerate(e.scores)))
+    """The summary, dropping the least relevant sentences, then the oldest failures, until
+    it fits `max_tokens`."""
+    # (score, tie-break, what to drop): a sentence is (entry, index), a failure line
+    # (entry, FAILURE); failures go last, oldest first
+    ranked = sorted([(sc, -i, (i, j)) for i, e in enumerate(entries)
+                     for j, sc in enumerate(e.scores)]
+                    + [(math.inf, i, (i, FAILURE)) for i, e in enumerate(entries) if e.failed])
     dropped: set[tuple[int, int]] = set()
     text = _text(entries, dropped)
     while ranked and estimate_tokens(text) > max_tokens:
-        _, neg_i, j = ranked.pop(0)
-        dropped.add((-neg_i, j))
+        dropped.add(ranked.pop(0)[2])
         text = _text(entries, dropped)
     return text
+
+
+FAILURE = -1
+"""The index that stands for an entry's failure line in `_render`'s dropped set."""
 
 
 def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
     lines, idle = [], []
     for i, e in enumerate(entries):
         kept = [s for j, s in enumerate(e.sentences) if (i, j) not in dropped]
-        if not kept:
+        if not kept and not (e.failed and (i, FAILURE) not in dropped):
             idle.append(e.label.removeprefix("step ").removeprefix("steps "))
             continue
         lines.append(f"{e.label}: {e.what}")
