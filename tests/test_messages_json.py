@@ -83,3 +83,16 @@ def test_digests_of_a_runs_requests_with_its_toolset_equal_full_digests():
         messages = [*messages, Message(role="assistant", content=f"step {len(messages)}")]
         request = ModelRequest(messages=messages, tools=schemas)
         assert digests.digest(request) == request.digest()
+
+
+def test_a_request_made_with_of_is_what_model_construct_makes():
+    msgs = [Message(role="user", content="hi")]
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    for params in (None, {"max_tokens": 5}):
+        fast = ModelRequest.of(msgs, tools, params)
+        slow = ModelRequest.model_construct(messages=msgs, tools=tools, params=params or {})
+        assert fast == slow and fast.model_dump() == slow.model_dump()
+        assert fast.messages is msgs and fast.tools is tools  # not copied, not validated
+        for attr in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+            assert getattr(fast, attr) == getattr(slow, attr)
+        assert fast.model_copy(update={"params": {"x": 1}}).params == {"x": 1}

@@ -158,6 +158,8 @@ class BudgetedContext:
         """Component sections by priority, each within its share and the room left."""
         texts: list[str] = []
         infos: list[SectionInfo] = []
+        if not state.sections:
+            return texts, infos
         for s in sorted(state.sections.values(), key=lambda s: (-s.priority, s.name)):
             if not s.text:
                 continue

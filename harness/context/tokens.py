@@ -62,8 +62,8 @@ class TokenCounter:
     """Counts tokens of text and messages, remembering every count it made.
 
     With a model litellm knows, counts with `litellm.token_counter` (its bundled
-    tokenizers, offline); otherwise with the ~4-characters-per-token estimate. The cache is
-    keyed by the text itself, so a history that only grows is counted once per message.
+    tokenizers, offline); otherwise with the ~4-characters-per-token estimate. Exact counts
+    are cached by the text itself, so a history that only grows is counted once per message.
     """
 
     def __init__(self, model: str = "", *, exact: bool | None = None, max_cached: int = 50_000):
@@ -81,6 +81,8 @@ class TokenCounter:
     def count(self, text: str | None) -> int:
         if not text:
             return 0
+        if not self.exact:  # the estimate is cheaper than a cache lookup
+            return estimate_tokens(text)
         n = self._cache.get(text)
         if n is None:
             n = self._count(text)
@@ -90,8 +92,6 @@ class TokenCounter:
         return n
 
     def _count(self, text: str) -> int:
-        if not self.exact:
-            return estimate_tokens(text)
         if self._litellm is None:
             os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
             import litellm
