@@ -105,3 +105,11 @@ def test_under_pressure_failures_go_after_every_sentence_and_oldest_first():
     assert "INV-2231 totals 410 EUR" not in tight  # sentences go first
     assert "part3.pdf" in tight and "part1.pdf" not in tight  # then the oldest failures
     assert tight.splitlines()[-1].startswith("steps 1")  # rolled into the idle line
+
+
+def test_a_sentence_is_kept_once_however_often_the_outputs_repeat_it():
+    fact = "Invoice INV-2231 totals 410 EUR."
+    hist = step(1, [f"{fact} {FILLER}" * 3]) + step(2, [fact])
+    text, _ = summarise(hist)
+    assert text.count(fact) == 1
+    assert text.splitlines()[-1] == "step 2: nothing relevant found"

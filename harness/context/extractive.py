@@ -24,6 +24,8 @@ from harness.messages import ModelRequest, ModelResponse, Usage
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE_END = re.compile(r"[.!?]\s")
+"""Where `_SENTENCE` splits inside a line: without one, a text's lines are its sentences."""
 _NOT_PROSE = ("call: ", "result (", "<untrusted ", "</untrusted>", "[step ")
 _STOP = frozenset(
     "the a an and or of to in on for with by at from is are was were be been it this that "
@@ -39,6 +41,8 @@ _OUTCOME = re.compile(r"^result \((.*)\):$", re.MULTILINE)
 _RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 _IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{2,}\b|#\w+")
 """A token with a digit in it (a code, a number, a version) or a #channel."""
+_MAYBE_IDENTIFIER = re.compile(r"[\d#]")
+"""What `_IDENTIFIER` needs somewhere: a cheap test that rules most prose out."""
 
 
 @lru_cache(maxsize=4096)  # the task and short outputs recur in every batch
@@ -86,16 +90,24 @@ class ExtractiveSummariser(SyncModel):
     def _select(self, entries: list[Entry], query: set[str]) -> list[Entry]:
         weight: dict[str, float] | None = None  # needed only once a sentence qualifies
         out = []
+        kept: set[str] = set()  # a sentence already in the summary is not repeated
         for e in entries:
-            ranked = []
+            ranked, seen = [], set()
             for i, s in enumerate(e.sentences):
                 shared = terms(s) & query
-                if len(shared) >= self.min_overlap:
+                if len(shared) >= self.min_overlap and (text := s[:300]) not in kept \
+                        and text not in seen:
                     if weight is None:
                         weight = _idf([terms(s) for e in entries for s in e.sentences])
-                    bonus = self.identifier_bonus if _IDENTIFIER.search(s) else 0.0
-                    ranked.append((round(_score(shared, weight) + bonus, 6), i, s[:300]))
+                    bonus = self.identifier_bonus if _MAYBE_IDENTIFIER.search(s) \
+                        and _IDENTIFIER.search(s) else 0.0
+                    ranked.append((round(_score(shared, weight) + bonus, 6), i, text))
+                    seen.add(text)
+            if not ranked:  # the usual case: nothing in the step bears on the task
+                out.append(Entry(e.label, e.what))
+                continue
             keep = sorted(sorted(ranked, reverse=True)[: self.per_step], key=lambda r: r[1])
+            kept.update(s for _, _, s in keep)
             out.append(Entry(e.label, e.what, [s for _, _, s in keep], [r for r, _, _ in keep]))
         return out
 
@@ -118,11 +130,11 @@ class Entry:
 def _parse_step(chunk: str) -> Entry:
     """An entry from one `[step N]` chunk of the request (all its output sentences)."""
     head, _, rest = chunk.partition("\n")
-    calls = [ln.removeprefix("call: ") for ln in rest.splitlines() if ln.startswith("call: ")]
+    calls = [ln[6:] for ln in rest.splitlines() if ln.startswith("call: ")]
     outcomes = _OUTCOME.findall(rest)
-    what = "; ".join(f"{c} -> {o}" for c, o in zip(calls, outcomes, strict=False)) or "no calls"
-    sentences = [s for s in map(str.strip, _SENTENCE.split(rest))
-                 if s and not s.startswith(_NOT_PROSE)]
+    what = "; ".join([f"{c} -> {o}" for c, o in zip(calls, outcomes, strict=False)]) or "no calls"
+    pieces = _SENTENCE.split(rest) if _SENTENCE_END.search(rest) else rest.split("\n")
+    sentences = [s for s in map(str.strip, pieces) if s and not s.startswith(_NOT_PROSE)]
     return Entry(head.strip("[]"), what, sentences)
 
 
