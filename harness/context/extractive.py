@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 
 from harness.context.steps import steps_label
 from harness.context.summarise import MERGE_HEADER, STEPS_HEADER
@@ -189,7 +190,7 @@ def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
 
 
 def _idf(docs: list[set[str]]) -> dict[str, float]:
-    df = Counter(t for d in docs for t in d)
+    df = Counter(chain.from_iterable(docs))
     n = len(docs) or 1
     return {t: math.log(1 + n / c) for t, c in df.items()}
 
