@@ -131,7 +131,7 @@ class Entry:
 def _parse_step(chunk: str) -> Entry:
     """An entry from one `[step N]` chunk of the request (all its output sentences)."""
     head, _, rest = chunk.partition("\n")
-    calls = [ln[6:] for ln in rest.splitlines() if ln.startswith("call: ")]
+    calls = [ln.removeprefix("call: ") for ln in rest.splitlines() if ln.startswith("call: ")]
     outcomes = _OUTCOME.findall(rest)
     what = "; ".join([f"{c} -> {o}" for c, o in zip(calls, outcomes, strict=False)]) or "no calls"
     pieces = _SENTENCE.split(rest) if _SENTENCE_END.search(rest) else rest.split("\n")
@@ -153,6 +153,10 @@ def _parse_summary(text: str) -> list[Entry]:
     return entries
 
 
+FAILURE = -1
+"""The index that stands for an entry's failure line in `_render`'s dropped set."""
+
+
 def _render(entries: list[Entry], max_tokens: int) -> str:
     """The summary, dropping the least relevant sentences, then the oldest failures, until
     it fits `max_tokens`."""
@@ -167,10 +171,6 @@ def _render(entries: list[Entry], max_tokens: int) -> str:
         dropped.add(ranked.pop(0)[2])
         text = _text(entries, dropped)
     return text
-
-
-FAILURE = -1
-"""The index that stands for an entry's failure line in `_render`'s dropped set."""
 
 
 def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
