@@ -5,11 +5,12 @@ import random
 import pytest
 
 from harness.context import STRATEGIES, BudgetedContext, FullHistoryContext, Part, TokenCounter
+from harness.context.steps import split_steps
 from harness.context.tally import PartsTally
 from harness.messages import Message
 from harness.state import ContextSection
 from tests.test_context_budget import random_history
-from tests.test_context_support import state
+from tests.test_context_support import state, step
 
 
 def described_from_scratch(parts):
@@ -85,3 +86,71 @@ def test_remembered_fixed_parts_follow_a_changed_task_tool_set_and_sections(make
     assert second.request.digest() == fresh.request.digest() != first.request.digest()
     assert [t["function"]["name"] for t in second.request.tools] == ["read_file", "write_file"]
     assert second.request.messages[1].content == "A different task."
+
+
+def subgoal_history(rng, steps):
+    """A random history in which the agent now and then declares a subgoal, by the tool
+    (with or without a summary of the last one) or by a line in its reply."""
+    from harness.messages import ToolCall
+
+    out = []
+    for i in range(1, steps + 1):
+        kind = rng.random()
+        if kind < 0.15:
+            summary = rng.choice(["", f"found fact {i}"])
+            call = ToolCall(id=f"d{i}", name="declare_subgoal",
+                            arguments={"goal": f"goal {i}", "summary": summary})
+            out += [Message(role="assistant", tool_calls=[call]),
+                    Message(role="tool", tool_call_id=f"d{i}", name="declare_subgoal",
+                            content=f"subgoal started: goal {i}")]
+        elif kind < 0.25:
+            out += step(i, ["ok"], text=f"Subgoal: text goal {i}")
+        else:
+            out += step(i, ["output " * rng.randrange(1, 80)])
+    return out
+
+
+def growing(hist):
+    """Each prefix of `hist` the loop would build from (a step's results all in)."""
+    for n in range(1, len(hist) + 1):
+        if not (hist[n - 1].role == "tool" and n < len(hist) and hist[n].role == "tool"):
+            yield hist[:n]
+
+
+@pytest.mark.parametrize("strategy", ["full", "mask"])
+def test_long_runs_remake_only_the_last_parts_and_equal_fresh_views(strategy):
+    """A strategy whose treatment of a step depends on what follows it remakes only the
+    last parts of a growing run (so a build does not grow with the run), and still shows
+    exactly what a fresh strategy shows."""
+    ctx = BudgetedContext(strategy, budget_tokens=10**6)
+    redo = ctx.history.keep_last if strategy == "mask" else 1
+    last: list[Part] = []
+    for hist in growing(subgoal_history(random.Random(strategy), 40)):
+        st, _ = state(hist, run_id="long")
+        built = ctx.build(st)
+        fresh = BudgetedContext(strategy, budget_tokens=10**6).build(st)
+        assert [m.to_openai() for m in built.request.messages] == \
+            [m.to_openai() for m in fresh.request.messages]
+        assert built.manifest.model_dump() == fresh.manifest.model_dump()
+        parts = built.history.parts
+        assert all(a is b for a, b in zip(last[:len(last) - redo], parts, strict=False))
+        last = parts
+
+
+def test_subgoals_grouped_step_by_step_equal_subgoals_grouped_at_once():
+    from harness.context.subgoals import subgoals
+
+    ctx = BudgetedContext("subgoal", budget_tokens=10**6)
+    summaries: dict[str, Part] = {}
+    for hist in growing(subgoal_history(random.Random(5), 60)):
+        st, _ = state(hist, run_id="long")
+        built = ctx.build(st)
+        grouped = ctx.history._grouped(ctx._run_memo(st)[0], st)
+        expected = subgoals(split_steps(hist))
+        assert [(g.goal, [s.index for s in g.steps], g.summary) for g in grouped] == \
+            [(g.goal, [s.index for s in g.steps], g.summary) for g in expected]
+        for p in built.history.parts:  # a finished subgoal's part is made once
+            if "finished" in (p.messages[0].content or "").split("\n")[0]:
+                title = p.messages[0].content.split("\n")[0]
+                assert summaries.setdefault(title, p) is p
+    assert len(summaries) >= 3

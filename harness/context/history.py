@@ -8,7 +8,8 @@ oldest first, so a tool call and its result are never separated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -92,13 +93,49 @@ def omitted_note(steps: Sequence[int], why: str) -> Part:
                                               f"{why}]")], steps, "omitted")
 
 
+class PartsMemo:
+    """A strategy's parts for each run's steps, kept between views so that a view remakes
+    only the parts that can have changed: the loop appends steps, and results only to the
+    last step, so a strategy whose treatment of a step depends on how many steps follow it
+    remakes just the last few. A different steps list, or a shorter one, starts over.
+    Without it, `full` and `mask` cost O(steps) Python work a build."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self._memos: OrderedDict[int, tuple[list[Step], list[Part], Counter[str]]] = OrderedDict()
+        self.keep = keep
+
+    def update(self, steps: list[Step], make: Callable[[int, Step], Part], redo: int
+               ) -> tuple[list[Part], Counter[str]]:
+        """`[make(i, s) for i, s in enumerate(steps)]` (a new list each call, as views must
+        not change afterwards) and how many parts have each treatment, remaking only the
+        last `redo` parts of the previous update for the same list."""
+        hit = self._memos.get(id(steps))
+        if hit is None or hit[0] is not steps or len(hit[1]) > len(steps):
+            hit = (steps, [], Counter())
+            self._memos[id(steps)] = hit
+            while len(self._memos) > self.keep:
+                self._memos.popitem(last=False)
+        _, parts, treatments = hit
+        for p in parts[max(len(parts) - redo, 0):]:
+            treatments[p.treatment] -= 1
+        del parts[max(len(parts) - redo, 0):]
+        for i in range(len(parts), len(steps)):
+            parts.append(make(i, steps[i]))
+            treatments[parts[-1].treatment] += 1
+        return list(parts), treatments
+
+
 class FullHistory:
     """Every step, verbatim (the budget still drops the oldest steps when it must)."""
 
     name = "full"
 
+    def __init__(self) -> None:
+        self._parts = PartsMemo()
+
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
-        return HistoryView([verbatim(s) for s in steps], "all steps verbatim")
+        parts, _ = self._parts.update(steps, lambda i, s: verbatim(s), redo=1)
+        return HistoryView(parts, "all steps verbatim")
 
 
 class LastN:
@@ -133,6 +170,7 @@ class MaskObservations:
         self.keep_last = keep_last
         self.min_tokens = min_tokens
         self._cache: dict[int, tuple[Step, int, Part]] = {}
+        self._parts = PartsMemo()
 
     def _masked(self, step: Step, counter: TokenCounter) -> Part:
         """`masked(step)`, remembered per step (a masked step never changes again)."""
@@ -146,11 +184,11 @@ class MaskObservations:
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
         cut = len(steps) - self.keep_last
-        parts = [self._masked(s, counter) if i < cut else verbatim(s)
-                 for i, s in enumerate(steps)]
-        n_masked = sum(p.treatment == "masked" for p in parts)
-        return HistoryView(parts, f"outputs of {n_masked} older steps masked, calls kept; "
-                                  f"last {self.keep_last} steps verbatim")
+        parts, treatments = self._parts.update(
+            steps, lambda i, s: self._masked(s, counter) if i < cut else verbatim(s),
+            redo=self.keep_last)  # the steps that were recent last time may be masked now
+        return HistoryView(parts, f"outputs of {treatments['masked']} older steps masked, "
+                                  f"calls kept; last {self.keep_last} steps verbatim")
 
 
 def describe_calls(steps: list[Step]) -> str:

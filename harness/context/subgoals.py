@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from harness.context.history import HistoryView
+from harness.context.history import HistoryView, Part
 from harness.context.steps import Step, steps_label
 from harness.context.summarise import RunMemos, SummariseHistory, Summariser, summary_part
 from harness.context.tokens import TokenCounter
@@ -68,14 +68,31 @@ def declaration(step: Step) -> tuple[str, str] | None:
 
 def subgoals(steps: list[Step]) -> list[Subgoal]:
     """Split steps at each declaration; steps before the first belong to "(start)"."""
-    groups = [Subgoal("(start)")]
+    return [g for g in extend_subgoals([Subgoal("(start)")], steps) if g.steps]
+
+
+def extend_subgoals(groups: list[Subgoal], steps: list[Step]) -> list[Subgoal]:
+    """`groups` with `steps` added, in place: a declaring step opens a new subgoal."""
     for s in steps:
         declared = declaration(s)
         if declared is not None:
             groups[-1].summary = declared[1]
             groups.append(Subgoal(declared[0]))
         groups[-1].steps.append(s)
-    return [g for g in groups if g.steps]
+    return groups
+
+
+@dataclass
+class _Grouping:
+    """A run's steps grouped so far. A step's declaration is in its assistant message,
+    which never changes, so only new steps need grouping."""
+
+    steps: list[Step]
+    """The steps list grouped (the context's own, extended in place by the loop)."""
+    seen: int = 0
+    groups: list[Subgoal] = field(default_factory=lambda: [Subgoal("(start)")])
+    finished: dict[tuple[str, ...], Part] = field(default_factory=dict)
+    """Each finished subgoal's summary part, the same object every build."""
 
 
 class SubgoalHistory:
@@ -95,12 +112,25 @@ class SubgoalHistory:
                                       max_summary_tokens=max_summary_tokens)
         self._open.summariser = self.summariser
         self._memos = RunMemos()
+        self._groupings: dict[str, _Grouping] = {}
+
+    def _grouped(self, steps: list[Step], state: AgentState) -> list[Subgoal]:
+        """The run's subgoals, grouping only the steps added since the last view."""
+        g = self._groupings.get(state.run_id)
+        if g is None or g.steps is not steps or g.seen > len(steps):
+            if len(self._groupings) >= 16:
+                self._groupings.pop(next(iter(self._groupings)))
+            g = self._groupings[state.run_id] = _Grouping(steps)
+        extend_subgoals(g.groups, steps[g.seen:])
+        g.seen = len(steps)
+        return [s for s in g.groups if s.steps]
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
-        groups = subgoals(steps)
+        groups = self._grouped(steps, state)
         if not groups:
             return HistoryView([], "no steps yet")
         cache = self._memos.of(state.run_id).cache
+        finished = self._groupings[state.run_id].finished
         parts = []
         for n, g in enumerate(groups[:-1], 1):
             ids = [s.index for s in g.steps]
@@ -111,8 +141,11 @@ class SubgoalHistory:
                 if key not in cache:
                     cache[key] = self.summariser.steps(state, g.steps)
                 text, author = cache[key], self.summariser.name
-            parts.append(summary_part(ids, text, author, title=(
-                f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished')))
+            title = f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished'
+            part = finished.get((title, text, author))
+            if part is None:
+                part = finished[title, text, author] = summary_part(ids, text, author, title)
+            parts.append(part)
         current = groups[-1]
         key = f"{state.run_id}#{current.steps[0].index}"
         parts += self._open.view(current.steps, state, counter, key=key).parts
