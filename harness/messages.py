@@ -210,7 +210,9 @@ class RequestDigests:
     def __init__(self, tools: Toolset | None = None) -> None:
         self._messages: list[Message] = []
         self._json: list[str] = []  # each hashed message's JSON, to rehash a shared prefix
-        self._hash: Any = hashlib.sha256(b'{"m":[')
+        self._start: tuple[int, Any] = (0, hashlib.sha256(b'{"m":['))
+        self._hash: Any = self._start[1].copy()
+        self._mark = self._start  # (k, the hash of the first k messages) where requests last diverged
         self._tools: tuple[list[dict[str, Any]], bytes] = ([], b'],"t":[]}')
         self._toolset = tools  # the run's tools: their JSON is kept, not encoded per run
 
@@ -219,7 +221,7 @@ class RequestDigests:
         keep = shared_prefix(msgs, self._messages)
         if keep < len(self._messages):  # replaced or dropped messages: rehash what is shared
             del self._messages[keep:], self._json[keep:]
-            self._hash = hashlib.sha256(('{"m":[' + ",".join(self._json)).encode())
+            self._hash = self._state_after(keep)
         for m in msgs[keep:]:
             text = m.openai_json()
             self._hash.update((("," if self._json else "") + text).encode())
@@ -233,6 +235,17 @@ class RequestDigests:
         h = self._hash.copy()
         h.update(self._tools[1])  # the request's end: its tool schemas
         return h.hexdigest()[:16]
+
+    def _state_after(self, keep: int) -> Any:
+        """The hash of the first `keep` messages, continued from the state remembered at the
+        last divergence when that is no later (a summary usually replaces messages just past
+        where the last one did), so a run's summaries are not all rehashed at each new one."""
+        start, state = self._mark if self._mark[0] <= keep else self._start
+        h = state.copy()
+        if keep > start:
+            h.update((("," if start else "") + ",".join(self._json[start:keep])).encode())
+        self._mark = (keep, h.copy())
+        return h
 
 
 def shared_prefix(msgs: list[Message], old: list[Message]) -> int:

@@ -96,3 +96,25 @@ def test_a_request_made_with_of_is_what_model_construct_makes():
         for attr in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
             assert getattr(fast, attr) == getattr(slow, attr)
         assert fast.model_copy(update={"params": {"x": 1}}).params == {"x": 1}
+
+
+def test_digests_of_a_run_whose_summaries_keep_replacing_its_tail_equal_full_digests():
+    """The pattern of the summarise strategy: a new summary replaces the last steps, just
+    past where the previous one did; now and then a merge replaces all summaries."""
+    import random
+
+    from harness.messages import RequestDigests
+
+    rng, digests = random.Random(9), RequestDigests()
+    head = [Message(role="system", content="rules"), Message(role="user", content="task")]
+    summaries: list[Message] = []
+    recent: list[Message] = []
+    for i in range(200):
+        recent.append(Message(role="user", content=f"step {i}"))
+        if len(recent) > 3:
+            summaries.append(Message(role="user", content=f"summary {i} " + "s" * i))
+            recent = recent[-1:]
+        if len(summaries) > 6 and rng.random() < 0.3:
+            summaries = [Message(role="user", content=f"merged at {i}")]
+        request = ModelRequest(messages=head + summaries + recent, tools=[])
+        assert digests.digest(request) == request.digest(), i
