@@ -212,3 +212,24 @@ def test_a_suite_without_its_data_is_skipped_and_the_others_still_run(demo_env, 
     assert load(out)["metrics"]["success"] == 1.0
     assert "skipped: <b>needs-data</b>" in (out / "report.html").read_text()
     assert main(["bench", "needs-data"]) == 2  # alone, it is a usage error
+
+
+def test_a_wide_variant_grid_is_split_so_every_name_and_value_shows_in_full():
+    import io
+
+    from rich.console import Console
+
+    from harness.bench.cli import _print_grid
+
+    variants = {f"variant_with_a_long_name_{i}": {"us_per_step_n1000": 1234.5678 * i,
+                                                  "ratio_vs_fastest_peer": 0.1 * i}
+                for i in range(1, 6)}
+    out = io.StringIO()
+    _print_grid(Console(file=out, width=72), "by variant",
+                {n: (v, {}) for n, v in variants.items()})
+    text = out.getvalue()
+    assert "by variant (1/" in text and "…" not in text
+    assert all(len(line) <= 72 for line in text.splitlines())
+    for name, values in variants.items():
+        assert name in text and all(f"{v:.4g}" in text for v in values.values())
+    assert text.count("us_per_step_n1000") == text.count("by variant (")

@@ -160,19 +160,30 @@ def _print_tables(record) -> None:
 
 
 def _print_grid(console, title: str, columns: dict) -> None:
-    """One row per metric, one column per variant or cell (with its delta, if any)."""
+    """One row per metric, one column per variant or cell (with its delta, if any); split
+    into as many tables as it takes for every metric name and value to show in full."""
     from rich.table import Table
 
     keys = list(dict.fromkeys(k for values, _ in columns.values() for k, x in values.items()
                               if isinstance(x, int | float)))
-    table = Table(title=title)
-    table.add_column("metric")
-    for name in columns:
-        table.add_column(name, justify="right")
-    for k in keys:
-        table.add_row(k, *(_fmt(values.get(k)) + (f" ({delta[k]:+.3g})" if delta.get(k) else "")
-                           for values, delta in columns.values()))
-    console.print(table)
+    cells = {name: [_fmt(values.get(k)) + (f" ({delta[k]:+.3g})" if delta.get(k) else "")
+                    for k in keys] for name, (values, delta) in columns.items()}
+    room = console.width - max(map(len, keys), default=0) - 4  # the metric column, borders
+    chunks: list[list[str]] = [[]]
+    for name in cells:
+        width = max(len(name), *map(len, cells[name])) + 3
+        if chunks[-1] and sum(max(len(n), *map(len, cells[n])) + 3 for n in chunks[-1]) \
+                + width > room:
+            chunks.append([])
+        chunks[-1].append(name)
+    for i, names in enumerate(chunks):
+        table = Table(title=title if len(chunks) == 1 else f"{title} ({i + 1}/{len(chunks)})")
+        table.add_column("metric", no_wrap=True)
+        for name in names:
+            table.add_column(name, justify="right", no_wrap=True)
+        for row, k in enumerate(keys):
+            table.add_row(k, *(cells[name][row] for name in names))
+        console.print(table)
 
 
 def _fmt(value) -> str:
