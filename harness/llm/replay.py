@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.events import ModelCalled, Trajectory
 from harness.llm.base import ModelError, SyncModel
-from harness.messages import ModelRequest, ModelResponse
+from harness.messages import ModelRequest, ModelResponse, RequestDigests
 
 
 class ReplayDivergence(ModelError):
@@ -25,6 +25,7 @@ class ReplayModel(SyncModel):
         self.strict = strict
         self.name = self._calls[0].model if self._calls else "replay"
         self._next = 0
+        self._digests = RequestDigests()  # hashes only what each request adds to the last
 
     @property
     def remaining(self) -> int:
@@ -37,8 +38,8 @@ class ReplayModel(SyncModel):
                 f"the run asked for call {self._next + 1}")
         recorded = self._calls[self._next]
         self._next += 1
-        if self.strict and request.digest() != recorded.request_digest:
+        if self.strict and (digest := self._digests.digest(request)) != recorded.request_digest:
             raise ReplayDivergence(
                 f"replay diverged at step {recorded.step} (model call {self._next}): request "
-                f"digest {request.digest()} != recorded {recorded.request_digest}")
+                f"digest {digest} != recorded {recorded.request_digest}")
         return recorded.response
