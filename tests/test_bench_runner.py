@@ -233,3 +233,24 @@ def test_a_wide_variant_grid_is_split_so_every_name_and_value_shows_in_full():
     for name, values in variants.items():
         assert name in text and all(f"{v:.4g}" in text for v in values.values())
     assert text.count("us_per_step_n1000") == text.count("by variant (")
+
+
+def test_a_split_ablation_grid_repeats_the_base_next_to_every_cell():
+    import io
+
+    from rich.console import Console
+
+    from harness.bench.cli import _print_grid
+
+    base = {"steps_to_success": 4, "tokens_per_solved_task": 3536}
+    cells = {"base": (base, {})}
+    cells.update({f"memory=none+context=variant{i}": ({"steps_to_success": 10 + i,
+                                                       "tokens_per_solved_task": 4945},
+                                                      {"steps_to_success": 6 + i})
+                  for i in range(4)})
+    out = io.StringIO()
+    _print_grid(Console(file=out, width=80), "ablations", cells)
+    tables = out.getvalue().split("ablations (")[1:]
+    assert len(tables) >= 2 and all("base" in t and "3536" in t for t in tables)
+    assert all(f"variant{i}" in out.getvalue() for i in range(4))
+    _print_grid(Console(file=io.StringIO(), width=80), "empty", {"base": ({}, {})})

@@ -161,28 +161,33 @@ def _print_tables(record) -> None:
 
 def _print_grid(console, title: str, columns: dict) -> None:
     """One row per metric, one column per variant or cell (with its delta, if any); split
-    into as many tables as it takes for every metric name and value to show in full."""
+    into as many tables as it takes for every metric name and value to show in full. A
+    "base" column is repeated in each, so every cell sits next to what it is measured
+    against."""
     from rich.table import Table
 
     keys = list(dict.fromkeys(k for values, _ in columns.values() for k, x in values.items()
                               if isinstance(x, int | float)))
     cells = {name: [_fmt(values.get(k)) + (f" ({delta[k]:+.3g})" if delta.get(k) else "")
                     for k in keys] for name, (values, delta) in columns.items()}
-    room = console.width - max(map(len, keys), default=0) - 4  # the metric column, borders
+
+    def width(name: str) -> int:
+        return max([len(name), *map(len, cells[name])]) + 3  # with padding and border
+
+    fixed = [n for n in cells if n == "base"]
+    room = console.width - max(map(len, keys), default=0) - 4 - sum(map(width, fixed))
     chunks: list[list[str]] = [[]]
-    for name in cells:
-        width = max(len(name), *map(len, cells[name])) + 3
-        if chunks[-1] and sum(max(len(n), *map(len, cells[n])) + 3 for n in chunks[-1]) \
-                + width > room:
+    for name in (n for n in cells if n not in fixed):
+        if chunks[-1] and sum(map(width, chunks[-1])) + width(name) > room:
             chunks.append([])
         chunks[-1].append(name)
     for i, names in enumerate(chunks):
         table = Table(title=title if len(chunks) == 1 else f"{title} ({i + 1}/{len(chunks)})")
         table.add_column("metric", no_wrap=True)
-        for name in names:
+        for name in fixed + names:
             table.add_column(name, justify="right", no_wrap=True)
         for row, k in enumerate(keys):
-            table.add_row(k, *(cells[name][row] for name in names))
+            table.add_row(k, *(cells[name][row] for name in fixed + names))
         console.print(table)
 
 
