@@ -73,7 +73,7 @@ def test_scripted_token_estimate_counts_only_new_messages_but_equals_the_full_te
     assert measure(ModelRequest(messages=[])) == 0
 
 
-def test_summaries_of_earlier_batches_stay_the_same_parts_as_the_run_grows():
+def test_batch_summaries_make_one_summary_part_that_changes_only_with_a_new_batch():
     from harness.context.steps import split_steps
     from harness.context.summarise import SummariseHistory
     from harness.context.tokens import TokenCounter
@@ -91,8 +91,12 @@ def test_summaries_of_earlier_batches_stay_the_same_parts_as_the_run_grows():
                             name="add")]
         views.append(strategy.view(split_steps(history), state, counter))
     summaries = [p for p in views[-1].parts if p.treatment == "summary"]
-    assert [list(p.steps) for p in summaries] == [[1, 2], [3, 4], [5, 6]]
-    assert views[4].parts[0] is summaries[0]  # reused, not rebuilt, by later steps
+    assert [list(p.steps) for p in summaries] == [[1, 2, 3, 4, 5, 6]]
+    text = summaries[0].messages[0].content
+    assert text.count("<untrusted ") == 1  # one header and one fence for every batch
+    assert text.index("steps 1-2") < text.index("steps 3-4") < text.index("steps 5-6")
+    assert views[5].parts[0] is views[4].parts[0]  # reused until the next batch
+    assert views[6].parts[0] is not views[5].parts[0]
     merging = SummariseHistory(batch=2, max_summary_tokens=1)  # merges after every batch
     for i in range(1, 9):
         view = merging.view(split_steps(history[:2 * i]), state, counter)

@@ -86,7 +86,9 @@ def _unfenced(text: str) -> str:
 
 
 def describe_ranges(indices: Sequence[int]) -> str:
-    """[1, 2, 3, 7, 9, 10] -> "1-3, 7, 9-10"."""
+    """[1, 2, 3, 7, 9, 10] -> "1-3, 7, 9-10"; a `range` is described without walking it."""
+    if isinstance(indices, range) and indices.step == 1 and len(indices) > 1:
+        return f"{indices.start}-{indices.stop - 1}"
     out: list[str] = []
     ids = sorted(indices)
     start = prev = None

@@ -139,9 +139,10 @@ class SummariseHistory:
                 merged = self.summariser.merge(state, "\n".join(t for _, t in memo.chunks))
                 memo.chunks = [(range(memo.chunks[0][0][0], memo.chunks[-1][0][-1] + 1), merged)]
                 memo.parts, memo.chunk_tokens = [], []
-            # earlier chunks' parts are kept as they are (same objects, so caches keyed on
-            # them stay warm): only a new chunk, or the merged one, becomes a new part
-            memo.parts.append(summary_part(*memo.chunks[-1], self.summariser.name))
+            # one summary of every batch so far, under one header and fence
+            memo.parts = [summary_part(range(memo.chunks[0][0][0], memo.chunks[-1][0][-1] + 1),
+                                       "\n".join(t for _, t in memo.chunks),
+                                       self.summariser.name)]
         parts = memo.parts + [verbatim(s) for s in steps[memo.upto:]]
         summarised = memo.chunks[-1][0][-1] if memo.chunks else 0
         return HistoryView(parts, f"steps 1-{summarised} summarised by {self.summariser.name}; "
