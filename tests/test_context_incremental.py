@@ -145,7 +145,7 @@ def test_subgoals_grouped_step_by_step_equal_subgoals_grouped_at_once():
     for hist in growing(subgoal_history(random.Random(5), 60)):
         st, _ = state(hist, run_id="long")
         built = ctx.build(st)
-        grouped = ctx.history._grouped(ctx._run_memo(st)[0], st)
+        grouped = [g for g in ctx.history._grouping(ctx._run_memo(st)[0], st).groups if g.steps]
         expected = subgoals(split_steps(hist))
         assert [(g.goal, [s.index for s in g.steps], g.summary) for g in grouped] == \
             [(g.goal, [s.index for s in g.steps], g.summary) for g in expected]
@@ -154,3 +154,15 @@ def test_subgoals_grouped_step_by_step_equal_subgoals_grouped_at_once():
                 title = p.messages[0].content.split("\n")[0]
                 assert summaries.setdefault(title, p) is p
     assert len(summaries) >= 3
+
+
+def test_memos_keep_only_the_most_recent_runs():
+    from harness.context.memos import RecentMemos
+
+    memos: RecentMemos[str, list] = RecentMemos(list, keep=2)
+    for run in ("a", "b", "c"):
+        memos.of(run).append(run)
+    assert list(memos) == ["b", "c"] and memos.of("c") == ["c"]
+    assert memos.of("a") == [] and list(memos) == ["c", "a"]  # made anew, "b" dropped
+    with pytest.raises(KeyError):
+        RecentMemos().of("x")

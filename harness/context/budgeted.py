@@ -21,6 +21,7 @@ from typing import Any
 from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
 from harness.context.fencing import fence, is_untrusted
 from harness.context.history import HistoryStrategy, HistoryView, Part
+from harness.context.memos import RecentMemos
 from harness.context.steps import Step, extend_steps, steps_label
 from harness.context.strategies import history_strategy
 from harness.context.tally import PartsTally
@@ -104,7 +105,7 @@ class BudgetedContext:
         self._counter: TokenCounter | None = None
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
-        self._runs: dict[str, _RunMemo] = {}
+        self._runs: RecentMemos[str, _RunMemo] = RecentMemos()
         self._messages: dict[tuple[str, str], Message] = {}
         self._fixed: _Fixed | None = None
 
@@ -241,8 +242,6 @@ class BudgetedContext:
         h = state.history
         memo = self._runs.get(state.run_id)
         if memo is None or memo.seen > len(h) or (memo.seen and h[memo.seen - 1] is not memo.last):
-            if len(self._runs) >= 16:
-                self._runs.pop(next(iter(self._runs)))
             memo = self._runs[state.run_id] = _RunMemo()
         if memo.seen < len(h):
             extend_steps(memo.steps, [self._fence(m) for m in h[memo.seen:]])

@@ -8,11 +8,12 @@ oldest first, so a tool call and its result are never separated.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from harness.context.memos import RecentMemos
 from harness.context.steps import Step, call_signature, outcome, steps_label
 from harness.context.tokens import TokenCounter
 from harness.messages import Message
@@ -101,8 +102,8 @@ class PartsMemo:
     Without it, `full` and `mask` cost O(steps) Python work a build."""
 
     def __init__(self, keep: int = 16) -> None:
-        self._memos: OrderedDict[int, tuple[list[Step], list[Part], Counter[str]]] = OrderedDict()
-        self.keep = keep
+        self._memos: RecentMemos[int, tuple[list[Step], list[Part], Counter[str]]] = \
+            RecentMemos(keep=keep)
 
     def update(self, steps: list[Step], make: Callable[[int, Step], Part], redo: int
                ) -> tuple[list[Part], Counter[str]]:
@@ -111,10 +112,7 @@ class PartsMemo:
         last `redo` parts of the previous update for the same list."""
         hit = self._memos.get(id(steps))
         if hit is None or hit[0] is not steps or len(hit[1]) > len(steps):
-            hit = (steps, [], Counter())
-            self._memos[id(steps)] = hit
-            while len(self._memos) > self.keep:
-                self._memos.popitem(last=False)
+            hit = self._memos[id(steps)] = (steps, [], Counter())
         _, parts, treatments = hit
         for p in parts[max(len(parts) - redo, 0):]:
             treatments[p.treatment] -= 1

@@ -104,9 +104,7 @@ def describe_ranges(indices: Sequence[int]) -> str:
 
 def steps_label(indices: Sequence[int]) -> str:
     """"step 3", "steps 1-3, 7"; a `range` is labelled without walking it."""
-    if isinstance(indices, range) and indices.step == 1 and len(indices) > 1:
-        return f"steps {indices.start}-{indices.stop - 1}"
-    return ("step " if len(indices) == 1 else "steps ") + describe_ranges(list(indices))
+    return ("step " if len(indices) == 1 else "steps ") + describe_ranges(indices)
 
 
 def step_text(step: Step, max_chars: int = 8_000) -> str:

@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 
 from harness.context.history import HistoryView, Part
+from harness.context.memos import RecentMemos
 from harness.context.steps import Step, steps_label
-from harness.context.summarise import RunMemos, SummariseHistory, Summariser, summary_part
+from harness.context.summarise import SummariseHistory, Summariser, summary_part
 from harness.context.tokens import TokenCounter
 from harness.llm.base import Model
 from harness.state import AgentState
@@ -111,26 +112,24 @@ class SubgoalHistory:
         self._open = SummariseHistory(keep_last=keep_open, batch=batch,
                                       max_summary_tokens=max_summary_tokens)
         self._open.summariser = self.summariser
-        self._memos = RunMemos()
-        self._groupings: dict[str, _Grouping] = {}
+        self._summaries: RecentMemos[str, dict[tuple[int, int], str]] = RecentMemos(dict)
+        self._groupings: RecentMemos[str, _Grouping] = RecentMemos()
 
-    def _grouped(self, steps: list[Step], state: AgentState) -> list[Subgoal]:
+    def _grouping(self, steps: list[Step], state: AgentState) -> _Grouping:
         """The run's subgoals, grouping only the steps added since the last view."""
         g = self._groupings.get(state.run_id)
         if g is None or g.steps is not steps or g.seen > len(steps):
-            if len(self._groupings) >= 16:
-                self._groupings.pop(next(iter(self._groupings)))
             g = self._groupings[state.run_id] = _Grouping(steps)
         extend_subgoals(g.groups, steps[g.seen:])
         g.seen = len(steps)
-        return [s for s in g.groups if s.steps]
+        return g
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
-        groups = self._grouped(steps, state)
+        grouping = self._grouping(steps, state)
+        groups = [g for g in grouping.groups if g.steps]
         if not groups:
             return HistoryView([], "no steps yet")
-        cache = self._memos.of(state.run_id).cache
-        finished = self._groupings[state.run_id].finished
+        cache = self._summaries.of(state.run_id)
         parts = []
         for n, g in enumerate(groups[:-1], 1):
             ids = [s.index for s in g.steps]
@@ -142,9 +141,10 @@ class SubgoalHistory:
                     cache[key] = self.summariser.steps(state, g.steps)
                 text, author = cache[key], self.summariser.name
             title = f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished'
-            part = finished.get((title, text, author))
+            part = grouping.finished.get((title, text, author))
             if part is None:
-                part = finished[title, text, author] = summary_part(ids, text, author, title)
+                part = grouping.finished[title, text, author] = summary_part(ids, text, author,
+                                                                             title)
             parts.append(part)
         current = groups[-1]
         key = f"{state.run_id}#{current.steps[0].index}"

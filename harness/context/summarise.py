@@ -9,11 +9,11 @@ summaries (see `harness.context.extractive`).
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from harness.context.fencing import fence
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
+from harness.context.memos import RecentMemos
 from harness.context.steps import Step, describe_ranges, step_text, steps_label
 from harness.context.tokens import TokenCounter
 from harness.events import ModelCalled
@@ -82,24 +82,8 @@ class _Memo:
         self.upto = 0
         self.chunks: list[tuple[range, str]] = []
         self.parts: list[Part] = []
-        self.cache: dict[tuple[int, int], str] = {}
         self.counter: TokenCounter | None = None
         self.chunk_tokens: list[int] = []  # tokens of each chunk, as `counter` counts them
-
-
-class RunMemos(OrderedDict[str, _Memo]):
-    """Per-run memos, keeping only the most recent runs."""
-
-    def __init__(self, keep: int = 16):
-        super().__init__()
-        self.keep = keep
-
-    def of(self, run_id: str) -> _Memo:
-        if run_id not in self:
-            self[run_id] = _Memo()
-            while len(self) > self.keep:
-                self.popitem(last=False)
-        return self[run_id]
 
 
 class SummariseHistory:
@@ -120,7 +104,7 @@ class SummariseHistory:
         self.summariser = Summariser(summariser)
         self.keep_last, self.batch = keep_last, batch
         self.max_summary_tokens = max_summary_tokens
-        self._memos = RunMemos()
+        self._memos: RecentMemos[str, _Memo] = RecentMemos(_Memo)
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
              key: str | None = None) -> HistoryView:
