@@ -121,17 +121,20 @@ class SummariseHistory:
             memo.upto = due
             if _summary_tokens(memo, counter) > self.max_summary_tokens:
                 merged = self.summariser.merge(state, "\n".join(t for _, t in memo.chunks))
-                memo.chunks = [(range(memo.chunks[0][0][0], memo.chunks[-1][0][-1] + 1), merged)]
-                memo.parts, memo.chunk_tokens = [], []
+                memo.chunks, memo.chunk_tokens = [(_span(memo.chunks), merged)], []
             # one summary of every batch so far, under one header and fence
-            memo.parts = [summary_part(range(memo.chunks[0][0][0], memo.chunks[-1][0][-1] + 1),
-                                       "\n".join(t for _, t in memo.chunks),
+            memo.parts = [summary_part(_span(memo.chunks), "\n".join(t for _, t in memo.chunks),
                                        self.summariser.name)]
         parts = memo.parts + [verbatim(s) for s in steps[memo.upto:]]
         summarised = memo.chunks[-1][0][-1] if memo.chunks else 0
         return HistoryView(parts, f"steps 1-{summarised} summarised by {self.summariser.name}; "
                                   f"{len(steps) - memo.upto} recent steps verbatim"
                            if summarised else f"all {len(steps)} steps verbatim")
+
+
+def _span(chunks: list[tuple[range, str]]) -> range:
+    """The steps the chunks summarise, first to last."""
+    return range(chunks[0][0][0], chunks[-1][0][-1] + 1)
 
 
 def _summary_tokens(memo: _Memo, counter: TokenCounter) -> int:
