@@ -91,8 +91,9 @@ class SummariseHistory:
     `Model`, e.g. a cheaper one; the offline `ExtractiveSummariser` when None).
 
     Steps are summarised in batches of `batch` as they leave the window (so the model is
-    called once per batch, and each step is read by the summariser once); when the
-    summaries together pass `max_summary_tokens`, they are merged into one.
+    called once per batch, and each step is read by the summariser once); the model sees
+    the batches' summaries as one fenced summary; when they together pass
+    `max_summary_tokens`, the summariser merges them into one.
     """
 
     name = "summarise"
