@@ -2,12 +2,17 @@
 
 A zero-latency scripted model drives N tool steps (N = 10, 100, 1000; --full adds 3000) of
 a trivial `add(a, b)` tool through the reference `Agent` with the built-in tool set, then
-answers: `harness` is the Agent's default components, `harness_full_history` the same with
-`FullHistoryContext`. We report microseconds per step (whole run / N; the fastest of 15 runs
-at N = 10, of 5 at N = 100, one run at N >= 1000, after a warm-up) and the peak of traced
-Python memory (tracemalloc, a separate untimed run). The same workload runs through the
-installed peer frameworks (the `bench-peers` extra) in the same process, each in its best
-offline configuration (see `harness.bench.peers`); peers not installed are listed in
+answers. Three configurations of the Agent show what its default context costs:
+- `harness`: the default components, a token-budgeted context that summarises older steps
+  offline (a recorded summariser call every three steps);
+- `harness_no_summaries`: the same budgeted context showing every step verbatim
+  (`BudgetedContext("full")`: the budget and the per-section manifest, no summaries);
+- `harness_full_history`: the minimal `FullHistoryContext`, every message, as the peers.
+We report microseconds per step (whole run / N; the fastest of 15 runs at N = 10, of 5 at
+N = 100, one run at N >= 1000, after a warm-up) and the peak of traced Python memory
+(tracemalloc, a separate untimed run). The same workload runs through the installed peer
+frameworks (the `bench-peers` extra) in the same process, each in its best offline
+configuration (see `harness.bench.peers`); peers not installed are listed in
 `peers_not_installed`. An in-run `baseline_plain_loop` (a bare loop appending the same
 messages) is the floor.
 
@@ -27,7 +32,7 @@ from collections.abc import Callable
 from harness.agent import Agent
 from harness.bench.peers import available_peers, make_driver
 from harness.bench.suite import BenchOptions, Suite, SuiteResult
-from harness.context import FullHistoryContext
+from harness.context import BudgetedContext, FullHistoryContext
 from harness.llm import ScriptedModel
 from harness.messages import ModelResponse, ToolCall, Usage
 from harness.state import Budget
@@ -73,6 +78,13 @@ def harness_driver(context_factory: Callable[[], object] | None = None) -> Calla
         return sum(1 for e in trajectory if e.type == "tool_finished")
 
     return run
+
+
+def agent_variants() -> dict[str, Callable[[int], int]]:
+    """Drivers of the three configurations of our Agent the suite measures."""
+    return {"harness": harness_driver(),
+            "harness_no_summaries": harness_driver(lambda: BudgetedContext("full")),
+            "harness_full_history": harness_driver(FullHistoryContext)}
 
 
 def plain_loop_driver(n: int) -> int:
@@ -122,9 +134,7 @@ class OverheadSuite(Suite):
         config = self.config_name(opts)
         sizes = FULL_SIZES if opts.full else SIZES
         installed = available_peers()
-        frameworks: dict[str, Callable[[int], int]] = {
-            "harness": harness_driver(),
-            "harness_full_history": harness_driver(FullHistoryContext)}
+        frameworks = agent_variants()
         frameworks.update({p: make_driver(p) for p, ok in installed.items() if ok})
         frameworks["baseline_plain_loop"] = plain_loop_driver
         repeats = max(REPEATS, opts.repeat)

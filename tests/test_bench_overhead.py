@@ -13,8 +13,8 @@ overhead = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(overhead)
 
 
-@pytest.mark.parametrize("driver", [overhead.harness_driver(), overhead.plain_loop_driver],
-                         ids=["harness", "plain-loop"])
+@pytest.mark.parametrize("driver", [*overhead.agent_variants().values(), overhead.plain_loop_driver],
+                         ids=[*overhead.agent_variants(), "plain-loop"])
 def test_our_drivers_make_exactly_n_tool_calls(driver):
     assert driver(3) == 3 and driver(12) == 12
 
