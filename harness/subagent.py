@@ -42,6 +42,8 @@ class WorkerResult:
     turns: int = 0
     tokens: int = 0
     rejected: list[str] = field(default_factory=list)
+    attempted: list[ToolCall] = field(default_factory=list)
+    """The calls other than `submit` the worker tried to make (it may make none)."""
 
 
 class Worker:
@@ -88,10 +90,11 @@ class Worker:
                                    latency_s=reply.latency_s, purpose="worker"))
             _charge(state, reply.usage.total_tokens, reply.cost_usd)
             result.tokens += reply.usage.total_tokens
-            others = [c.name for c in reply.tool_calls if c.name != SUBMIT]
-            if others:  # a worker that tries to act has been steered by what it read
-                result.error = (f"worker tried to call {', '.join(others)}; an isolated worker "
-                                f"may only submit a value")
+            result.attempted = [c for c in reply.tool_calls if c.name != SUBMIT]
+            if result.attempted:  # a worker that tries to act has been steered by what it read
+                result.error = (f"worker tried to call "
+                                f"{', '.join(c.name for c in result.attempted)}; an isolated "
+                                f"worker may only submit a value")
                 break
             value, problem = self._validate(reply.tool_calls, reply.text)
             if value is not None:

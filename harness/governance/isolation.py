@@ -6,13 +6,21 @@ against the schema the main agent declared. That value is what the main model se
 free-text fields cut to a bound and fenced as data. A rejected return (invalid value, or a
 worker that tried to act) is reported and the content withheld.
 
+A worker that tried to act was steered by something it read. When the arguments of the
+call it tried (an address, a URL, a command, a path) occur in the content, the passages
+that hold them are redacted and a fresh worker reads the rest (`max_traces` times at
+most), so one injected passage does not cost the task the whole output. This needs no
+knowledge of how the injection was worded.
+
 The instruction detector runs first as a second layer: it redacts passages that read like
-orders so an honest worker is not derailed. Safety never depends on it.
+orders so an honest worker is not derailed. Safety never depends on either.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -49,13 +57,15 @@ class Isolation:
                  schemas: dict[str, type[BaseModel]] | None = None,
                  channels: frozenset[str] | set[str] = UNTRUSTED,
                  detector: InstructionDetector | None = None, intent: str | None = None,
-                 max_chars: int = 400, max_total: int = 12_000, max_turns: int = 2):
+                 max_chars: int = 400, max_total: int = 12_000, max_turns: int = 2,
+                 max_traces: int = 2):
         self.worker_model = worker_model
         self.schema, self.schemas = schema, dict(schemas or {})
         self.channels = frozenset(channels)
         self.detector = detector
         self.intent = intent
         self.max_chars, self.max_total, self.max_turns = max_chars, max_total, max_turns
+        self.max_traces = max_traces
 
     def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
         if result.channel not in self.channels:
@@ -70,7 +80,18 @@ class Isolation:
         schema = self.schemas.get(call.name, self.schema)
         worker = Worker(self.worker_model, schema, max_turns=self.max_turns)
         source = call_signature(call, 200) + ("" if result.ok else " [failed]")
-        out = worker.run(self.intent or state.task, content, state, source=source)
+        intent = self.intent or state.task
+        out = worker.run(intent, content, state, source=source)
+        traced = 0
+        while not out.ok and out.attempted and traced < self.max_traces:
+            content, found = redact_steering(content, out.attempted)
+            if not found:
+                break
+            source, _ = redact_steering(source, out.attempted)  # a path may carry it too
+            traced += 1
+            notes.append(f"{found} passage(s) that steered a worker to call "
+                         f"{', '.join(sorted({c.name for c in out.attempted}))} redacted")
+            out = worker.run(intent, content, state, source=source)
         # What the main model reads names the call, never its argument values: those may
         # hold text that came from untrusted content (a channel named with an order in it),
         # and echoing them here would hand it over unfenced.
@@ -99,6 +120,63 @@ class Isolation:
         if notes:
             head += f" ({'; '.join(notes)})"
         return f"{head}\n{FENCE_OPEN}\n{body}\n{FENCE_CLOSE}"
+
+
+STEERED = "[redacted: a passage that steered a reader to call {tools}]"
+_COMMENT = re.compile(r"\s*(#+|//|--|;+|>+|%+|\*)\s")
+_ANCHOR_TOKEN = re.compile(r"\S*[@/:.]\S*")
+
+
+def redact_steering(content: str, calls: list[ToolCall]) -> tuple[str, int]:
+    """`content` with every passage that holds an argument value of `calls` replaced by a
+    note, and how many passages were. A passage is the line holding the value, or, for a
+    comment line, the run of comment lines around it with the same marker (a comment is
+    one unit however it is wrapped; a line of data, code or prose stands alone, as a log,
+    a table or a listing is a line per record)."""
+    anchors = sorted(set(_anchors(c.arguments for c in calls)), key=len, reverse=True)
+    lines = content.split("\n")
+    cut: set[int] = set()
+    found = 0
+    for i, line in enumerate(lines):
+        if i not in cut and any(a in line for a in anchors):
+            found += 1
+            cut.update(_passage(lines, i))
+    if not found:
+        return content, 0
+    note = STEERED.format(tools=", ".join(sorted({c.name for c in calls})))
+    kept = [note if i in cut else line for i, line in enumerate(lines)
+            if i not in cut or i - 1 not in cut]  # one note per passage
+    return "\n".join(kept), found
+
+
+def _passage(lines: list[str], i: int) -> range:
+    """Line `i`, with the comment lines next to it that share its marker."""
+    marker = _COMMENT.match(lines[i])
+    first, last = i, i
+    if marker is not None:
+        def same(line: str) -> bool:
+            m = _COMMENT.match(line)
+            return m is not None and m.group(1) == marker.group(1)
+
+        while first > 0 and same(lines[first - 1]):
+            first -= 1
+        while last + 1 < len(lines) and same(lines[last + 1]):
+            last += 1
+    return range(first, last + 1)
+
+
+def _anchors(values: Iterable[Any]) -> Iterator[str]:
+    """The strings to look for: each argument value of six characters or more, and the
+    tokens in it that name something (an address, URL, path or host)."""
+    for v in values:
+        if isinstance(v, dict):
+            yield from _anchors(v.values())
+        elif isinstance(v, list):
+            yield from _anchors(v)
+        elif isinstance(v, str) and len(v.strip()) >= 6:
+            yield v.strip()
+            yield from (t.strip("\"'`<>()[],;") for t in _ANCHOR_TOKEN.findall(v)
+                        if len(t) >= 8)
 
 
 def _bound(value: Any, limit: int) -> Any:
