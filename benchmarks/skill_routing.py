@@ -9,9 +9,11 @@ For every router variant: `top1` and `top3` (a hit when any expected skill is th
 `tokens_per_query` (mean tokens of skill text the router puts in the context: the listed
 names and one-line descriptions plus any body it preloads), with `load_rate` (share of
 queries whose first body was preloaded) and `load_precision` (share of preloaded bodies
-that were expected). `tokens_all_descriptions` is what listing every skill's description
-would cost instead (the usual way to expose skills). The in-run baseline is plain BM25 over name + description
-(`baseline_top1`, `baseline_top3`). Model and hybrid variants run with `--model`; the
+that were expected). A query with an empty `expect` is one no skill answers: it is left
+out of `top1` and `top3`, and `no_skill_load_rate` is the share of those for which a body
+was preloaded anyway (want 0). `tokens_all_descriptions` is what listing every skill's
+description would cost instead (the usual way to expose skills). The in-run baseline is
+plain BM25 over name + description (`baseline_top1`, `baseline_top3`). Model and hybrid variants run with `--model`; the
 embedding variant runs when an embedding backend is installed (extra `embedding_model`).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -40,10 +43,11 @@ DEFAULT = "lexical"
 
 
 class RoutingQuery(BaseModel):
-    """One labelled query: the request and the skill(s) that should be routed for it."""
+    """One labelled query: the request and the skill(s) that should be routed for it; an
+    empty `expect` marks a query no skill answers."""
 
     query: str = Field(min_length=1)
-    expect: list[str] = Field(min_length=1)
+    expect: list[str]
 
 
 def locate(data: Path, skills: Path | None) -> tuple[Path, Path]:
@@ -112,16 +116,25 @@ def evaluate(router: RankingRouter, queries: list[RoutingQuery]) -> tuple[dict, 
                      "loaded": routing.loaded})
     seconds = time.perf_counter() - start
     loaded = [r for r in rows if r["loaded"]]
+    labelled = [r for r in rows if r["expect"]]  # top-k is defined for these only
     metrics = {
-        "top1": round(sum(r["hit1"] for r in rows) / len(rows), 4),
-        "top3": round(sum(r["hit3"] for r in rows) / len(rows), 4),
+        "top1": _share(r["hit1"] for r in labelled),
+        "top3": _share(r["hit3"] for r in labelled),
         "tokens_per_query": round(statistics.mean(r["tokens"] for r in rows), 1),
-        "load_rate": round(len(loaded) / len(rows), 4),
-        "load_precision": (round(sum(r["loaded"][0] in r["expect"] for r in loaded) / len(loaded), 4)
-                           if loaded else None),
+        "load_rate": _share(bool(r["loaded"]) for r in rows),
+        "load_precision": _share(r["loaded"][0] in r["expect"] for r in loaded),
         "ms_per_query": round(1000 * seconds / len(rows), 3),
     }
+    if len(labelled) < len(rows):  # queries no skill answers: any body loaded is a false load
+        metrics["no_skill_queries"] = len(rows) - len(labelled)
+        metrics["no_skill_load_rate"] = _share(bool(r["loaded"]) for r in rows if not r["expect"])
     return metrics, rows
+
+
+def _share(flags: Iterable[bool]) -> float | None:
+    """The share of true flags, or None when there are none to count."""
+    values = list(flags)
+    return round(sum(values) / len(values), 4) if values else None
 
 
 class SkillRoutingSuite(Suite):

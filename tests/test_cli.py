@@ -149,6 +149,15 @@ def test_bench_skill_routing_takes_another_corpus_with_skills(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["cases"] == 2 and result["metrics"]["top3"] == 1.0
+    assert "no_skill_queries" not in result["metrics"]
+    # a query no skill answers is left out of top-k and scored on what it loads
+    with queries.open("a") as f:
+        f.write('{"query": "what is the capital of France", "expect": []}\n')
+    proc = harness("bench", "skill-routing", "--data", queries, "--skills", corpus, "--json")
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)["metrics"]
+    assert metrics["top3"] == 1.0 and metrics["no_skill_queries"] == 1
+    assert metrics["no_skill_load_rate"] == 0.0
 
 
 def test_metrics_of_recorded_runs_and_their_mean(tmp_path):
