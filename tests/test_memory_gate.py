@@ -198,3 +198,47 @@ def test_summary_keeps_a_failed_approach_after_its_issue_was_fixed_another_way(m
     assert "failed" in line and "sum prices with a cache" in line and "12 != 10" in line
     assert "[a3]" not in text  # a success is not a warning
     assert memory.check(edit("src/shop/cart.py"))[0].cites[0] == "a1"
+
+
+def test_a_fragile_directory_covers_every_file_under_it(tmp_path):
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add(Fragile(id="fr9", path="./third_party/zlib/", reason="patched upstream copy"),
+          hygiene=False)
+    for path in ("third_party/zlib/inflate.c", "/repo/third_party/zlib/contrib/x.h"):
+        (warned,) = m.check({"tool": "write_file", "args": {"path": path, "content": "x"}})
+        assert warned.kind == "fragile" and warned.cites == ["fr9"], path
+    # a sibling whose name starts the same is not under it; reading is always fine
+    assert m.check({"tool": "write_file", "args": {"path": "third_party/zlibng/a.c",
+                                                   "content": "x"}}) == []
+    assert m.check({"tool": "read_file", "args": {"path": "third_party/zlib/inflate.c"}}) == []
+    m.close()
+
+
+def test_a_decision_warns_on_the_code_it_names_not_on_its_ordinary_words(tmp_path):
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add(Decision(id="d7", title="clock and logging", files=["app/"],
+                   rule="Never call Clock.now in services; do not log card numbers."),
+          hygiene=False)
+    ordinary = "class Services:\n    def charge(self, card):\n        log.info(card.numbers)\n"
+    assert m.check({"tool": "write_file", "args": {"path": "app/services.py",
+                                                   "content": ordinary}}) == []
+    (warned,) = m.check({"tool": "write_file", "args": {"path": "./app/services.py",
+                                                        "content": "t = Clock.now()\n"}})
+    assert warned.kind == "decision" and warned.cites == ["d7"]
+    assert "Clock.now" in warned.message
+    m.close()
+
+
+def test_a_failed_command_matches_however_the_paths_in_its_flags_are_written(tmp_path):
+    m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
+    m.add(Attempt(id="a5", approach="apply staging", outcome="failed", error="lock held",
+                  action=Action(tool="run_shell", args={
+                      "command": "terraform -chdir=./infra/staging apply -auto-approve"})),
+          hygiene=False)
+    for command in ("terraform apply -auto-approve -chdir=infra/staging",
+                    "terraform -chdir=/repo/infra/staging apply -auto-approve"):
+        (warned,) = m.check({"tool": "run_shell", "args": {"command": command}})
+        assert warned.cites == ["a5"], command
+    assert m.check({"tool": "run_shell", "args": {
+        "command": "terraform -chdir=./infra/prod apply -auto-approve"}}) == []
+    m.close()

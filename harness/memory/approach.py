@@ -79,6 +79,20 @@ def code_tokens(text: str, lang: str = "any") -> list[tuple[str, str]]:
     return out
 
 
+def strip_comments(text: str, lang: str) -> str:
+    """`text` with its comments blanked, for a file of a known comment family (`lang`
+    from `language`); text of an unknown language is returned as it is, since `#` or
+    `//` there need not start a comment."""
+    if lang not in _COMMENTS or lang == "any":
+        return text
+    comments = (m.span() for m in _TOKENIZERS[lang].finditer(text) if m.lastgroup == "comment")
+    out, at = [], 0
+    for start, end in comments:
+        out += [text[at:start], " "]
+        at = end
+    return "".join(out) + text[at:]
+
+
 def _rename_fresh(tokens: list[tuple[str, str]], fresh: set[str]) -> list[str]:
     """The `fresh` names (those the edit introduces) are renamed consistently, `§1`, `§2`,
     ... in order of first use (never an attribute after '.'), so that renaming a new
@@ -267,6 +281,22 @@ def _number(tok: str) -> bool:
     return bool(re.fullmatch(r"-\d+(\.\d+)?", tok))
 
 
+def _normal_word(word: str, workspace: str | None = None) -> str:
+    """A shell word with the paths in it normalised, alone (`./src/a.py`) or as the value
+    of an option or assignment (`-chdir=./infra`, `--out=/repo/dist`, `PREFIX=./out`)."""
+    name, eq, value = word.partition("=")
+    if eq and re.fullmatch(r"-{0,2}[\w.-]+", name):
+        return name + eq + _normal_path_word(value, workspace)
+    return word if _flag(word) else _normal_path_word(word, workspace)
+
+
+def _normal_path_word(word: str, workspace: str | None) -> str:
+    """A word that names a path (has a `/`, is not a URL) in its normal form."""
+    if "/" not in word or "://" in word:
+        return word
+    return normalize_path(word, workspace)
+
+
 def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
     """Canonical forms of a shell command: each `&&`/`;`/`|` segment as its environment
     assignments (a set), its positional words in order and its options (a multiset).
@@ -281,7 +311,7 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
         if w in ("&&", "||", ";", "|"):
             segments.append([])
         else:
-            segments[-1].append(normalize_path(w, workspace) if "/" in w and not _flag(w) else w)
+            segments[-1].append(_normal_word(w, workspace))
     forms: list[list[tuple]] = [[], []]
     for seg in filter(None, segments):
         n = _env_prefix(seg)

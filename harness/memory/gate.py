@@ -3,8 +3,8 @@
 Deterministic and explainable: every warning cites the memory event ids that justify it
 and says why. It warns when a file-changing or shell action repeats a failed approach
 (up to formatting, renaming, argument order and path spelling), when it changes a
-fragile file, or when it introduces what a live decision forbids in a file the decision
-binds. It stays silent for reads, for a different approach on the same file, for files
+fragile file (or one under a fragile directory), or when it introduces what a live
+decision forbids in a file the decision binds. It stays silent for reads, for a different approach on the same file, for files
 with similar names, for undoing a failed edit (restoring what it replaced), and for
 approaches that later succeeded or whose failure was superseded.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from harness.events import GateWarning
 from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, same_approach, undoes
 from harness.memory.events import Action, Attempt
-from harness.memory.paths import binds, normalize_path, same_file
+from harness.memory.paths import binds, normalize_path
 from harness.memory.projection import Projection
 from harness.memory.rules import added_text, violations
 
@@ -97,12 +97,16 @@ def repeated_failures(memory: Projection, action: Action,
 
 
 def fragile_writes(memory: Projection, path: str, workspace: str | None = None) -> list[GateWarning]:
+    """Warnings for changing a file marked fragile, or a file under a directory so marked
+    (a mark ending in `/` covers everything under it, as a decision's scope does)."""
     out = []
     for mark in memory.fragile():
-        if same_file(normalize_path(mark.path, workspace), path):
+        marked = normalize_path(mark.path, workspace)
+        if binds(marked, path):
+            what = f"{path} (under {marked})" if marked.endswith("/") else path
             out.append(GateWarning(
                 kind="fragile", severity="warn", cites=[mark.id],
-                message=f"{path} is marked fragile ({mark.id}): {mark.reason}".rstrip(": ")))
+                message=f"{what} is marked fragile ({mark.id}): {mark.reason}".rstrip(": ")))
     return out
 
 

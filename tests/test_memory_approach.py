@@ -1,0 +1,34 @@
+"""Approach equivalence helpers: shell words with paths, and code without comments."""
+
+from __future__ import annotations
+
+from harness.memory.approach import command_forms, strip_comments
+
+
+def same_command(a: str, b: str) -> bool:
+    return bool(command_forms(a, "/repo") & command_forms(b, "/repo"))
+
+
+def test_paths_are_normalised_inside_options_and_assignments():
+    assert same_command("make -C ./build PREFIX=./out install",
+                        "make -C build PREFIX=/repo/out install")
+    assert same_command("pytest --rootdir=./tests/unit -x", "pytest -x --rootdir=tests/unit")
+    assert same_command("tar --directory=/repo/dist//pkg -xf a.tar",
+                        "tar -xf a.tar --directory=dist/pkg")
+
+
+def test_different_paths_in_options_stay_different():
+    assert not same_command("pytest --rootdir=tests/unit", "pytest --rootdir=tests/e2e")
+    # a trailing slash can change what a command does (rsync), so it is kept
+    assert not same_command("rsync -a --files-from=x src/ dst", "rsync -a --files-from=x src dst")
+
+
+def test_urls_in_options_are_left_as_written():
+    assert not same_command("pip install --index-url=https://a.example//simple pkg",
+                            "pip install --index-url=https://a.example/simple pkg")
+
+
+def test_comments_are_blanked_only_where_the_language_is_known():
+    assert strip_comments("x = 1  # import pickle\ny = '#not'", "hash") == "x = 1   \ny = '#not'"
+    assert strip_comments("a(); // b()\n/* c() */ d()", "slash") == "a();  \n  d()"
+    assert strip_comments("see #3 // later", "any") == "see #3 // later"
