@@ -20,9 +20,18 @@ from harness.governance.destinations import (
     from_arguments,
     from_command,
 )
-from harness.governance.paths import PathRef, PathResolver
+from harness.governance.paths import PathRef, PathResolver, is_secret_name
 from harness.governance.provenance import Provenance
-from harness.governance.shell import ParsedCommand, ShellParseError, SimpleCommand, parse
+from harness.governance.shell import (
+    EXEC_CALL,
+    ParsedCommand,
+    ShellParseError,
+    SimpleCommand,
+    inline_code,
+    language,
+    parse,
+    string_literals,
+)
 from harness.messages import ToolCall
 
 ToolKind = Literal["read", "write", "shell", "network", "egress", "other"]
@@ -66,6 +75,28 @@ INTERPRETERS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox", "p
                 "pwsh", "powershell", "osascript", "lua", "tclsh"}
 HOME_WRITES = {("git", "config", "--global"), ("git", "config", "--system"),
                ("npm", "config", "set"), ("pip", "config", "set"), ("gh", "auth", "login")}
+# What inline interpreter code can do that a policy cares about, by the calls it makes.
+CODE_CAPABILITIES: dict[str, re.Pattern[str]] = {
+    "delete files": re.compile(
+        r"\b(rmtree|remove_tree|removedirs|unlink(Sync)?|rmdir(Sync)?|rmSync|rm_rf|rm_r|rimraf)"
+        r"\b|\bos\.remove\b|\bfs\.rm\b|\bFileUtils\.rm\w*|\bFile\.delete\b"),
+    "run commands": EXEC_CALL,
+    "run generated code": re.compile(r"\b(eval|__import__)\s*\("),
+    "use the network": re.compile(
+        r"\b(socket|urllib\w*|urlopen|requests|httpx|aiohttp|http\.client|smtplib|ftplib|"
+        r"telnetlib|paramiko|LWP|HTTP::Tiny|IO::Socket|Net::\w+|net/http|open-uri|fetch|"
+        r"XMLHttpRequest|axios|curl_\w+|fsockopen)\b|\bhttps?\.(get|request)\b"),
+}
+# Finds that pick files by a test keep a deletion to what matches; without one it is total.
+FIND_TESTS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-regex", "-iregex",
+              "-newer", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-size",
+              "-empty", "-user", "-group", "-perm", "-inum", "-samefile", "-links"}
+STDIN_PATHS = PathRef("<paths read from stdin>", None, None)
+INSTALLERS = {"pip", "pip3", "uv", "uvx", "npm", "npx", "yarn", "pnpm", "bun", "bunx", "gem",
+              "poetry", "pipx", "cargo", "pdm", "composer"}
+# Options whose value a program writes to, or authenticates with, rather than sends.
+NOT_SENT = frozenset({"-o", "--output", "-O", "--output-document", "-i", "--identity", "-E",
+                      "--cert", "--key", "--cacert", "--capath"})
 
 
 @dataclass
@@ -233,6 +264,12 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         written.update(pos)
         for p in pos:
             add(p, "delete")
+        if "xargs" in cmd.wrappers:
+            piped = piped_paths(cmd)
+            if piped is None:
+                out.append(Access(STDIN_PATHS, "delete", prog))
+            for p in piped or []:
+                add(p, "delete")
     elif prog in WRITE_ALL:
         written.update(pos)
         for p in pos:
@@ -260,8 +297,8 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
                 add(a[3:], "write")
             elif a.startswith("if="):
                 add(a[3:], "read")
-    elif prog == "find" and ({"-delete"} & set(cmd.args) or _find_exec_deletes(cmd)):
-        for p in _find_roots(cmd):
+    elif prog == "find" and find_deletes(cmd):
+        for p in find_roots(cmd):
             add(p, "delete")
             written.add(p)
     elif prog == "git" and cmd.args[:1] == ["config"] and "--global" in cmd.args:
@@ -274,17 +311,89 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
     elif prog in ("useradd", "userdel", "usermod", "passwd", "chpasswd", "visudo", "mount",
                   "umount", "modprobe", "insmod", "sysctl", "iptables", "ufw"):
         add("/etc", "write")
-    for raw in _read_candidates(cmd):
+    for raw in read_candidates(cmd):
         if raw not in written:
             add(raw, "read")
+    code = inline_code(cmd)
+    if code:
+        mode = "delete" if CODE_CAPABILITIES["delete files"].search(code) else "read"
+        for raw in code_paths(code):
+            add(raw, mode)
     return out
 
 
-def _read_candidates(cmd: SimpleCommand) -> list[str]:
-    """Arguments that may name files the command reads (liberal: used to spot secrets)."""
+def code_capabilities(code: str) -> dict[str, str]:
+    """What inline code can do (`delete files`, `use the network`, ...), each with the call
+    that shows it."""
+    found = {name: pattern.search(code) for name, pattern in CODE_CAPABILITIES.items()}
+    return {name: m.group(0).rstrip("( ") for name, m in found.items() if m}
+
+
+def code_paths(code: str) -> list[str]:
+    """String literals in code that look like paths (`~/x`, `/etc/y`, `.env`, `a/b`)."""
+    return [s for s in string_literals(code) if s and not re.search(r"\s", s) and (
+        s[0] in "~/." or "/" in s or is_secret_name(s))]
+
+
+def given_files(cmd: SimpleCommand) -> list[str]:
+    """Files whose content a command may pass on to whatever it talks to: its arguments
+    (not the destination of a copy from a remote host, nor options naming an output or a
+    key to log in with), its `< file`, what the commands piped into it read, and the paths
+    its inline code names."""
+    words = read_candidates(cmd, NOT_SENT)
+    pos = cmd.positionals()
+    if pos and not is_remote(pos[-1]) and any(is_remote(p) for p in pos):
+        words = [w for w in words if w != pos[-1]]
+    words = [cmd.word(w) for w in words + _stdin_files(cmd) if not is_remote(w)]
+    feeder = cmd.upstream
+    while feeder is not None:
+        words += [feeder.word(w) for w in read_candidates(feeder) + _stdin_files(feeder)]
+        feeder = feeder.upstream
+    return words + code_paths(inline_code(cmd) or "")
+
+
+def download_files(cmd: SimpleCommand) -> list[str]:
+    """Files a command would save a download in: its stdout redirects, `tee` files, and a
+    downloader's `-o` (wget: `-O`) value or else the URL's file name (`curl -O`, `wget`)."""
+    files = [t for op, t in cmd.redirects if op in (">", ">>", ">|", "&>", "&>>")]
+    files += cmd.positionals() if cmd.program == "tee" else []
+    if cmd.program in DOWNLOADERS:
+        wget = cmd.program == "wget"
+        named = _option_value(cmd, *(("-O", "--output-document") if wget else ("-o", "--output")))
+        if named:
+            files.append(named)
+        elif wget or "-O" in cmd.flags() or "--remote-name" in cmd.args:
+            files += [_url_file_name(u) for u in cmd.positionals() if "://" in u]
+    return [cmd.word(f) for f in files]
+
+
+def package_manager(cmd: SimpleCommand) -> SimpleCommand | None:
+    """The package manager a command runs: itself, or the module of `python -m pip …`."""
+    if cmd.program in INSTALLERS:
+        return cmd
+    args = cmd.args
+    if language(cmd.program) == "python" and "-m" in args[:-1]:
+        module = args[args.index("-m") + 1:]
+        if module[0] in INSTALLERS:
+            return SimpleCommand(argv=module, text=cmd.text)
+    return None
+
+
+def is_remote(arg: str) -> bool:
+    """A URL or a `host:path` remote copy spec."""
+    return bool(re.match(r"^([\w.-]+@)?[\w.-]+:(?!//)", arg)) or "://" in arg
+
+
+def read_candidates(cmd: SimpleCommand, skip: frozenset[str] = frozenset()) -> list[str]:
+    """Arguments that may name files the command reads (liberal: used to spot secrets),
+    leaving out the values of the options in `skip`."""
     out: list[str] = []
+    after_skipped = False
     for a in cmd.args:
-        if "://" in a:
+        if after_skipped or a in skip:
+            after_skipped = a in skip
+            continue
+        if "://" in a or a.split("=", 1)[0] in skip:
             continue
         if a.startswith("@"):
             out.append(a[1:])
@@ -300,16 +409,18 @@ def _read_candidates(cmd: SimpleCommand) -> list[str]:
 
 
 def _option_value(cmd: SimpleCommand, short: str, long: str) -> str | None:
+    """The value of `-x v`, `-abx v` (a cluster ending in the option), `--long v` or
+    `--long=v`."""
     args = cmd.args
     for i, a in enumerate(args):
-        if a in (short, long) and i + 1 < len(args):
+        if (a == long or re.fullmatch(rf"-[A-Za-z]*{short[1]}", a)) and i + 1 < len(args):
             return args[i + 1]
         if a.startswith(long + "="):
             return a.split("=", 1)[1]
     return None
 
 
-def _find_roots(cmd: SimpleCommand) -> list[str]:
+def find_roots(cmd: SimpleCommand) -> list[str]:
     roots = []
     for a in cmd.args:
         if a.startswith("-") or a in ("(", "!"):
@@ -318,9 +429,32 @@ def _find_roots(cmd: SimpleCommand) -> list[str]:
     return roots or ["."]
 
 
-def _find_exec_deletes(cmd: SimpleCommand) -> bool:
+def find_deletes(cmd: SimpleCommand) -> bool:
+    """Does a `find` delete what it finds (`-delete`, `-exec rm …`)?"""
     args = cmd.args
+    if "-delete" in args:
+        return True
     for i, a in enumerate(args):
         if a in ("-exec", "-execdir", "-ok") and i + 1 < len(args):
             return args[i + 1].rsplit("/", 1)[-1] in DELETERS
     return False
+
+
+def find_selects_all(cmd: SimpleCommand) -> bool:
+    """Does a `find` select everything under its roots (no test narrows it)?"""
+    return not FIND_TESTS & set(cmd.args)
+
+
+def piped_paths(cmd: SimpleCommand) -> list[str] | None:
+    """The folders holding the paths an `xargs`-run command reads on stdin: the roots of
+    the `find` before it; None when they cannot be known."""
+    producer = cmd.upstream
+    return find_roots(producer) if producer is not None and producer.program == "find" else None
+
+
+def _stdin_files(cmd: SimpleCommand) -> list[str]:
+    return [t for op, t in cmd.redirects if op == "<"]
+
+
+def _url_file_name(url: str) -> str:
+    return re.split(r"[?#]", url)[0].rstrip("/").rsplit("/", 1)[-1]

@@ -113,7 +113,7 @@ class PathResolver:
 
     def is_credential(self, ref: PathRef) -> bool:
         """A credential file outside the workspace (inside it, the user's project owns it)."""
-        if ref.resolved is None or ref.inside:
+        if ref.resolved is None or ref.inside or is_public(ref.resolved.name):
             return False
         p = ref.resolved
         if p == self.home or _is_under(p, self.home):
@@ -125,6 +125,11 @@ class PathResolver:
         if any(_glob(g, p.as_posix()) for g in SYSTEM_CREDENTIALS):
             return True
         return is_secret_name(p.name)
+
+    def is_secret(self, ref: PathRef) -> bool:
+        """What must not leave the machine: a credential, or a file named like a secret
+        (`.env`, `*.pem`) even inside the workspace."""
+        return self.is_credential(ref) or bool(ref.inside and is_secret_name(ref.resolved.name))
 
     def matches(self, pattern: str, ref: PathRef) -> bool:
         """Does a rule's path glob match? Relative globs match workspace-relative paths;
@@ -139,9 +144,12 @@ class PathResolver:
 
 
 def is_secret_name(name: str) -> bool:
-    if any(fnmatch.fnmatchcase(name, g) for g in NOT_SECRET):
-        return False
-    return any(fnmatch.fnmatchcase(name, g) for g in SECRET_NAMES)
+    return not is_public(name) and any(fnmatch.fnmatchcase(name, g) for g in SECRET_NAMES)
+
+
+def is_public(name: str) -> bool:
+    """A file meant to be shared wherever it lies: a public key, an example or template."""
+    return any(fnmatch.fnmatchcase(name, g) for g in NOT_SECRET)
 
 
 def _is_under(p: Path, root: Path) -> bool:

@@ -50,6 +50,8 @@ PROTECTIONS: tuple[Rule, ...] = (
     Rule(id="protect.git-internals", effect="deny", check="git-internals"),
     Rule(id="protect.unknown-write", effect="ask", check="unknown-write"),
     Rule(id="protect.untrusted-install", effect="ask", check="untrusted-install"),
+    Rule(id="protect.dynamic-program", effect="ask", kinds=["shell"], check="dynamic-program"),
+    Rule(id="protect.inline-code", effect="ask", kinds=["shell"], check="inline-code"),
     Rule(id="protect.egress", effect="ask", check="egress"),
 )
 

@@ -6,12 +6,33 @@ over them that every mode but `full` puts after the user's own rules.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable
+from pathlib import Path
 
-from harness.governance.actions import DOWNLOADERS, INTERPRETERS, ActionFacts
+from harness.governance.actions import (
+    DOWNLOADERS,
+    INTERPRETERS,
+    ActionFacts,
+    code_capabilities,
+    download_files,
+    find_deletes,
+    find_roots,
+    find_selects_all,
+    given_files,
+    is_remote,
+    package_manager,
+)
 from harness.governance.paths import PathResolver
-from harness.governance.shell import SimpleCommand
+from harness.governance.shell import (
+    SHELLS,
+    SimpleCommand,
+    inline_code,
+    language,
+    reads_program_from_stdin,
+    stdin_text,
+)
 
 Check = Callable[[ActionFacts, PathResolver], str | None]
 
@@ -32,16 +53,32 @@ SECRET_VAR = re.compile(r"\$\{?[A-Za-z0-9_]*(TOKEN|SECRET|PASSWORD|PASSWD|PASS|K
                         r"AUTH|COOKIE|SESSION|PAT|DSN|PRIVATE)[A-Za-z0-9_]*\}?", re.I)
 SQL_DESTRUCTIVE = re.compile(r"\b(DROP\s+(TABLE|DATABASE|SCHEMA)|TRUNCATE\s+|DELETE\s+FROM\s+\w+"
                              r"\s*;?\s*$|FLUSHALL|FLUSHDB|dropDatabase)", re.I)
-INFRA_DELETE = {("kubectl", "delete"), ("helm", "uninstall"), ("helm", "delete"),
-                ("terraform", "destroy"), ("pulumi", "destroy"), ("docker", "system"),
-                ("aws", "s3", "rm"), ("aws", "s3", "rb"), ("gsutil", "rm"), ("az", "group"),
-                ("heroku", "apps:destroy"), ("redis-cli", "flushall"), ("redis-cli", "flushdb")}
+# Infrastructure, cloud and database CLIs -> their verbs that delete (globs), matched
+# wherever they stand among the arguments (`kubectl -n prod delete …`).
+DESTRUCTIVE_VERBS: dict[str, tuple[str, ...]] = {
+    "kubectl": ("delete",), "oc": ("delete",), "helm": ("uninstall", "delete"),
+    "terraform": ("destroy", "-destroy"), "pulumi": ("destroy",), "eksctl": ("delete",),
+    "aws": ("rm", "rb", "delete-*", "terminate-*"), "gcloud": ("delete",),
+    "gsutil": ("rm", "rb"), "az": ("delete",), "doctl": ("delete",), "gh": ("delete",),
+    "heroku": ("*:destroy", "pg:reset"), "fly": ("destroy",), "flyctl": ("destroy",),
+    "docker": ("prune",), "redis-cli": ("flushall", "flushdb"), "mysqladmin": ("drop",),
+}
+DATABASE_DROPPERS = {"dropdb", "dropuser"}
+DATABASE_CLIENTS = {"psql", "mysql", "mariadb", "sqlite3", "mongo", "mongosh", "redis-cli",
+                    "clickhouse-client", "cqlsh", "sqlcmd", "duckdb"}
+RECURSIVE = {"-r", "-R", "--recursive"}
+WILDCARDS = re.compile(r"\.?[*?]+")
 DISK_TOOLS = {"mkfs", "wipefs", "fdisk", "sfdisk", "parted", "mkswap", "gdisk", "sgdisk",
               "blkdiscard", "hdparm"}
 POWER = {"shutdown", "reboot", "halt", "poweroff"}
-INDEX_FLAGS = {"-i", "--index-url", "--extra-index-url", "--trusted-host", "--registry",
-               "--find-links", "-f"}
-INSTALLERS = {"pip", "pip3", "uv", "npm", "yarn", "pnpm", "gem", "poetry", "pipx"}
+SOURCE_OPTIONS = {"--index-url", "--extra-index-url", "--trusted-host", "--registry",
+                  "--find-links", "--index", "--default-index", "--git", "--source"}
+PIP_SOURCE_FLAGS = {"-i", "-f"}  # pip's short --index-url and --find-links
+GLOBAL_FLAGS = {"-g", "--global", "--user", "--system"}
+REMOTE_SOURCE = re.compile(r"^(git\+|git://|git@|ssh://|https?://|github:|gitlab:|bitbucket:)")
+# Programs that can send what they are given over the network, besides downloaders.
+NETWORK_CLIS = {"ssh", "gh", "hub", "glab", "aws", "gsutil", "gcloud", "az", "s3cmd", "doctl",
+                "heroku"}
 
 
 def write_outside(facts: ActionFacts, res: PathResolver) -> str | None:
@@ -90,26 +127,63 @@ def destructive(facts: ActionFacts, res: PathResolver) -> str | None:
         targets += cmd.positionals() if prog in ("shred", "wipe") else []
         if any(DEVICE.match(cmd.word(t)) for t in targets):
             return f"{prog} writes to a raw device"
-        if prog in ("rm", "rmdir") and {"-r", "-R", "--recursive"} & cmd.flags():
-            for p in cmd.positionals():
-                ref = res.resolve(cmd.word(p))
-                if ref.resolved is None:
-                    return f"rm -r on '{cmd.word(p)}', which cannot be resolved"
-                if ref.rel == "." or (not ref.inside and not res.is_scratch(ref)):
-                    return f"rm -r would delete {ref.resolved}"
+        reason = _recursive_delete(cmd, res)
+        if reason:
+            return reason
     return None
+
+
+def _recursive_delete(cmd: SimpleCommand, res: PathResolver) -> str | None:
+    """`rm -r` (or a `find` deleting all it finds) of the workspace itself, of something
+    outside it, of a path that cannot be resolved, or of paths read from stdin."""
+    if cmd.program == "find" and find_deletes(cmd) and find_selects_all(cmd):
+        return _deletes_too_much("find", find_roots(cmd), cmd, res)
+    if cmd.program not in ("rm", "rmdir") or not RECURSIVE & cmd.flags():
+        return None
+    targets = [p for p in cmd.positionals() if p != "{}"]
+    if "xargs" in cmd.wrappers:
+        producer = cmd.upstream
+        if producer is None or producer.program != "find":
+            shown = f" (from `{producer}`)" if producer is not None else ""
+            return f"rm -r on paths read from stdin{shown}, which cannot be known"
+        targets += find_roots(producer) if find_selects_all(producer) else []
+    return _deletes_too_much("rm -r", targets, cmd, res)
+
+
+def _deletes_too_much(via: str, words: list[str], cmd: SimpleCommand,
+                      res: PathResolver) -> str | None:
+    for word in map(cmd.word, words):
+        ref = res.resolve(_glob_folder(word))
+        if ref.resolved is None:
+            return f"{via} on '{word}', which cannot be resolved"
+        if ref.rel == ".":
+            return f"{via} would delete everything in the workspace ({word})"
+        if not ref.inside and not res.is_scratch(ref):
+            return f"{via} would delete {ref.resolved}"
+    return None
+
+
+def _glob_folder(word: str) -> str:
+    """`dir/*` deletes all of `dir`: a path whose last part is only wildcards stands for
+    its folder (`*` for the current one)."""
+    head, slash, last = word.rstrip("/").rpartition("/")
+    if not WILDCARDS.fullmatch(last):
+        return word
+    return head or slash or "."
 
 
 def infra_destructive(facts: ActionFacts, res: PathResolver) -> str | None:
     for cmd in facts.commands():
-        words = [cmd.program] + [a.lower() for a in cmd.positionals()]
-        for pattern in INFRA_DELETE:
-            if tuple(words[:len(pattern)]) == pattern:
-                return f"`{' '.join(pattern)}` irreversibly deletes remote resources"
-        if cmd.program in ("psql", "mysql", "sqlite3", "mongo", "mongosh", "redis-cli",
-                           "clickhouse-client", "cqlsh"):
-            text = " ".join(cmd.word(a) for a in cmd.args)
-            if SQL_DESTRUCTIVE.search(text):
+        verbs = DESTRUCTIVE_VERBS.get(cmd.program, ())
+        verb = next((a for a in map(str.lower, cmd.args)
+                     if any(fnmatch.fnmatchcase(a, v) for v in verbs)), None)
+        if verb is not None:
+            return f"`{cmd.program} {verb}` irreversibly deletes infrastructure or data"
+        if cmd.program in DATABASE_DROPPERS:
+            return f"{cmd.program} drops a database or role"
+        if cmd.program in DATABASE_CLIENTS:
+            text = " ".join([*map(cmd.word, cmd.args), stdin_text(cmd) or ""])
+            if SQL_DESTRUCTIVE.search(text.strip()):
                 return f"{cmd.program} would run a destructive statement"
         if cmd.program == "git" and cmd.args[:1] == ["push"] and (
                 {"-f", "--force", "--mirror", "--delete", "-d"} & cmd.flags()
@@ -134,16 +208,29 @@ def download_exec(facts: ActionFacts, res: PathResolver) -> str | None:
             for sub in cmd.subs.values():
                 if any(_downloads(c) for c in sub.walk()):
                     return f"{cmd.program} runs the output of a download"
-    downloaded: set[str] = set()
+    downloaded: set[Path] = set()
     for cmd in facts.commands():
-        if _downloads(cmd):
-            for flag in ("-o", "--output", "-O", "--output-document"):
-                if flag in cmd.args and cmd.args.index(flag) + 1 < len(cmd.args):
-                    downloaded.add(_norm(cmd.args[cmd.args.index(flag) + 1]))
-        elif downloaded and any(_norm(w) in downloaded for w in cmd.argv):
-            if _interpreter(cmd) or _norm(cmd.argv[0]) in downloaded:
-                return f"runs a file it just downloaded ({cmd})"
+        if _fed_by_download(cmd):
+            refs = map(res.resolve, download_files(cmd))
+            downloaded.update(r.resolved for r in refs if r.resolved is not None)
+        elif downloaded and _executes(cmd, downloaded, res):
+            return f"runs a file it just downloaded ({cmd})"
     return None
+
+
+def _fed_by_download(cmd: SimpleCommand) -> bool:
+    """Is this a download, or does a download feed it through a pipe?"""
+    while cmd is not None:
+        if _downloads(cmd):
+            return True
+        cmd = cmd.upstream
+    return False
+
+
+def _executes(cmd: SimpleCommand, files: set[Path], res: PathResolver) -> bool:
+    """Does a command run one of `files`, as its program or as an interpreter's script?"""
+    words = cmd.argv[:1] + (cmd.positionals()[:1] if _interpreter(cmd) else [])
+    return any(res.resolve(cmd.word(w)).resolved in files for w in words)
 
 
 def exfiltration(facts: ActionFacts, res: PathResolver) -> str | None:
@@ -161,6 +248,9 @@ def exfiltration(facts: ActionFacts, res: PathResolver) -> str | None:
                 for inner in sub.walk():
                     if inner.program in ("env", "printenv", "set", "cat", "base64", "history"):
                         return f"{cmd.program} would send the output of `{inner}`"
+            secret = next((f for f in given_files(cmd) if res.is_secret(res.resolve(f))), None)
+            if secret:
+                return f"{cmd.program} can send over the network and is given the secret {secret}"
     return None
 
 
@@ -174,7 +264,7 @@ def sending(facts: ActionFacts, res: PathResolver | None = None) -> str | None:
             return f"{cmd.program} uploads data"
         if cmd.program in MAILERS:
             return f"{cmd.program} sends mail"
-        if cmd.program in REMOTE_COPY and any(_remote(a) for a in cmd.positionals()):
+        if cmd.program in REMOTE_COPY and any(is_remote(a) for a in cmd.positionals()):
             return f"{cmd.program} copies to or from a remote host"
         key = (cmd.program, cmd.positionals()[0] if cmd.positionals() else "")
         if key in PUBLISH:
@@ -250,17 +340,49 @@ def _short(value: str, limit: int = 48) -> str:
 
 
 def untrusted_install(facts: ActionFacts, res: PathResolver) -> str | None:
-    for cmd in facts.commands():
-        if cmd.program not in INSTALLERS:
-            continue
+    """A package install from a non-default source (an index, a repository, a URL) or one
+    that changes the machine rather than the project (global or per-user)."""
+    for cmd in filter(None, map(package_manager, facts.commands())):
         flags = cmd.flags() | {a.split("=", 1)[0] for a in cmd.args if a.startswith("--")}
-        if INDEX_FLAGS & flags:
-            return f"{cmd.program} installs from a non-default index"
-        if cmd.program.startswith("npm") and {"-g", "--global"} & flags:
-            return "a global npm install changes the machine"
-        if any(p.startswith(("git+", "http://", "https://")) for p in cmd.positionals()):
-            return f"{cmd.program} installs straight from a URL"
+        pip_like = cmd.program.startswith(("pip", "uv"))
+        if SOURCE_OPTIONS & flags or (pip_like and PIP_SOURCE_FLAGS & flags):
+            found = sorted(SOURCE_OPTIONS & flags or PIP_SOURCE_FLAGS & flags)
+            return f"{cmd.program} installs from a non-default index or repository ({found[0]})"
+        if GLOBAL_FLAGS & flags or cmd.positionals()[:1] == ["global"]:
+            return f"{cmd.program} installs globally, changing the machine"
+        url = next((a for a in cmd.args if REMOTE_SOURCE.match(a.split("=", 1)[-1])), None)
+        if url is not None:
+            return f"{cmd.program} installs straight from {cmd.word(url)}"
     return None
+
+
+def dynamic_program(facts: ActionFacts, res: PathResolver) -> str | None:
+    """A program whose name is computed when the command runs (`$x …`, `$(…) …`)."""
+    for cmd in facts.commands():
+        name = cmd.argv[0] if cmd.argv else ""
+        if "$" in name or cmd.has_substitution(name):
+            return f"the program `{cmd.word(name)}` is only known when the command runs"
+    return None
+
+
+def risky_code(facts: ActionFacts, res: PathResolver) -> str | None:
+    """Interpreter code that cannot be checked statically: code that can delete, run
+    commands or reach the network, or a script piped in from a command's output."""
+    for cmd in facts.commands():
+        code = inline_code(cmd)
+        found = code_capabilities(code) if code else {}
+        if found:
+            what = ", ".join(f"{cap} ({call})" for cap, call in found.items())
+            return f"{cmd.program} runs inline code that can {what}"
+        if code is None and _runs_piped_script(cmd):
+            return f"{cmd.program} runs a script piped from `{cmd.upstream}`, which is unknown"
+    return None
+
+
+def _runs_piped_script(cmd: SimpleCommand) -> bool:
+    interpreter = cmd.program in SHELLS or language(cmd.program) not in (None, "awk")
+    return (interpreter and cmd.upstream is not None and reads_program_from_stdin(cmd)
+            and stdin_text(cmd) is None)
 
 
 def privilege(facts: ActionFacts, res: PathResolver) -> str | None:
@@ -327,6 +449,7 @@ CHECKS: dict[str, Check] = {
     "sending": sending, "task-destination": task_destination, "task-source": task_source,
     "known-name": known_name,
     "untrusted-install": untrusted_install, "privilege": privilege, "unparsable": unparsable,
+    "dynamic-program": dynamic_program, "inline-code": risky_code,
     "readonly-command": readonly_command, "writes-inside": writes_inside,
 }
 
@@ -349,8 +472,12 @@ def _interpreter(cmd: SimpleCommand) -> bool:
 
 
 def _network(cmd: SimpleCommand) -> bool:
-    return (cmd.program in DOWNLOADERS | RAW_NET | MAILERS | REMOTE_COPY
-            or cmd.program in ("ssh", "dig", "nslookup", "host", "ping"))
+    """Can the command send data out: a network tool, a cloud CLI, or inline code that
+    uses the network?"""
+    code = inline_code(cmd)
+    return (cmd.program in DOWNLOADERS | RAW_NET | MAILERS | REMOTE_COPY | NETWORK_CLIS
+            or cmd.program in ("dig", "nslookup", "host", "ping")
+            or bool(code and "use the network" in code_capabilities(code)))
 
 
 def _method_upload(cmd: SimpleCommand) -> bool:
@@ -361,11 +488,3 @@ def _method_upload(cmd: SimpleCommand) -> bool:
         if a.startswith(("--request=", "--method=")):
             return a.split("=", 1)[1].upper() in ("POST", "PUT", "PATCH", "DELETE")
     return False
-
-
-def _remote(arg: str) -> bool:
-    return bool(re.match(r"^([\w.-]+@)?[\w.-]+:(?!//)", arg)) or "://" in arg
-
-
-def _norm(word: str) -> str:
-    return word[2:] if word.startswith("./") else word

@@ -3,7 +3,9 @@
 Policies match commands by what they *do*, not by substrings: `a; b`, `a && b`, `a || b`,
 pipelines, `$(…)`, backticks, `<(…)`, `sh -c '…'`, `eval`, wrappers such as `sudo`,
 `env X=1`, `timeout 5` and `xargs`, quoting and redirections are all taken apart here with
-`shlex`, recursively, so a rule sees every program that would start.
+`shlex`, recursively, so a rule sees every program that would start. So are scripts fed to a
+shell on stdin when the line spells them out (`echo '…' | sh`, `bash <<< '…'`, here-documents)
+and command lines that inline interpreter code hands to `system()`, `exec` or `subprocess`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,19 @@ PIPES = {"|", "|&"}
 REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", "&>>", ">|", "<>", "<<<"}
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 PLACEHOLDER = re.compile(r"__SUBST(\d+)__")
+HEREDOC = re.compile(r"^__HEREDOC(\d+)__$")
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox"}
+# Interpreters that take a program inline: language -> the short options that carry it.
+CODE_OPTIONS = {"python": "c", "perl": "eE", "ruby": "e", "node": "ep", "bun": "e", "php": "r",
+                "lua": "e"}
+LANGUAGE = re.compile(r"^(python|perl|ruby|node|bun|php|lua)[\d.]*$|^[gmn]?(awk)$")
+# Calls by which code runs a command line (Python, Perl, Ruby, PHP, Node, awk).
+EXEC_CALL = re.compile(r"\bsubprocess\b|\bos\.(system|popen|exec\w*|spawn\w*)|\bsystem\s*\(|"
+                       r"\bexec(Sync|File\w*)?\s*\(|\bspawn(Sync)?\s*\(|\bchild_process\b|"
+                       r"\bpopen\b|\bshell_exec\b|\bpassthru\b|\bproc_open\b|\bpty\.spawn\b|"
+                       r"\bIO\.popen\b|%x\{|\bqx\s*[({/]|`", re.I)
+STRING = re.compile(r"'([^'\\]*(?:\\.[^'\\]*)*)'|\"([^\"\\]*(?:\\.[^\"\\]*)*)\"")
+STRING_LIST = re.compile(r"\[\s*(?:'[^']*'|\"[^\"]*\")(?:\s*,\s*(?:'[^']*'|\"[^\"]*\"))*\s*,?\s*\]")
 
 # Wrappers run the rest of the line as another command: name -> options that take a value.
 WRAPPERS: dict[str, set[str]] = {
@@ -56,6 +70,8 @@ class SimpleCommand:
     """The script run by `sh -c '…'`, `eval '…'` or `su -c '…'`."""
     text: dict[int, str] = field(default_factory=dict)
     """Original text of each substitution, to show words as written."""
+    upstream: SimpleCommand | None = field(default=None, repr=False, compare=False)
+    """The command before this one in a pipeline: what it prints is this one's stdin."""
 
     @property
     def program(self) -> str:
@@ -139,7 +155,7 @@ def parse(command: str, _depth: int = 0) -> ParsedCommand:
     """Parse a command line. Raises `ShellParseError` on unbalanced quoting."""
     if _depth > 8:
         raise ShellParseError("command nests substitutions more than 8 levels deep")
-    flat, subs, kinds = _extract_substitutions(command)
+    flat, subs, kinds, heredocs = _extract_substitutions(command)
     parsed_subs = {i: parse(s, _depth + 1) for i, s in enumerate(subs)}
     lexer = shlex.shlex(flat, posix=True, punctuation_chars=";&|<>()")
     lexer.whitespace_split = True
@@ -155,7 +171,8 @@ def parse(command: str, _depth: int = 0) -> ParsedCommand:
     def end_command() -> None:
         nonlocal words
         if words:
-            current.append(_simple(words, parsed_subs, kinds, subs, _depth))
+            upstream = current[-1] if current else None
+            current.append(_simple(words, parsed_subs, kinds, subs, heredocs, upstream, _depth))
         words = []
 
     def end_pipeline() -> None:
@@ -177,7 +194,8 @@ def parse(command: str, _depth: int = 0) -> ParsedCommand:
 
 
 def _simple(words: list[str], subs: dict[int, ParsedCommand], kinds: dict[int, str],
-            texts: list[str], depth: int) -> SimpleCommand:
+            texts: list[str], heredocs: list[str], upstream: SimpleCommand | None,
+            depth: int) -> SimpleCommand:
     argv: list[str] = []
     redirects: list[tuple[str, str]] = []
     i = 0
@@ -188,7 +206,8 @@ def _simple(words: list[str], subs: dict[int, ParsedCommand], kinds: dict[int, s
             continue
         if w in REDIRECTS or w == "<<":
             target = words[i + 1] if i + 1 < len(words) else ""
-            redirects.append((w, target))
+            body = HEREDOC.match(target) if w == "<<" else None
+            redirects.append((w, heredocs[int(body.group(1))] if body else target))
             i += 2
             continue
         argv.append(w)
@@ -215,11 +234,27 @@ def _simple(words: list[str], subs: dict[int, ParsedCommand], kinds: dict[int, s
     cmd = SimpleCommand(argv=argv, assignments=assignments, redirects=redirects,
                         wrappers=wrappers, subs={i: subs[i] for i in used if i in subs},
                         proc_subs={i for i in used if kinds.get(i) == "proc"},
-                        text={i: _shown(texts[i], kinds[i]) for i in used if i < len(texts)})
+                        text={i: _shown(texts[i], kinds[i]) for i in used if i < len(texts)},
+                        upstream=upstream)
+    cmd.nested = _nested(cmd, depth + 1)
+    return cmd
+
+
+def _nested(cmd: SimpleCommand, depth: int) -> ParsedCommand | None:
+    """The commands a command runs as a script: `sh -c`, `eval`, a script on a shell's
+    stdin, or the command lines in interpreter code that runs commands."""
     script = _inline_script(cmd)
     if script is not None:
-        cmd.nested = parse(script, depth + 1)
-    return cmd
+        return parse(script, depth)
+    lines = embedded_commands(inline_code(cmd) or "")
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(parse(line, depth))
+        except ShellParseError:
+            continue  # a string that is not a command line
+    pipelines = [p for sub in parsed for p in sub.pipelines]
+    return ParsedCommand("\n".join(lines), pipelines) if pipelines else None
 
 
 def _inline_script(cmd: SimpleCommand) -> str | None:
@@ -231,7 +266,105 @@ def _inline_script(cmd: SimpleCommand) -> str | None:
         for i, a in enumerate(args[:-1]):
             if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
                 return cmd.word(args[i + 1])
+    if prog in SHELLS and reads_program_from_stdin(cmd):
+        return stdin_text(cmd)
     return None
+
+
+def stdin_text(cmd: SimpleCommand) -> str | None:
+    """What a command reads on stdin when the line spells it out: a here-string or
+    here-document, or what an `echo`, `printf` or `cat <<…` before it in a pipeline prints."""
+    for op, target in reversed(cmd.redirects):
+        if op in ("<<", "<<<"):
+            return cmd.word(target)
+        if op == "<":
+            return None
+    return printed_text(cmd.upstream) if cmd.upstream is not None else None
+
+
+def printed_text(cmd: SimpleCommand) -> str | None:
+    """The text `echo`, `printf` or `cat` (of its stdin) prints, when it is known."""
+    words = [cmd.word(a) for a in cmd.args]
+    if cmd.program == "echo":
+        while words and re.fullmatch(r"-[neE]+", words[0]):
+            words.pop(0)
+        return _unescape(" ".join(words))
+    if cmd.program == "printf" and words:
+        text, values = words[0], words[1:]
+        text = re.sub(r"%[-\d.]*[sbdq]", lambda m: values.pop(0) if values else "", text)
+        return _unescape(" ".join([text, *values]))
+    if cmd.program == "cat" and not cmd.positionals():
+        return stdin_text(cmd)
+    return None
+
+
+def reads_program_from_stdin(cmd: SimpleCommand) -> bool:
+    """A shell or interpreter given no script file (or `-`, or `sh -s`) reads it on stdin."""
+    pos = cmd.positionals()
+    return not pos or pos[0] == "-" or (cmd.program in SHELLS and "-s" in cmd.flags())
+
+
+def language(program: str) -> str | None:
+    """The language an interpreter runs (`python3.12` -> `python`), or None."""
+    m = LANGUAGE.match(program)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def inline_code(cmd: SimpleCommand) -> str | None:
+    """The program text an interpreter runs from its command line (`python -c`, `perl -e`,
+    `node -e`, an awk program) or from a spelled-out stdin; None if there is none."""
+    lang = language(cmd.program)
+    if lang == "awk":
+        code = _awk_program(cmd.args)
+    elif lang is not None:
+        code = _code_argument(cmd.args, CODE_OPTIONS[lang])
+        if code is None and reads_program_from_stdin(cmd):
+            return stdin_text(cmd)
+    else:
+        return None
+    return cmd.word(code) if code is not None else None
+
+
+def string_literals(code: str) -> list[str]:
+    return [m.group(1) if m.group(1) is not None else m.group(2) for m in STRING.finditer(code)]
+
+
+def embedded_commands(code: str) -> list[str]:
+    """Command lines that code able to run commands may run: each string literal, and each
+    list of string literals (`["rm", "-rf", "x"]`) as one command line."""
+    if not EXEC_CALL.search(code):
+        return []
+    lists = [shlex.join(string_literals(m.group(0))) for m in STRING_LIST.finditer(code)]
+    return lists + string_literals(STRING_LIST.sub(" ", code))
+
+
+def _code_argument(args: list[str], letters: str) -> str | None:
+    """The word after `-c` (`letters` name the options), a cluster ending in one
+    (`perl -ne`), or `--eval`/`--print`."""
+    for i, a in enumerate(args[:-1]):
+        if a in ("--eval", "--print") or re.fullmatch(rf"-[A-Za-z]*[{letters}]", a):
+            return args[i + 1]
+    return None
+
+
+def _awk_program(args: list[str]) -> str | None:
+    """An awk program is its first operand, unless it comes from a file (`-f`)."""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "-f" or a.startswith("--file"):
+            return None
+        if a in ("-F", "-v"):
+            i += 2
+            continue
+        if not a.startswith("-"):
+            return a
+        i += 1
+    return None
+
+
+def _unescape(text: str) -> str:
+    return text.replace("\\n", "\n").replace("\\t", "\t")
 
 
 def _shown(inner: str, kind: str) -> str:
@@ -243,15 +376,17 @@ def _basename(word: str) -> str:
     return word.rsplit("/", 1)[-1]
 
 
-def _extract_substitutions(s: str) -> tuple[str, list[str], dict[int, str]]:
+def _extract_substitutions(s: str) -> tuple[str, list[str], dict[int, str], list[str]]:
     """Replace `$(…)`, backticks and `<(…)`/`>(…)` with placeholders, newlines with `;`,
-    and drop here-document bodies; quoting is respected (nothing inside '…' is touched)."""
+    and here-document bodies with `__HEREDOCn__` (bodies returned in order); quoting is
+    respected (nothing inside '…' is touched)."""
     out: list[str] = []
     subs: list[str] = []
     kinds: dict[int, str] = {}
+    heredocs: list[str] = []
     quote: str | None = None
     i, n = 0, len(s)
-    pending_heredoc: list[str] = []
+    pending_heredoc: list[tuple[str, int]] = []
 
     def add(inner: str, kind: str) -> None:
         kinds[len(subs)] = kind
@@ -299,8 +434,9 @@ def _extract_substitutions(s: str) -> tuple[str, list[str], dict[int, str]]:
         elif quote is None and s.startswith("<<", i) and not s.startswith("<<<", i):
             m = re.match(r"<<-?\s*(['\"]?)(\w+)\1", s[i:])
             if m:
-                pending_heredoc.append(m.group(2))
-                out.append("<< heredoc")
+                pending_heredoc.append((m.group(2), len(heredocs)))
+                heredocs.append("")
+                out.append(f"<< __HEREDOC{len(heredocs) - 1}__")
                 i += m.end()
             else:
                 out.append(c)
@@ -308,16 +444,17 @@ def _extract_substitutions(s: str) -> tuple[str, list[str], dict[int, str]]:
         elif quote is None and c == "\n":
             out.append(" ; ")
             i += 1
-            while pending_heredoc:  # skip the body up to its delimiter line
-                delim = pending_heredoc.pop(0)
+            while pending_heredoc:  # take the body up to its delimiter line
+                delim, index = pending_heredoc.pop(0)
                 m = re.compile(rf"^[ \t]*{re.escape(delim)}[ \t]*$", re.M).search(s, i)
+                heredocs[index] = s[i:m.start()] if m else s[i:]
                 i = m.end() if m else n
         else:
             out.append(c)
             i += 1
     if quote is not None:
         raise ShellParseError(f"cannot parse shell command: unclosed {quote} quote")
-    return "".join(out), subs, kinds
+    return "".join(out), subs, kinds, heredocs
 
 
 def _matching(s: str, start: int, open_: str, close: str) -> int:
