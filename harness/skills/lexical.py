@@ -8,6 +8,10 @@ Three ideas on top of plain BM25, none tied to any particular corpus or query se
   light field. Field scores are added with weights.
 - Analysis. Lowercase words, English stopwords removed, Snowball stems, so "debugging a
   flaky test" meets "Debug flaky tests".
+- Spelling tolerance. A query word the index does not know (after stemming) is matched to
+  the nearest vocabulary term one edit away (two when both have 8+ letters; the first
+  letter must agree), and counts at `typo_credit` per edit ("fucntion" -> "function" at
+  half weight). Known words are never corrected; see `spelling.py`.
 - Hub correction. Broad skills (long descriptions full of trigger words) match almost
   any query. Each skill's *hubness* is how well it matches queries meant for other
   skills; we take the skill's own description sentences and headings as those pseudo
@@ -18,6 +22,7 @@ Three ideas on top of plain BM25, none tied to any particular corpus or query se
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +30,7 @@ import numpy as np
 from harness.skills.library import SkillLibrary
 from harness.skills.ranking import RankingRouter
 from harness.skills.skill import Skill, sections
+from harness.skills.spelling import Speller
 from harness.skills.text import Analyzer
 
 
@@ -39,14 +45,16 @@ class LexicalConfig:
     stopwords: bool = True
     hub_weight: float = 1.0
     hub_k: int = 10
+    typo_credit: float = 0.5
     k1: float = 1.5
     b: float = 0.75
 
     @classmethod
     def plain(cls) -> LexicalConfig:
-        """BM25 over name and description only: no stems, stopwords, sections or correction."""
+        """BM25 over name and description only: no stems, stopwords, sections, spelling
+        tolerance or hub correction."""
         return cls(section_weight=0.0, heading_weight=0.0, stem=False, stopwords=False,
-                   hub_weight=0.0)
+                   hub_weight=0.0, typo_credit=0.0)
 
 
 def card_text(skill: Skill) -> str:
@@ -66,12 +74,15 @@ class _Field:
             self.index = bm25s.BM25(k1=cfg.k1, b=cfg.b)
             self.index.index(docs, show_progress=False)
 
-    def scores(self, terms: list[str]) -> np.ndarray:
-        """Best document score per skill."""
+    def scores(self, terms: list[str], weighted: Sequence[tuple[str, float]] = ()) -> np.ndarray:
+        """Best document score per skill, for `terms` at full weight plus `weighted` terms."""
         out = np.zeros(self.n_skills)
-        if self.index is None or not terms:
+        if self.index is None or not (terms or weighted):
             return out
-        np.maximum.at(out, self.owners, self.index.get_scores(terms))
+        docs = self.index.get_scores(terms) if terms else np.zeros(len(self.owners))
+        for term, weight in weighted:
+            docs = docs + weight * self.index.get_scores([term])
+        np.maximum.at(out, self.owners, docs)
         return out
 
 
@@ -85,7 +96,9 @@ class LexicalRouter(RankingRouter):
         self.config = config or LexicalConfig()
         self.analyze = Analyzer(stem=self.config.stem, stopwords=self.config.stopwords)
         self._skills = list(library)
+        self._texts: list[str] = []
         self._fields = self._build_fields()
+        self.speller = self._build_speller() if self.config.typo_credit else None
         self._hub = self._hubness() if self.config.hub_weight else np.zeros(len(self._skills))
 
     @classmethod
@@ -97,22 +110,45 @@ class LexicalRouter(RankingRouter):
 
     def _build_fields(self) -> list[tuple[float, _Field]]:
         cfg, n = self.config, len(self._skills)
-        fields = [(cfg.card_weight, _Field([self.analyze(card_text(s)) for s in self._skills],
-                                           list(range(n)), n, cfg))]
+        fields = [(cfg.card_weight, self._field([card_text(s) for s in self._skills],
+                                                list(range(n))))]
         if cfg.section_weight:
-            docs, owners = [], []
+            texts, owners = [], []
             for i, skill in enumerate(self._skills):
                 for _, title, text in sections(skill.body):
-                    docs.append(self.analyze(f"{title}\n{text}"))
+                    texts.append(f"{title}\n{text}")
                     owners.append(i)
-            fields.append((cfg.section_weight, _Field(docs, owners, n, cfg)))
+            fields.append((cfg.section_weight, self._field(texts, owners)))
         if cfg.heading_weight:
-            fields.append((cfg.heading_weight, _Field(
-                [self.analyze(" ".join(s.headings())) for s in self._skills], list(range(n)), n, cfg)))
+            fields.append((cfg.heading_weight, self._field(
+                [" ".join(s.headings()) for s in self._skills], list(range(n)))))
         return fields
 
-    def _raw(self, terms: list[str]) -> np.ndarray:
-        return sum(w * f.scores(terms) for w, f in self._fields)
+    def _field(self, texts: list[str], owners: list[int]) -> _Field:
+        self._texts += texts
+        return _Field([self.analyze(t) for t in texts], owners, len(self._skills), self.config)
+
+    def _build_speller(self) -> Speller:
+        """The vocabulary of every indexed text, as (written form, index term) pairs."""
+        return Speller((w, self.analyze.term(w)) for t in self._texts for w in self.analyze.words(t))
+
+    def _raw(self, terms: list[str], weighted: Sequence[tuple[str, float]] = ()) -> np.ndarray:
+        return sum(w * f.scores(terms, weighted) for w, f in self._fields)
+
+    def query_terms(self, query: str) -> tuple[list[str], list[tuple[str, float]]]:
+        """The query's known terms, and the terms its unknown words were corrected to with
+        their discounted weights. Words nothing is close to drop out."""
+        terms: list[str] = []
+        corrected: list[tuple[str, float]] = []
+        for word in self.analyze.words(query):
+            term = self.analyze.term(word)
+            if self.speller is None or self.speller.known(term):
+                terms.append(term)
+                continue
+            match = self.speller.correct(word, term)
+            if match is not None:
+                corrected.append((match[0], self.config.typo_credit ** match[1]))
+        return terms, corrected
 
     def _hubness(self) -> np.ndarray:
         """Mean of each skill's `hub_k` best scores over pseudo queries from the corpus."""
@@ -127,8 +163,7 @@ class LexicalRouter(RankingRouter):
         return matrix[-min(self.config.hub_k, len(rows)):].mean(axis=0)
 
     def scores(self, query: str) -> dict[str, float]:
-        terms = self.analyze(query)
-        raw = self._raw(terms)
+        raw = self._raw(*self.query_terms(query))
         mean_hub = float(self._hub.mean()) if self._hub.size else 0.0
         if mean_hub > 0:
             raw = raw / (1.0 + self.config.hub_weight * self._hub / mean_hub)

@@ -33,14 +33,19 @@ class Analyzer:
         self.stopwords = stopwords
 
     def __call__(self, text: str) -> list[str]:
+        return [self.term(w) for w in self.words(text)]
+
+    def words(self, text: str) -> list[str]:
+        """The words of `text` as written (lowercased), before stemming."""
         words = _WORD.findall(text.lower())
         if self.stopwords:
             stop = _stopwords()
             words = [w for w in words if w not in stop]
-        if self.stem:
-            stem = _stemmer()
-            words = [stem(w) for w in words]
         return words
+
+    def term(self, word: str) -> str:
+        """The index term of one word: its stem, or the word itself without stemming."""
+        return _stemmer()(word) if self.stem else word
 
     def __repr__(self) -> str:
         return f"Analyzer(stem={self.stem}, stopwords={self.stopwords})"
