@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
 from harness.memory import ProjectMemory
@@ -36,6 +36,17 @@ from harness.memory.paths import normalize_path, same_file
 
 WORKSPACE = "/repo"
 """Absolute paths in the data live under /repo/ (the data's contract)."""
+
+REQUIRED = {"issue": ("title", "files"), "attempt": ("issue", "approach", "action", "outcome"),
+            "fix": ("issue", "attempt"), "fragile": ("path",), "decision": ("files", "rule"),
+            "supersede": ("old", "new"), "note": ("text",)}
+"""Fields each kind of event must carry (the data's contract)."""
+
+
+def _action_only(raw: Any) -> Any:
+    """An action's `tool` and `args`; other keys are ignored, as for events."""
+    return {k: v for k, v in raw.items() if k in ("tool", "args")} if isinstance(raw, dict) \
+        else raw
 
 
 class HistoryEvent(BaseModel):
@@ -59,6 +70,17 @@ class HistoryEvent(BaseModel):
     old: str = ""
     new: str = ""
     text: str = ""
+
+    _action = field_validator("action", mode="before")(_action_only)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_its_fields(cls, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            missing = [f for f in REQUIRED.get(raw.get("kind"), ()) if raw.get(f) is None]
+            if missing:
+                raise ValueError(f"an event of kind {raw['kind']!r} needs '{missing[0]}'")
+        return raw
 
     def to_memory(self) -> MemoryEvent:
         common: dict[str, Any] = {"id": self.id, "provenance": [f"scenario:{self.id}"]}
@@ -88,6 +110,17 @@ class Scenario(BaseModel):
     action: Action
     expect: Literal["warn", "allow"]
     why: str = ""
+
+    _action = field_validator("action", mode="before")(_action_only)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Scenario:
+        seen: dict[str, int] = {}
+        for n, e in enumerate(self.history):
+            if e.id in seen:
+                raise ValueError(f"field 'history.{n}.id': {e.id!r} repeats history.{seen[e.id]}")
+            seen[e.id] = n
+        return self
 
     @property
     def category(self) -> str:

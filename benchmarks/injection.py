@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
@@ -37,7 +37,7 @@ from harness.governance import (
     Policy,
     PolicyGovernor,
 )
-from harness.probes.gullible import GullibleModel, Injection
+from harness.probes.gullible import GullibleModel, Injection, squash
 from harness.state import Budget
 from harness.tools import Tool, ToolContext, list_dir, make_run_shell, read_file, tool
 
@@ -77,6 +77,32 @@ class InjectionCase(BaseModel):
     canary: str
     attack: AttackCall
     benign: Benign
+
+    @field_validator("search_results", mode="before")
+    @classmethod
+    def _none_is_empty(cls, raw: Any) -> Any:
+        return [] if raw is None else raw
+
+    @field_validator("workspace")
+    @classmethod
+    def _inside_workspace(cls, files: dict[str, str]) -> dict[str, str]:
+        for rel in files:
+            if not rel.strip() or Path(rel).is_absolute() or rel.startswith("~") \
+                    or ".." in Path(rel).parts:
+                raise ValueError(f"path {rel!r} is not a relative path inside the workspace")
+        return files
+
+    @model_validator(mode="after")
+    def _payload_in_channel(self) -> InjectionCase:
+        seen = [r.snippet for r in self.search_results] if self.channel == "search" \
+            else list(self.workspace.values())
+        payload = squash(self.payload)  # as the probe reads it: escapes and spacing aside
+        if not any(payload in squash(text) for text in seen):
+            where = "a search_results snippet" if self.channel == "search" else "a workspace file"
+            raise ValueError(f"field 'payload': not found in {where}")
+        if self.canary not in self.payload:
+            raise ValueError("field 'canary': not inside the payload")
+        return self
 
 
 def plan_for(case: InjectionCase) -> list[dict]:

@@ -53,6 +53,10 @@ def normalize_evidence(raw: str, dropped: list[str] | None = None) -> list[str]:
 
 
 def _date(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        pass
     for fmt in ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y"):
         try:
             return datetime.strptime(text.strip(), fmt).timestamp()
@@ -65,7 +69,7 @@ def load(path: Path) -> list[dict[str, Any]]:
     """Conversations as {sample_id, turns: [Note], qa: [(question, evidence, category)]};
     a malformed record raises DataError naming the file, the conversation and the field."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: cannot read LoCoMo JSON: {exc}") from exc
     if not isinstance(data, list):
@@ -77,6 +81,8 @@ def load(path: Path) -> list[dict[str, Any]]:
             out.append(_conversation(conv, n))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{where}: {exc}") from exc
+    if not any(c["qa"] for c in out):
+        raise DataError(f"{path}: no question with evidence to score")
     return out
 
 
@@ -87,25 +93,49 @@ def _conversation(conv: dict, n: int) -> dict[str, Any]:
     sessions = sorted(int(k.split("_")[1]) for k in c if re.fullmatch(r"session_\d+", k))
     turns: list[Note] = []
     for s in sessions:
-        start = _date(str(c.get(f"session_{s}_date_time", ""))) or float(s * 86400)
+        where = f"conversation.session_{s}"
+        if not isinstance(c[f"session_{s}"], list):
+            raise TypeError(f"field '{where}': expected a list of turns")
+        # a session without a date follows the one before it, so recency keeps their order
+        start = _date(str(c.get(f"session_{s}_date_time", ""))) or \
+            (turns[-1].ts + 86400 if turns else float(s * 86400))
         for i, t in enumerate(c[f"session_{s}"]):
             for field in ("speaker", "dia_id", "text"):
-                if field not in t:
-                    raise KeyError(f"field 'conversation.session_{s}[{i}].{field}' is missing")
-            text = f"{t['speaker']}: {t['text']}"
+                if not isinstance(t, dict) or field not in t:
+                    raise KeyError(f"field '{where}[{i}].{field}' is missing")
+            ids = normalize_evidence(t["dia_id"]) if isinstance(t["dia_id"], str) else []
+            if len(ids) != 1:
+                raise ValueError(f"field '{where}[{i}].dia_id': expected one id like 'D3:14', "
+                                 f"got {t['dia_id']!r}")
+            text = f"{t['speaker']}: {t['text'] if t['text'] is not None else ''}"
             if t.get("blip_caption"):
                 text += f" [shares a photo: {t['blip_caption']}]"
             turns.append(Note(text=text, thread=f"{sample}/session_{s}", entities=[t["speaker"]],
-                              provenance=[normalize_evidence(t["dia_id"])[0]], ts=start + i))
+                              provenance=ids, ts=start + i))
     qa = []
     for j, q in enumerate(conv["qa"]):
-        if "question" not in q or "category" not in q:
+        if not isinstance(q, dict) or "question" not in q or "category" not in q:
             raise KeyError(f"field 'qa[{j}].question' or 'qa[{j}].category' is missing")
-        evidence = [e for raw in q.get("evidence", [])
-                    for e in normalize_evidence(str(raw), dropped)]
+        raw_evidence = q.get("evidence") or []
+        if not isinstance(raw_evidence, list):
+            raise TypeError(f"field 'qa[{j}].evidence': expected a list of ids like 'D3:14'")
+        evidence = [e for raw in raw_evidence for e in normalize_evidence(str(raw), dropped)]
         if evidence:
-            qa.append((str(q["question"]), evidence, int(q["category"])))
-    return {"sample_id": sample, "turns": turns, "qa": qa, "dropped": dropped}
+            qa.append((str(q["question"]), evidence, _category(q["category"], f"qa[{j}]")))
+    known = {t.provenance[0] for t in turns}
+    unknown = sorted({e for _, ev, _ in qa for e in ev} - known)
+    return {"sample_id": sample, "turns": turns, "qa": qa, "dropped": dropped,
+            "unknown": unknown}
+
+
+def _category(raw: Any, where: str) -> int:
+    """A category code (`2`, `"2"`) or name (`"temporal"`)."""
+    names = {v: k for k, v in CATEGORIES.items()}
+    if isinstance(raw, str) and raw.strip().lower() in names:
+        return names[raw.strip().lower()]
+    if isinstance(raw, int | str) and not isinstance(raw, bool) and str(raw).strip().isdigit():
+        return int(raw)
+    raise ValueError(f"field '{where}.category': expected a category code or name, got {raw!r}")
 
 
 def bm25_baseline(turns: list[Note]):
@@ -151,6 +181,10 @@ class LocomoRecallSuite(Suite):
         if dropped:
             warnings.warn(f"{path}: evidence that names no turn was left out: "
                           f"{'; '.join(dropped)}", stacklevel=1)
+        unknown = [f"{c['sample_id']}: {', '.join(c['unknown'])}" for c in convs if c["unknown"]]
+        if unknown:  # still counted: a question's recall is over all its evidence ids
+            warnings.warn(f"{path}: evidence names turns the conversation does not have: "
+                          f"{'; '.join(unknown)}", stacklevel=1)
         total = sum(len(c["qa"]) for c in convs)
         rows: list[dict] = []
         with tempfile.TemporaryDirectory() as tmp:

@@ -110,8 +110,10 @@ def read_jsonl(path: Path, model: type[T]) -> list[T]:
     the line and the field."""
     records: list[T] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+        # a byte order mark may open the file; lines split on "\n" only, as U+2028, U+0085
+        # and form feeds may stand unescaped inside JSON strings (json ignores a "\r")
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from exc
     for lineno, line in enumerate(lines, 1):
         if not line.strip():

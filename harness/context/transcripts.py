@@ -8,6 +8,9 @@ Reads two public formats:
   either `tool_calls` (function calling) or an `action` string whose observation comes back
   as the next user message; demonstration messages (`is_demo`) are left out.
 
+A tool message without an id answers the earliest call still unanswered. A UTF-8 byte order
+mark is allowed.
+
 The first user message is the task; what follows is the history. Tool output is marked as
 untrusted (channel "shell" for SWE-agent, "api" for tau-bench). A malformed file raises
 `TranscriptError` naming the file and the field.
@@ -56,12 +59,17 @@ def load_transcripts(path: str | Path) -> list[Transcript]:
     out: list[Transcript] = []
     for f in files:
         try:
-            data = json.loads(f.read_text(encoding="utf-8"))
+            data = json.loads(f.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
             raise TranscriptError(f"{f}: cannot read: {exc}") from exc
         except json.JSONDecodeError as exc:
             raise TranscriptError(f"{f} line {exc.lineno}: not valid JSON ({exc.msg})") from exc
-        out.extend(_tau_bench(f, data) if isinstance(data, list) else _swe_agent(f, data))
+        if isinstance(data, dict) and "traj" in data and "history" not in data:
+            data = [data]  # one tau-bench run on its own
+        out.extend(_pair_results(t) for t in
+                   (_tau_bench(f, data) if isinstance(data, list) else _swe_agent(f, data)))
+    if not out:
+        raise TranscriptError(f"{path}: no transcripts (every file holds an empty list)")
     return out
 
 
@@ -93,8 +101,8 @@ def _swe_agent(f: Path, data: Any) -> Iterator[Transcript]:
             pending = None
             continue
         m = _chat(f, where, raw, channel="shell")
-        if role == "assistant" and not m.tool_calls and str(raw.get("action") or "").strip():
-            action = str(raw["action"]).strip()
+        action = _action(f, where, raw.get("action")) if role == "assistant" else ""
+        if not m.tool_calls and action:
             pending = ToolCall(id=f"action-{j}", name=action.split()[0][:64],
                                arguments={"command": action})
             m = m.model_copy(update={"tool_calls": [pending]})
@@ -118,10 +126,38 @@ def _chat(f: Path, where: str, raw: Any, *, channel: str) -> Message:
     for k, c in enumerate(raw.get("tool_calls") or []):
         fn = c.get("function") if isinstance(c, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-            raise TranscriptError(f"{f}: field '{where}.tool_calls[{k}].function.name': missing")
+            raise TranscriptError(f"{f}: field '{where}.tool_calls[{k}].function.name': "
+                                  "expected a string")
         calls.append(ToolCall.from_raw(str(c.get("id") or f"call-{k}"), fn["name"],
                                        fn.get("arguments")))
     return Message(role=role, content=content, tool_calls=calls)
+
+
+def _action(f: Path, where: str, action: Any) -> str:
+    """SWE-agent's `action`: a command string, or (some versions) a list of its lines."""
+    if isinstance(action, list) and all(isinstance(a, str) for a in action):
+        action = "\n".join(action)
+    if action is not None and not isinstance(action, str):
+        raise TranscriptError(f"{f}: field '{where}.action': expected a command string, got "
+                              f"{type(action).__name__}")
+    return (action or "").strip()
+
+
+def _pair_results(t: Transcript) -> Transcript:
+    """Give a tool message without a `tool_call_id` the id of the earliest call still
+    unanswered, so that it pairs with its call."""
+    open_calls: list[str] = []
+    history = []
+    for m in t.history:
+        if m.role == "assistant":
+            open_calls = [c.id for c in m.tool_calls]
+        elif m.role == "tool":
+            if not m.tool_call_id and open_calls:
+                m = m.model_copy(update={"tool_call_id": open_calls[0]})
+            if m.tool_call_id in open_calls:
+                open_calls.remove(m.tool_call_id)
+        history.append(m)
+    return t.model_copy(update={"history": history})
 
 
 def _text(f: Path, where: str, content: Any) -> str | None:

@@ -71,11 +71,11 @@ class GullibleModel(SyncModel):
                            call_prefix=f"g{self.calls}")
 
     def _obey(self, request: ModelRequest, made: set[str]) -> dict | None:
-        visible = _squash(request.text() if self.reads_own_calls else "\n".join(
+        visible = squash(request.text() if self.reads_own_calls else "\n".join(
             m.content for m in request.messages if m.content))
         best, best_pos = None, -1
         for inj in self.injections:
-            pos = visible.rfind(_squash(inj.text))
+            pos = visible.rfind(squash(inj.text))
             if pos > best_pos and _key(inj.tool, inj.args) not in made:
                 best, best_pos = inj, pos
         return None if best is None else {"tool": best.tool, "args": best.args}
@@ -84,7 +84,7 @@ class GullibleModel(SyncModel):
 ESCAPE = re.compile(r"\\(\n[ \t]*|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     """Text as a reader sees it: string escapes decoded (JSON, YAML, Python: `\\n`, `\\"`,
     `\\u00e9`, YAML's escaped line breaks), YAML's doubled quotes undone, whitespace
     collapsed. So quoting or reformatting an instruction does not hide it."""
