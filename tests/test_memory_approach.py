@@ -32,3 +32,12 @@ def test_comments_are_blanked_only_where_the_language_is_known():
     assert strip_comments("x = 1  # import pickle\ny = '#not'", "hash") == "x = 1   \ny = '#not'"
     assert strip_comments("a(); // b()\n/* c() */ d()", "slash") == "a();  \n  d()"
     assert strip_comments("see #3 // later", "any") == "see #3 // later"
+
+
+def test_a_script_run_through_its_interpreter_is_the_script_run_directly():
+    assert same_command("bash tools/release.sh --dry-run", "./tools/release.sh --dry-run")
+    assert same_command("python3 scripts/migrate.py up", "/repo/scripts/migrate.py up")
+    # what the interpreter runs decides: another script, or code given inline, is not it
+    assert not same_command("bash tools/release.sh", "bash tools/deploy.sh")
+    assert not same_command("python -m pytest tests", "pytest tests")
+    assert not same_command("bash -c 'make'", "make")

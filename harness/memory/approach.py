@@ -22,6 +22,9 @@ from harness.memory.paths import normalize_path, same_file
 FILE_WRITERS = frozenset({"edit_file", "write_file"})
 FILE_READERS = frozenset({"read_file", "list_dir", "search_files", "view_file", "cat"})
 SHELL_TOOLS = frozenset({"run_shell", "shell", "bash"})
+SCRIPT_RUNNERS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "python", "python3", "node",
+                            "ruby", "perl"})
+"""Interpreters that run the script file they are given: `bash x.sh` runs what `./x.sh` does."""
 
 EDIT_THRESHOLD = 0.55
 """Minimum similarity of two edits' changes to call them one approach."""
@@ -315,7 +318,7 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
     forms: list[list[tuple]] = [[], []]
     for seg in filter(None, segments):
         n = _env_prefix(seg)
-        env, rest = tuple(sorted(seg[:n])), seg[n:]
+        env, rest = tuple(sorted(seg[:n])), script_command(seg[n:])
         for paired, form in zip((False, True), forms, strict=True):
             positional: list[str] = []
             options: list[str] = []
@@ -333,6 +336,15 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
                 i += 1
             form.append((env, tuple(positional), tuple(sorted(options))))
     return {tuple(f) for f in forms}
+
+
+def script_command(words: list[str]) -> list[str]:
+    """`words` without a leading interpreter given a script to run (`bash tools/x.sh` ->
+    `tools/x.sh`), as the script run directly is the same approach."""
+    if len(words) > 1 and words[0].rsplit("/", 1)[-1] in SCRIPT_RUNNERS \
+            and not _flag(words[1]) and "." in words[1].rsplit("/", 1)[-1]:
+        return words[1:]
+    return words
 
 
 def _env_prefix(seg: list[str]) -> int:

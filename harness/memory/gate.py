@@ -12,7 +12,13 @@ approaches that later succeeded or whose failure was superseded.
 from __future__ import annotations
 
 from harness.events import GateWarning
-from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, same_approach, undoes
+from harness.memory.approach import (
+    FILE_WRITERS,
+    SHELL_TOOLS,
+    same_approach,
+    script_command,
+    undoes,
+)
 from harness.memory.events import Action, Attempt
 from harness.memory.paths import binds, normalize_path
 from harness.memory.projection import Projection
@@ -35,7 +41,8 @@ def target(action: Action, workspace: str | None = None) -> str:
     """What an action acts on, coarsely: a file's name or a command's program. Two actions
     can only be one approach when their targets agree, so this narrows comparisons."""
     if action.tool in SHELL_TOOLS:
-        words = [w for w in str(action.args.get("command", "")).split() if "=" not in w]
+        words = script_command([w for w in str(action.args.get("command", "")).split()
+                                if "=" not in w])
         return "$" + (words[0].rsplit("/", 1)[-1] if words else "")
     return normalize_path(str(action.args.get("path", "")), workspace).rsplit("/", 1)[-1]
 
