@@ -41,3 +41,8 @@ def test_a_script_run_through_its_interpreter_is_the_script_run_directly():
     assert not same_command("bash tools/release.sh", "bash tools/deploy.sh")
     assert not same_command("python -m pytest tests", "pytest tests")
     assert not same_command("bash -c 'make'", "make")
+
+
+def test_a_long_option_with_equals_is_the_option_with_its_value_apart():
+    assert same_command("./deploy.sh --env staging --force", "deploy.sh --force --env=staging")
+    assert not same_command("./deploy.sh --env staging", "./deploy.sh --env=prod")

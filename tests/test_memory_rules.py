@@ -103,6 +103,12 @@ def test_a_code_qualifier_narrows_the_prohibition():
         "subprocess.run"]
 
 
+def test_with_names_the_forbidden_instrument_when_the_phrase_before_it_names_no_code():
+    rule = "Never write to the console with console.log or console.error in lib/."
+    assert violations(rule, "lib/a.js", "", "logger.info(x)") == []
+    assert violations(rule, "lib/a.js", "", "console.error(x)") == ["console.error"]
+
+
 def test_only_what_the_change_adds_counts_and_comments_are_not_code():
     rule = "Do not import pickle."
     assert violations(rule, "store.py", "import pickle", "import json") == []

@@ -330,7 +330,8 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
                         options.append(f"{w} {rest[i + 1]}")
                         i += 2
                         continue
-                    options.append(w)
+                    # paired, `--opt=value` reads as `--opt value`
+                    options.append(w.replace("=", " ", 1) if paired and w.startswith("--") else w)
                 else:
                     positional.append(w)
                 i += 1

@@ -15,7 +15,8 @@ requests"), a subject ("zap is deprecated"), a contrast ("use zod, not yup"), an
 a list that holds code ("no time.sleep, requests or ..."). Descriptions ("request bodies",
 "a version string", "external cache") name nothing to look for and never warn. An example
 of a forbidden kind ("tags such as @v4") stands for its shape when it carries a version.
-A trailing "with X" / "without X" / "unless X" qualifies the prohibition when X is code.
+A trailing "with X" / "without X" / "unless X" qualifies the prohibition when X is code;
+when the phrase before "with" names no code, X is the forbidden instrument.
 """
 
 from __future__ import annotations
@@ -195,6 +196,8 @@ def _entities(phrase: str, names: str) -> list[Term]:
         out += [make_term(part, is_example) for word in words
                 if code_like(word) or (is_name and nameable(word))
                 for part in alternatives(word)]
+    if not out and qualifier == "together_with":  # "never print with fmt.Println": the
+        return condition                             # instrument is what is forbidden
     return [replace(t, **{qualifier: tuple(condition)}) for t in out] if condition else out
 
 
