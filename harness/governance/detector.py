@@ -248,7 +248,7 @@ class InstructionDetector:
         return out
 
     def _span(self, lines: list[str], lo: int, hi: int, code: set[int]) -> Span:
-        if (part := self._field(lines, lo, hi)) is not None:
+        if (part := self._field(lines, lo, hi) or self._trailing_comment(lines, lo, hi)):
             return part
         # the lead-in that introduces it, the rest of its sentence in the same comment
         for _ in range(self.context):
@@ -293,6 +293,16 @@ class InstructionDetector:
         if line[a] in "\"'" and line[b - 1] == line[a]:  # keep a string field's quotes
             a, b = a + 1, b - 1
         return Span(lo, hi, line[:a], line[b:])
+
+    def _trailing_comment(self, lines: list[str], lo: int, hi: int) -> Span | None:
+        """On a line of content followed by a comment (`FROM node:20  # agents: ...`), the
+        comment alone, when it is what reads as an instruction."""
+        line = lines[lo]
+        m = _comment(line)
+        if lo != hi or m is None or not line[:m.start(2)].strip() \
+                or self.score(line[:m.start(2)], False) >= self.threshold:
+            return None
+        return Span(lo, hi, line[:m.end()])
 
     @staticmethod
     def _redact(lines: list[str], spans: list[Span]) -> str:
