@@ -24,6 +24,9 @@ from harness.governance.paths import PathRef, PathResolver, is_secret_name
 from harness.governance.provenance import Provenance
 from harness.governance.shell import (
     EXEC_CALL,
+    PLACEHOLDER,
+    STRING,
+    STRING_LIST,
     ParsedCommand,
     ShellParseError,
     SimpleCommand,
@@ -32,7 +35,20 @@ from harness.governance.shell import (
     parse,
     string_literals,
 )
+from harness.governance.writes import (
+    FIND_TESTS,
+    find_deletes,
+    find_exec_commands,
+    find_roots,
+    find_selects_all,
+    listed_roots,
+    output_paths,
+    substituted_roots,
+)
+from harness.governance.writes import option_value as _option_value
 from harness.messages import ToolCall
+
+__all__ = ["FIND_TESTS", "find_deletes", "find_roots", "find_selects_all"]
 
 ToolKind = Literal["read", "write", "shell", "network", "egress", "other"]
 AccessMode = Literal["read", "write", "delete"]
@@ -87,10 +103,20 @@ CODE_CAPABILITIES: dict[str, re.Pattern[str]] = {
         r"telnetlib|paramiko|LWP|HTTP::Tiny|IO::Socket|Net::\w+|net/http|open-uri|fetch|"
         r"XMLHttpRequest|axios|curl_\w+|fsockopen)\b|\bhttps?\.(get|request)\b"),
 }
-# Finds that pick files by a test keep a deletion to what matches; without one it is total.
-FIND_TESTS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-regex", "-iregex",
-              "-newer", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-size",
-              "-empty", "-user", "-group", "-perm", "-inum", "-samefile", "-links"}
+# Inline code: the literal a deletion call is given (`rmtree('x'`, `unlink "x"`), an import
+# of a module that runs commands, a call that runs a literal command line, and what sends.
+DELETE_ARGUMENT = re.compile(r"""\s*\(?\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*[,)]?""")
+MODULE_IMPORT = re.compile(r"(\bimport\s+(\w+\s*,\s*)*|\brequire\s*\(\s*['\"])$")
+LITERAL_CALL = re.compile(
+    rf"(subprocess\.(run|call|check_call|check_output|Popen|getoutput)|os\.(system|popen)|"
+    rf"system|exec(Sync)?|spawn(Sync)?|execFileSync|popen)\s*\(\s*"
+    rf"({STRING.pattern}|{STRING_LIST.pattern})\s*[,)]")
+CODE_SENDS = re.compile(
+    r"\b(post|put|patch|request|send|sendall|sendmail|send_message|storbinary|storlines|"
+    r"upload\w*|open|readFileSync|createReadStream|read_text|read_bytes|getenv)\s*\(|"
+    r"\b(data|files|json|body|headers)\s*[:=]|method\s*[:=]|\b(socket|smtplib|ftplib|"
+    r"telnetlib|paramiko|environ|process\.env|ENV|IO::Socket|fsockopen|XMLHttpRequest)\b",
+    re.I)
 STDIN_PATHS = PathRef("<paths read from stdin>", None, None)
 INSTALLERS = {"pip", "pip3", "uv", "uvx", "npm", "npx", "yarn", "pnpm", "bun", "bunx", "gem",
               "poetry", "pipx", "cargo", "pdm", "composer"}
@@ -251,8 +277,13 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
     prog, pos = cmd.program, cmd.positionals()
 
     def add(raw: str, mode: AccessMode) -> None:
-        if raw and "://" not in raw and raw != "-":
-            out.append(Access(resolver.resolve(cmd.word(raw)), mode, prog or "redirect"))
+        if not raw or "://" in raw or raw == "-":
+            return
+        sub = PLACEHOLDER.fullmatch(raw)
+        roots = substituted_roots(cmd.subs[int(sub[1])]) if sub and int(
+            sub[1]) in cmd.subs else None
+        for word in roots if roots is not None else [cmd.word(raw)]:
+            out.append(Access(resolver.resolve(word), mode, prog or "redirect"))
 
     for op, target in cmd.redirects:
         if op in (">", ">>", "&>", "&>>", ">|", "<>"):
@@ -274,9 +305,12 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         written.update(pos)
         for p in pos:
             add(p, "write")
-    elif prog in WRITE_AFTER_FIRST and len(pos) > 1:
-        written.update(pos[1:])
-        for p in pos[1:]:
+    elif prog in WRITE_AFTER_FIRST and pos:
+        # the mode comes first, unless it was written like an option (`chattr -i f`)
+        dashed_mode = any(re.fullmatch(r"[-+=][A-Za-z]+", a) for a in cmd.args)
+        files = pos if dashed_mode and prog in ("chmod", "chattr") else pos[1:]
+        written.update(files)
+        for p in files:
             add(p, "write")
     elif prog in COPIERS and pos:
         dest = _option_value(cmd, "-t", "--target-directory") or pos[-1]
@@ -309,8 +343,14 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         if pos[0] not in ("status", "list-units", "show", "is-active", "cat", "list"):
             add("/etc/systemd/system", "write")
     elif prog in ("useradd", "userdel", "usermod", "passwd", "chpasswd", "visudo", "mount",
-                  "umount", "modprobe", "insmod", "sysctl", "iptables", "ufw"):
+                  "umount", "modprobe", "insmod", "sysctl", "iptables", "ufw", "setenforce"):
         add("/etc", "write")
+    for raw in output_paths(package_manager(cmd) or cmd):
+        written.add(raw)
+        add(raw, "write")
+    if prog == "find":
+        for sub in find_exec_commands(cmd):
+            out += shell_accesses(sub, resolver)
     for raw in read_candidates(cmd):
         if raw not in written:
             add(raw, "read")
@@ -319,6 +359,8 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         mode = "delete" if CODE_CAPABILITIES["delete files"].search(code) else "read"
         for raw in code_paths(code):
             add(raw, mode)
+        for raw in deleted_paths(code) or []:
+            add(raw, "delete")
     return out
 
 
@@ -333,6 +375,43 @@ def code_paths(code: str) -> list[str]:
     """String literals in code that look like paths (`~/x`, `/etc/y`, `.env`, `a/b`)."""
     return [s for s in string_literals(code) if s and not re.search(r"\s", s) and (
         s[0] in "~/." or "/" in s or is_secret_name(s))]
+
+
+def deleted_paths(code: str) -> list[str] | None:
+    """The path literals inline code deletes (`shutil.rmtree('build')`, `fs.rmSync('dist')`),
+    or None when a deletion's target is computed and cannot be known."""
+    out = []
+    for m in CODE_CAPABILITIES["delete files"].finditer(code):
+        arg = DELETE_ARGUMENT.match(code, m.end())
+        if arg is None:
+            return None
+        out.append(arg[1] if arg[1] is not None else arg[2])
+    return out
+
+
+def runs_known_commands(code: str) -> bool:
+    """Does inline code run only command lines spelled out as literals (a string or a
+    list of strings), which `harness.governance.shell` parses into nested commands?"""
+    for m in EXEC_CALL.finditer(code):
+        imported = MODULE_IMPORT.search(code[:m.start()]) and not re.match(
+            r"\w*\s+as\b", code[m.end():])  # `import subprocess as sp` hides its calls
+        if not imported and not LITERAL_CALL.match(code, m.start()):
+            return False
+    return True
+
+
+def code_capabilities_unknown(code: str) -> dict[str, str]:
+    """What inline code can do that the facts of the call cannot show: deletions of
+    computed paths, commands not spelled out, network use that may send something (a
+    method that sends, a body, files or the environment), code it generates."""
+    found = code_capabilities(code)
+    if "delete files" in found and deleted_paths(code) is not None:
+        del found["delete files"]
+    if "run commands" in found and runs_known_commands(code):
+        del found["run commands"]
+    if "use the network" in found and not CODE_SENDS.search(code):
+        del found["use the network"]
+    return found
 
 
 def given_files(cmd: SimpleCommand) -> list[str]:
@@ -408,48 +487,11 @@ def read_candidates(cmd: SimpleCommand, skip: frozenset[str] = frozenset()) -> l
     return out
 
 
-def _option_value(cmd: SimpleCommand, short: str, long: str) -> str | None:
-    """The value of `-x v`, `-abx v` (a cluster ending in the option), `--long v` or
-    `--long=v`."""
-    args = cmd.args
-    for i, a in enumerate(args):
-        if (a == long or re.fullmatch(rf"-[A-Za-z]*{short[1]}", a)) and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith(long + "="):
-            return a.split("=", 1)[1]
-    return None
-
-
-def find_roots(cmd: SimpleCommand) -> list[str]:
-    roots = []
-    for a in cmd.args:
-        if a.startswith("-") or a in ("(", "!"):
-            break
-        roots.append(a)
-    return roots or ["."]
-
-
-def find_deletes(cmd: SimpleCommand) -> bool:
-    """Does a `find` delete what it finds (`-delete`, `-exec rm …`)?"""
-    args = cmd.args
-    if "-delete" in args:
-        return True
-    for i, a in enumerate(args):
-        if a in ("-exec", "-execdir", "-ok") and i + 1 < len(args):
-            return args[i + 1].rsplit("/", 1)[-1] in DELETERS
-    return False
-
-
-def find_selects_all(cmd: SimpleCommand) -> bool:
-    """Does a `find` select everything under its roots (no test narrows it)?"""
-    return not FIND_TESTS & set(cmd.args)
-
-
 def piped_paths(cmd: SimpleCommand) -> list[str] | None:
     """The folders holding the paths an `xargs`-run command reads on stdin: the roots of
-    the `find` before it; None when they cannot be known."""
-    producer = cmd.upstream
-    return find_roots(producer) if producer is not None and producer.program == "find" else None
+    the lister before it (`find`, `git ls-files`, `grep -l`, ...); None when they cannot
+    be known."""
+    return listed_roots(cmd.upstream) if cmd.upstream is not None else None
 
 
 def _stdin_files(cmd: SimpleCommand) -> list[str]:

@@ -41,6 +41,7 @@ GateAction = Literal["inject", "ask", "deny"]
 PROTECTIONS: tuple[Rule, ...] = (
     Rule(id="protect.unparsable", effect="ask", kinds=["shell"], check="unparsable"),
     Rule(id="protect.privilege", effect="deny", check="privilege"),
+    Rule(id="protect.container-escape", effect="deny", check="container-escape"),
     Rule(id="protect.credentials", effect="deny", check="credential-read"),
     Rule(id="protect.download-exec", effect="deny", check="download-exec"),
     Rule(id="protect.destructive", effect="deny", check="destructive"),

@@ -16,6 +16,8 @@ from harness.governance.actions import (
     INTERPRETERS,
     ActionFacts,
     code_capabilities,
+    code_capabilities_unknown,
+    deleted_paths,
     download_files,
     find_deletes,
     find_roots,
@@ -32,6 +34,12 @@ from harness.governance.shell import (
     language,
     reads_program_from_stdin,
     stdin_text,
+)
+from harness.governance.writes import (
+    archives_read,
+    bind_sources,
+    container_privilege,
+    extract_dir,
 )
 
 Check = Callable[[ActionFacts, PathResolver], str | None]
@@ -209,13 +217,21 @@ def download_exec(facts: ActionFacts, res: PathResolver) -> str | None:
                 if any(_downloads(c) for c in sub.walk()):
                     return f"{cmd.program} runs the output of a download"
     downloaded: set[Path] = set()
+    unpacked: set[Path] = set()  # folders a downloaded archive was extracted into
     for cmd in facts.commands():
-        if _fed_by_download(cmd):
-            refs = map(res.resolve, download_files(cmd))
-            downloaded.update(r.resolved for r in refs if r.resolved is not None)
-        elif downloaded and _executes(cmd, downloaded, res):
+        folder = extract_dir(cmd)
+        fed = _fed_by_download(cmd)
+        if fed:
+            downloaded.update(_resolved(res, download_files(cmd)))
+        if folder and (fed or _resolved(res, map(cmd.word, archives_read(cmd))) & downloaded):
+            unpacked.update(_resolved(res, [cmd.word(folder)]))
+        elif not fed and (downloaded or unpacked) and _executes(cmd, downloaded, unpacked, res):
             return f"runs a file it just downloaded ({cmd})"
     return None
+
+
+def _resolved(res: PathResolver, words) -> set[Path]:
+    return {r.resolved for r in map(res.resolve, words) if r.resolved is not None}
 
 
 def _fed_by_download(cmd: SimpleCommand) -> bool:
@@ -227,10 +243,20 @@ def _fed_by_download(cmd: SimpleCommand) -> bool:
     return False
 
 
-def _executes(cmd: SimpleCommand, files: set[Path], res: PathResolver) -> bool:
-    """Does a command run one of `files`, as its program or as an interpreter's script?"""
-    words = cmd.argv[:1] + (cmd.positionals()[:1] if _interpreter(cmd) else [])
-    return any(res.resolve(cmd.word(w)).resolved in files for w in words)
+def _executes(cmd: SimpleCommand, files: set[Path], folders: set[Path],
+              res: PathResolver) -> bool:
+    """Does a command run one of `files`, or a file under one of `folders`, as its program
+    (named by a path, not looked up on PATH) or as an interpreter's script?"""
+    script = _interpreter(cmd) and not inline_code(cmd) and not {"-c", "-m"} & cmd.flags()
+    program = cmd.argv[:1] if "/" in (cmd.argv or [""])[0] else []
+    for w in cmd.argv[:1] + (cmd.positionals()[:1] if _interpreter(cmd) else []):
+        if res.resolve(cmd.word(w)).resolved in files:
+            return True
+    for w in program + (cmd.positionals()[:1] if script else []):
+        ref = res.resolve(cmd.word(w))
+        if ref.resolved is not None and any(f in ref.resolved.parents for f in folders):
+            return True
+    return False
 
 
 def exfiltration(facts: ActionFacts, res: PathResolver) -> str | None:
@@ -370,7 +396,11 @@ def risky_code(facts: ActionFacts, res: PathResolver) -> str | None:
     commands or reach the network, or a script piped in from a command's output."""
     for cmd in facts.commands():
         code = inline_code(cmd)
-        found = code_capabilities(code) if code else {}
+        found = code_capabilities_unknown(code) if code else {}
+        root = next((p for p in deleted_paths(code or "") or []
+                     if res.resolve(p).rel == "."), None)
+        if root is not None:
+            return f"{cmd.program} runs inline code that deletes the workspace ({root!r})"
         if found:
             what = ", ".join(f"{cap} ({call})" for cap, call in found.items())
             return f"{cmd.program} runs inline code that can {what}"
@@ -389,6 +419,20 @@ def privilege(facts: ActionFacts, res: PathResolver) -> str | None:
     for cmd in facts.commands():
         if cmd.elevated:
             return f"`{cmd}` runs with elevated privileges"
+    return None
+
+
+def container_escape(facts: ActionFacts, res: PathResolver) -> str | None:
+    """A container given the machine: privileged, sharing the host's processes, or with a
+    folder from outside the workspace mounted (`/`, the docker socket, a home folder)."""
+    for cmd in facts.commands():
+        granted = container_privilege(cmd)
+        if granted:
+            return f"{cmd.program} {granted}"
+        for word in bind_sources(cmd):
+            ref = res.resolve(word)
+            if not ref.inside:
+                return f"{cmd.program} mounts {ref.resolved or word} from the host into a container"
     return None
 
 
@@ -448,7 +492,8 @@ CHECKS: dict[str, Check] = {
     "download-exec": download_exec, "exfiltration": exfiltration, "egress": egress,
     "sending": sending, "task-destination": task_destination, "task-source": task_source,
     "known-name": known_name,
-    "untrusted-install": untrusted_install, "privilege": privilege, "unparsable": unparsable,
+    "untrusted-install": untrusted_install, "privilege": privilege,
+    "container-escape": container_escape, "unparsable": unparsable,
     "dynamic-program": dynamic_program, "inline-code": risky_code,
     "readonly-command": readonly_command, "writes-inside": writes_inside,
 }
