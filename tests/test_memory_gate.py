@@ -81,6 +81,23 @@ def test_gate_warns_when_a_fragile_file_is_changed(memory):
                                                         "content": "ALTER TABLE x;"}}) == []
 
 
+@pytest.mark.parametrize("command", [
+    "sed -i 's/x/y/' migrations/0001_init.sql", "sed -i -e 's/x/y/' ./migrations/0001_init.sql",
+    "echo 'DROP TABLE x;' >> /repo/migrations/0001_init.sql", "rm -f migrations/*.sql",
+    "cp /tmp/new.sql migrations/0001_init.sql", "cat x | tee migrations/0001_init.sql"])
+def test_a_command_that_changes_a_fragile_file_warns_too(memory, command):
+    warned = memory.check({"tool": "run_shell", "args": {"command": command}})
+    assert [w.cites for w in warned if w.kind == "fragile"] == [["fr1"]], command
+
+
+@pytest.mark.parametrize("command", [
+    "cat migrations/0001_init.sql", "grep -n TABLE migrations/0001_init.sql",
+    "sed 's/x/y/' migrations/0001_init.sql", "cp migrations/0001_init.sql /tmp/backup.sql",
+    "sed -i 's/x/y/' migrations/0002_next.sql"])
+def test_a_command_that_only_reads_a_fragile_file_does_not(memory, command):
+    assert memory.check({"tool": "run_shell", "args": {"command": command}}) == []
+
+
 def test_gate_warns_when_an_edit_breaks_a_decision_only_where_it_binds(memory):
     add_requests = {"tool": "edit_file", "args": {"path": "src/net/client.py", "old": "x = 1",
                                                   "new": "import requests\nx = 1"}}

@@ -3,7 +3,8 @@
 Deterministic and explainable: every warning cites the memory event ids that justify it
 and says why. It warns when a file-changing or shell action repeats a failed approach
 (up to formatting, renaming, argument order and path spelling), when it changes a
-fragile file (or one under a fragile directory), or when it introduces what a live
+fragile file (or one under a fragile directory; by a file tool or a command such as
+`sed -i`, `rm` or a redirect), or when it introduces what a live
 decision forbids in a file the decision binds. It stays silent for reads, for a different approach on the same file, for files
 with similar names, for undoing a failed edit (restoring what it replaced), and for
 approaches that later succeeded or whose failure was superseded.
@@ -11,12 +12,15 @@ approaches that later succeeded or whose failure was superseded.
 
 from __future__ import annotations
 
+import fnmatch
+
 from harness.events import GateWarning
 from harness.memory.approach import (
     FILE_WRITERS,
     SHELL_TOOLS,
     same_approach,
     script_command,
+    shell_writes,
     undoes,
 )
 from harness.memory.events import Action, Attempt
@@ -34,6 +38,12 @@ def check(memory: Projection, action: Action, workspace: str | None = None) -> l
         path = normalize_path(str(action.args.get("path", "")), workspace)
         warnings += fragile_writes(memory, path, workspace)
         warnings += broken_decisions(memory, action, path, workspace)
+    else:  # a command that rewrites, moves or deletes a fragile file changes it too
+        for written in dict.fromkeys(shell_writes(str(action.args.get("command", "")))):
+            path = normalize_path(written, workspace)
+            for hit in _glob_hits(memory, path, workspace) if any(c in path for c in "*?[") \
+                    else [path]:
+                warnings += fragile_writes(memory, hit, workspace)
     return warnings
 
 
@@ -101,6 +111,12 @@ def repeated_failures(memory: Projection, action: Action,
             kind="repeat-failure", severity="warn", cites=cites,
             message=f"repeats failed attempt {failed.id}{what}: {match.why}{because}"))
     return out
+
+
+def _glob_hits(memory: Projection, pattern: str, workspace: str | None) -> list[str]:
+    """The fragile paths a shell glob (`gen/*.pb.go`) covers."""
+    marks = (normalize_path(m.path, workspace) for m in memory.fragile())
+    return [m for m in marks if fnmatch.fnmatchcase(m, pattern)]
 
 
 def fragile_writes(memory: Projection, path: str, workspace: str | None = None) -> list[GateWarning]:
