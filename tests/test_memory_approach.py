@@ -46,3 +46,14 @@ def test_a_script_run_through_its_interpreter_is_the_script_run_directly():
 def test_a_long_option_with_equals_is_the_option_with_its_value_apart():
     assert same_command("./deploy.sh --env staging --force", "deploy.sh --force --env=staging")
     assert not same_command("./deploy.sh --env staging", "./deploy.sh --env=prod")
+
+
+def test_quoted_and_bare_config_scalars_and_sql_case_are_formatting():
+    from harness.memory.approach import code_tokens
+
+    assert code_tokens('name: "ci"\nkey: "deps-${{ x }}"  # cache', "config") == \
+        code_tokens("name: ci\nkey: deps-${{ x }}", "config")
+    assert code_tokens("SELECT id FROM users", "sql") == code_tokens("select ID from Users", "sql")
+    # in code a string is not a name, and names keep their case
+    assert code_tokens('x = "ci"', "hash") != code_tokens("x = ci", "hash")
+    assert code_tokens("Total = total", "hash") != code_tokens("total = total", "hash")

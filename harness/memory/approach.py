@@ -33,14 +33,18 @@ WRITE_THRESHOLD = 0.9
 
 _COMMENTS = {
     "hash": r"\#[^\n]*",
+    "config": r"\#[^\n]*",
     "slash": r"//[^\n]*|/\*.*?\*/",
     "sql": r"--[^\n]*|/\*.*?\*/",
     "any": r"//[^\n]*|\#[^\n]*|/\*.*?\*/",
 }
-"""Comment syntax by family; `any` (both styles) for files of unknown language."""
+"""Comment syntax by family; `any` (both styles) for files of unknown language. In
+`config` files a quoted scalar is the same value unquoted; in `sql` names and keywords
+are case-insensitive."""
 _FAMILY = {
-    **dict.fromkeys("py pyi pyx sh bash zsh fish rb yml yaml toml cfg ini conf r pl tf "
-                    "mk dockerfile makefile gitignore env".split(), "hash"),
+    **dict.fromkeys("py pyi pyx sh bash zsh fish rb r pl tf mk dockerfile makefile "
+                    "gitignore".split(), "hash"),
+    **dict.fromkeys("yml yaml toml cfg ini conf env".split(), "config"),
     **dict.fromkeys("js jsx ts tsx mjs cjs go rs java kt kts c h cc cpp cxx hpp cs swift "
                     "scala dart proto css scss less groovy gradle zig".split(), "slash"),
     "sql": "sql",
@@ -58,7 +62,8 @@ _NOISE = frozenset({",", ";"})
 
 
 def language(path: str) -> str:
-    """The comment family of a file from its name: `hash`, `slash`, `sql` or `any`."""
+    """The comment family of a file from its name: `hash`, `config`, `slash`, `sql` or
+    `any`."""
     name = path.rsplit("/", 1)[-1].lower()
     ext = name.rsplit(".", 1)[-1] if "." in name else name
     return _FAMILY.get(ext, "any")
@@ -74,10 +79,15 @@ def code_tokens(text: str, lang: str = "any") -> list[tuple[str, str]]:
         tok = m.group()
         if kind == "comment" or (kind == "op" and tok in _NOISE):
             continue
+        if kind == "str" and lang == "config":  # `name: "ci"` is `name: ci`
+            out += code_tokens(tok[1:-1], "any")
+            continue
         if kind == "str":
             tok = '"' + " ".join(tok[1:-1].split()) + '"'
         elif kind == "num":
             tok = tok.replace("_", "")
+        elif kind == "ident" and lang == "sql":
+            tok = tok.lower()
         out.append((kind, tok))
     return out
 
