@@ -57,3 +57,9 @@ def test_quoted_and_bare_config_scalars_and_sql_case_are_formatting():
     # in code a string is not a name, and names keep their case
     assert code_tokens('x = "ci"', "hash") != code_tokens("x = ci", "hash")
     assert code_tokens("Total = total", "hash") != code_tokens("total = total", "hash")
+
+
+def test_a_cluster_of_one_letter_options_is_the_options_apart():
+    assert same_command("pytest tests/unit -x -q", "pytest -xq ./tests/unit")
+    assert same_command("tar -x -z -f a.tgz", "tar -xzf a.tgz")
+    assert not same_command("pytest -xq tests", "pytest -xv tests")

@@ -313,8 +313,9 @@ def _normal_path_word(word: str, workspace: str | None) -> str:
 def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
     """Canonical forms of a shell command: each `&&`/`;`/`|` segment as its environment
     assignments (a set), its positional words in order and its options (a multiset).
-    Two readings of options are produced, with and without `-o VALUE` pairing, because
-    whether an option takes a value cannot be known from the text alone."""
+    Readings of options are produced with and without `-o VALUE` pairing, because
+    whether an option takes a value cannot be known from the text alone, and with
+    clusters of one-letter options split (`-xq` as `-x -q`)."""
     try:
         words = shlex.split(command, posix=True)
     except ValueError:
@@ -325,11 +326,12 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
             segments.append([])
         else:
             segments[-1].append(_normal_word(w, workspace))
-    forms: list[list[tuple]] = [[], []]
+    forms: list[list[tuple]] = [[], [], []]
     for seg in filter(None, segments):
         n = _env_prefix(seg)
-        env, rest = tuple(sorted(seg[:n])), script_command(seg[n:])
-        for paired, form in zip((False, True), forms, strict=True):
+        env, words = tuple(sorted(seg[:n])), script_command(seg[n:])
+        readings = (words, words, [f for w in words for f in _clustered(w)])
+        for paired, rest, form in zip((False, True, False), readings, forms, strict=True):
             positional: list[str] = []
             options: list[str] = []
             i = 0
@@ -347,6 +349,14 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
                 i += 1
             form.append((env, tuple(positional), tuple(sorted(options))))
     return {tuple(f) for f in forms}
+
+
+def _clustered(word: str) -> list[str]:
+    """`-xq` as `-x -q`, the way getopt reads a cluster of one-letter options (a third
+    reading: tools with one-dash long options, as `go test -race`, read it whole)."""
+    if re.fullmatch(r"-[A-Za-z]{2,}", word):
+        return [f"-{c}" for c in word[1:]]
+    return [word]
 
 
 def script_command(words: list[str]) -> list[str]:
