@@ -124,6 +124,7 @@ class Isolation:
 
 STEERED = "[redacted: a passage that steered a reader to call {tools}]"
 _COMMENT = re.compile(r"\s*(#+|//|--|;+|>+|%+|\*)\s")
+_EVERYDAY_WORD = re.compile(r"[A-Za-z][a-z]{5,11}")
 _ANCHOR_TOKEN = re.compile(r"\S*[@/:.]\S*")
 
 
@@ -166,15 +167,17 @@ def _passage(lines: list[str], i: int) -> range:
 
 
 def _anchors(values: Iterable[Any]) -> Iterator[str]:
-    """The strings to look for: each argument value of six characters or more, and the
-    tokens in it that name something (an address, URL, path or host)."""
+    """The strings to look for: each argument value specific enough to point at one
+    passage (six characters or more, and not a lone everyday word such as a subject
+    "Report"), and the tokens in it that name something (an address, URL, path, host)."""
     for v in values:
         if isinstance(v, dict):
             yield from _anchors(v.values())
         elif isinstance(v, list):
             yield from _anchors(v)
-        elif isinstance(v, str) and len(v.strip()) >= 6:
-            yield v.strip()
+        elif isinstance(v, str) and len(v := v.strip()) >= 6:
+            if not _EVERYDAY_WORD.fullmatch(v):
+                yield v
             yield from (t.strip("\"'`<>()[],;") for t in _ANCHOR_TOKEN.findall(v)
                         if len(t) >= 8)
 
