@@ -18,6 +18,8 @@ orders so an honest worker is not derailed. Safety never depends on either.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -130,24 +132,55 @@ _ANCHOR_TOKEN = re.compile(r"\S*[@/:.]\S*")
 
 def redact_steering(content: str, calls: list[ToolCall]) -> tuple[str, int]:
     """`content` with every passage that holds an argument value of `calls` replaced by a
-    note, and how many passages were. A passage is the line holding the value, or, for a
-    comment line, the run of comment lines around it with the same marker (a comment is
-    one unit however it is wrapped; a line of data, code or prose stands alone, as a log,
-    a table or a listing is a line per record)."""
+    note, and how many passages were. A passage is the line holding the value (in a row
+    of a table, the cells holding it), or, for a comment line, the run of comment lines
+    around it with the same marker (a comment is one unit however it is wrapped; a line
+    of data, code or prose stands alone, as a log, a table or a listing is a line per
+    record)."""
     anchors = sorted(set(_anchors(c.arguments for c in calls)), key=len, reverse=True)
+    note = STEERED.format(tools=", ".join(sorted({c.name for c in calls})))
     lines = content.split("\n")
     cut: set[int] = set()
     found = 0
     for i, line in enumerate(lines):
         if i not in cut and any(a in line for a in anchors):
             found += 1
+            fields = _record_fields(lines, i, anchors, note)
+            if fields is not None:  # a row of a table: only its cells that hold them
+                lines[i] = fields
+                continue
             cut.update(_passage(lines, i))
     if not found:
         return content, 0
-    note = STEERED.format(tools=", ".join(sorted({c.name for c in calls})))
     kept = [note if i in cut else line for i, line in enumerate(lines)
             if i not in cut or i - 1 not in cut]  # one note per passage
     return "\n".join(kept), found
+
+
+def _record_fields(lines: list[str], i: int, anchors: list[str], note: str) -> str | None:
+    """Line `i` as a row of a CSV or tab-separated table, with only the cells holding an
+    anchor replaced by `note`; None when it is no such row (three cells or more, as many
+    as a neighbouring line has) or an anchor spans cells."""
+    line = lines[i]
+    delimiter = "\t" if line.count("\t") >= 2 else ","
+    cells = _cells(line, delimiter)
+    neighbours = [_cells(lines[j], delimiter) for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+    if len(cells) < 3 or not any(len(n) == len(cells) for n in neighbours):
+        return None
+    hit = [any(a in c for a in anchors) for c in cells]
+    if not any(hit) or all(hit):
+        return None
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(
+        [note if h else c for c, h in zip(cells, hit, strict=True)])
+    return out.getvalue()
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
 
 
 def _passage(lines: list[str], i: int) -> range:
