@@ -248,7 +248,8 @@ class InstructionDetector:
         return out
 
     def _span(self, lines: list[str], lo: int, hi: int, code: set[int]) -> Span:
-        if (part := self._field(lines, lo, hi) or self._trailing_comment(lines, lo, hi)):
+        if (part := self._field(lines, lo, hi) or self._table_cells(lines, lo, hi)
+                or self._trailing_comment(lines, lo, hi)):
             return part
         # the lead-in that introduces it, the rest of its sentence in the same comment
         for _ in range(self.context):
@@ -293,6 +294,21 @@ class InstructionDetector:
         if line[a] in "\"'" and line[b - 1] == line[a]:  # keep a string field's quotes
             a, b = a + 1, b - 1
         return Span(lo, hi, line[:a], line[b:])
+
+    def _table_cells(self, lines: list[str], lo: int, hi: int) -> Span | None:
+        """In a row of a markdown table, the cells that read as instructions (the row's
+        other cells are data: a time, an owner), when they are one run of cells."""
+        cells = _pipe_cells(lines[lo])
+        rows = [_pipe_cells(lines[j]) for j in (lo - 1, lo + 1) if 0 <= j < len(lines)]
+        if lo != hi or len(cells) < 3 or not any(len(r) == len(cells) for r in rows):
+            return None
+        flagged = [k for k, c in enumerate(cells) if self.score(c, False) > 0]
+        if not flagged or flagged != list(range(flagged[0], flagged[-1] + 1)) \
+                or len(flagged) == len(cells):
+            return None
+        line = lines[lo]
+        bars = [m.start() for m in re.finditer(r"(?<!\\)\|", line)]
+        return Span(lo, hi, line[:bars[flagged[0]] + 1] + " ", " " + line[bars[flagged[-1] + 1]:])
 
     def _trailing_comment(self, lines: list[str], lo: int, hi: int) -> Span | None:
         """On a line of content followed by a comment (`FROM node:20  # agents: ...`), the
@@ -372,6 +388,14 @@ def _prose_of_code(line: str) -> list[str]:
     m = _comment(line)
     stmt, comment = (line[:m.start()], line[m.end():]) if m is not None else (line, "")
     return [lit.group()[1:-1] for lit in LITERAL.finditer(stmt)] + [comment]
+
+
+def _pipe_cells(line: str) -> list[str]:
+    """The cells of a markdown table row (`| a | b |`), or [] for any other line."""
+    text = line.strip()
+    if not (text.startswith("|") and text.endswith("|")) or len(text) < 3:
+        return []
+    return re.split(r"(?<!\\)\|", text[1:-1])
 
 
 def _comment(line: str) -> re.Match[str] | None:
