@@ -62,6 +62,15 @@ def test_recursive_delete_of_everything_in_a_folder_covers_that_folder(policy, w
                                 "rm data/in.csv"])
 
 
+def test_deleting_the_repository_history_is_denied(policy, ws):
+    assert_decided(policy, ws, [
+        ("rm -rf .git", "deny", "protect.destructive"),
+        ("rm -r -f ./.git/objects", "deny", "protect.destructive"),
+    ])
+    assert "history" in run(policy, ws, "rm -rf .git/").reason
+    assert_allowed(policy, ws, ["rm -rf .github/tmp", "rm -rf build/.git-cache"])
+
+
 def test_find_that_deletes_all_it_finds_under_the_workspace_is_denied(policy, ws):
     assert_decided(policy, ws, [
         ("find ./ -mindepth 1 -delete", "deny", "protect.destructive"),

@@ -72,6 +72,8 @@ DATABASE_DROPPERS = {"dropdb", "dropuser"}
 DATABASE_CLIENTS = {"psql", "mysql", "mariadb", "sqlite3", "mongo", "mongosh", "redis-cli",
                     "clickhouse-client", "cqlsh", "sqlcmd", "duckdb"}
 RECURSIVE = {"-r", "-R", "--recursive"}
+VCS_HISTORY = {".git", ".git/objects", ".git/refs", ".hg", ".svn"}
+"""Folders whose deletion loses a repository's history."""
 WILDCARDS = re.compile(r"\.?[*?]+")
 DISK_TOOLS = {"mkfs", "wipefs", "fdisk", "sfdisk", "parted", "mkswap", "gdisk", "sgdisk",
               "blkdiscard", "hdparm"}
@@ -160,6 +162,8 @@ def _deletes_too_much(via: str, words: list[str], cmd: SimpleCommand,
             return f"{via} on '{word}', which cannot be resolved"
         if ref.rel == ".":
             return f"{via} would delete everything in the workspace ({word})"
+        if ref.rel in VCS_HISTORY:
+            return f"{via} would delete the repository's history ({ref.rel})"
         if not ref.inside and not res.is_scratch(ref):
             return f"{via} would delete {ref.resolved}"
     return None
