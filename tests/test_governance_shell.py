@@ -63,3 +63,17 @@ def test_command_lines_inside_code_are_found_only_when_the_code_runs_commands():
     assert embedded_commands("subprocess.call(['git', 'clean', '-fdx'])") == [
         "git clean -fdx"]
     assert commands("ruby -e 'system(\"touch /etc/motd\")'")[-1] == "touch /etc/motd"
+
+
+def test_changed_paths_are_the_files_a_command_writes_or_deletes_as_written(tmp_path):
+    from harness.governance.actions import changed_paths
+    from harness.governance.paths import PathResolver
+
+    res = PathResolver(tmp_path, env={}, home=tmp_path / "home")
+    assert changed_paths("sed -i -e 's/a/b/' -e 's/c/d/' ./x.yml y.yml", res) == ["./x.yml",
+                                                                                  "y.yml"]
+    assert changed_paths("chmod +x s.sh && chattr -i t.txt", res) == ["s.sh", "t.txt"]
+    assert changed_paths("mv a.txt b/ ; cat c | tee d.log >> e.log", res) == [
+        "b/", "a.txt", "e.log", "d.log"]
+    assert changed_paths("grep -rn x src/ && sed 's/a/b/' f", res) == []
+    assert changed_paths("echo 'unterminated", res) == []

@@ -242,6 +242,17 @@ def _words(name: str) -> list[str]:
     return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
 
 
+def changed_paths(command: str, resolver: PathResolver) -> list[str]:
+    """The paths a shell command writes or deletes, as written (for checks that compare
+    paths themselves, as the memory gate does); none when the command cannot be parsed."""
+    try:
+        parsed = parse(command)
+    except ShellParseError:
+        return []
+    return [a.path.raw for cmd in parsed.walk() for a in shell_accesses(cmd, resolver)
+            if a.mode != "read" and a.path is not STDIN_PATHS]
+
+
 def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
     """The paths one simple command reads, writes or deletes."""
     out: list[Access] = []
@@ -277,8 +288,8 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         for p in pos:
             add(p, "write")
     elif prog in WRITE_AFTER_FIRST and pos:
-        # the mode comes first, unless it was written like an option (`chattr -i f`)
-        dashed_mode = any(re.fullmatch(r"[-+=][A-Za-z]+", a) for a in cmd.args)
+        # the mode comes first (`chmod +x f`), unless written as an option (`chattr -i f`)
+        dashed_mode = any(re.fullmatch(r"-[A-Za-z]+", a) for a in cmd.args)
         files = pos if dashed_mode and prog in ("chmod", "chattr") else pos[1:]
         written.update(files)
         for p in files:
@@ -292,7 +303,9 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
                 add(p, "delete")
                 written.add(p)
     elif prog in EDITORS_IN_PLACE and any(f.startswith("-i") for f in cmd.args):
-        files = pos[1:] if not _option_value(cmd, "-e", "--expression") else pos
+        scripts = {a for i, a in enumerate(cmd.args[1:])
+                   if cmd.args[i] in ("-e", "--expression", "-f", "--file")}
+        files = [p for p in pos if p not in scripts] if scripts else pos[1:]
         written.update(files)
         for p in files:
             add(p, "write")

@@ -368,59 +368,6 @@ def script_command(words: list[str]) -> list[str]:
     return words
 
 
-MUTATORS = frozenset({"rm", "truncate", "shred", "tee", "touch", "chmod", "chown", "sed",
-                      "perl", "mv", "cp", "ln", "install", "dd"})
-"""Commands that change the files they are given (sed and perl only with -i)."""
-_REDIRECT = re.compile(r"^(?:\d?>>?|&>>?|>\|)$")
-
-
-def shell_writes(command: str) -> list[str]:
-    """The files a shell command changes, as written: redirect targets, and the file
-    arguments of commands that change files (`sed -i`, `rm`, `tee`, the destination of
-    `cp`, ...). Best effort: what cannot be read off the text is left out."""
-    try:
-        lex = shlex.shlex(command, posix=True, punctuation_chars=True)
-        lex.whitespace_split = True
-        words = list(lex)
-    except ValueError:
-        return []
-    out: list[str] = []
-    segment: list[str] = []
-    for i, w in enumerate([*words, ";"]):
-        if _REDIRECT.match(w) and i + 1 < len(words):
-            if words[i + 1] != "/dev/null":
-                out.append(words[i + 1])
-        elif w in ("&&", "||", ";", "|", "&"):
-            out += _mutated(segment)
-            segment = []
-        elif not (i and _REDIRECT.match(words[i - 1])):
-            segment.append(w)
-    return out
-
-
-def _mutated(words: list[str]) -> list[str]:
-    """The file arguments a mutating command changes."""
-    words = words[_env_prefix(words):]
-    if not words or words[0].rsplit("/", 1)[-1] not in MUTATORS:
-        return []
-    program, args = words[0].rsplit("/", 1)[-1], words[1:]
-    if program == "dd":
-        return [a[3:] for a in args if a.startswith("of=")]
-    flags = {a for a in args if _flag(a)}
-    if program in ("sed", "perl"):
-        if not any(f.startswith(("-i", "--in-place", "-pi")) for f in flags):
-            return []
-        scripts = {i + 1 for i, a in enumerate(args) if a in ("-e", "--expression", "-f")}
-        files = [a for i, a in enumerate(args) if not _flag(a) and i not in scripts]
-        return files if scripts else files[1:]  # without -e, the first word is the script
-    files = [a for a in args if not _flag(a)]
-    if program in ("chmod", "chown"):
-        return files[1:]
-    if program in ("cp", "mv", "ln", "install"):
-        return files[-1:] + (files[:-1] if program == "mv" else [])
-    return files
-
-
 def _env_prefix(seg: list[str]) -> int:
     """How many leading words are `NAME=value` environment assignments."""
     n = 0

@@ -20,7 +20,6 @@ from harness.memory.approach import (
     SHELL_TOOLS,
     same_approach,
     script_command,
-    shell_writes,
     undoes,
 )
 from harness.memory.events import Action, Attempt
@@ -39,7 +38,8 @@ def check(memory: Projection, action: Action, workspace: str | None = None) -> l
         warnings += fragile_writes(memory, path, workspace)
         warnings += broken_decisions(memory, action, path, workspace)
     else:  # a command that rewrites, moves or deletes a fragile file changes it too
-        for written in dict.fromkeys(shell_writes(str(action.args.get("command", "")))):
+        command = str(action.args.get("command", ""))
+        for written in dict.fromkeys(shell_changes(command, workspace)):
             path = normalize_path(written, workspace)
             for hit in _glob_hits(memory, path, workspace) if any(c in path for c in "*?[") \
                     else [path]:
@@ -111,6 +111,15 @@ def repeated_failures(memory: Projection, action: Action,
             kind="repeat-failure", severity="warn", cites=cites,
             message=f"repeats failed attempt {failed.id}{what}: {match.why}{because}"))
     return out
+
+
+def shell_changes(command: str, workspace: str | None = None) -> list[str]:
+    """The paths a shell command writes or deletes, as written, read by the governance
+    layer's command parser."""
+    from harness.governance.actions import changed_paths  # the gate needs it for commands only
+    from harness.governance.paths import PathResolver
+
+    return changed_paths(command, PathResolver(workspace or "."))
 
 
 def _glob_hits(memory: Projection, pattern: str, workspace: str | None) -> list[str]:
