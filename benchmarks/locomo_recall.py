@@ -17,6 +17,7 @@ import json
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,14 +53,18 @@ def normalize_evidence(raw: str, dropped: list[str] | None = None) -> list[str]:
     return out
 
 
+_DATE_READERS: tuple[Callable[[str], datetime], ...] = (
+    datetime.fromisoformat,
+    lambda t: datetime.strptime(t, "%I:%M %p on %d %B, %Y"),  # LoCoMo's "1:56 pm on 8 May, 2023"
+    lambda t: datetime.strptime(t, "%I:%M %p on %d %b, %Y"),
+)
+
+
 def _date(text: str) -> float | None:
-    try:
-        return datetime.fromisoformat(text.strip()).timestamp()
-    except ValueError:
-        pass
-    for fmt in ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y"):
+    """A session's date as a timestamp: ISO 8601 or LoCoMo's own form; None if neither."""
+    for read in _DATE_READERS:
         try:
-            return datetime.strptime(text.strip(), fmt).timestamp()
+            return read(text.strip()).timestamp()
         except ValueError:
             continue
     return None
