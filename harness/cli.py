@@ -181,9 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-tokens", type=int, default=None)
     run.add_argument("--max-cost", type=float, default=None, help="cost budget in USD")
     run.add_argument("--max-seconds", type=float, default=None, help="wall-clock budget")
-    run.add_argument("--context", default="summarise",
-                     choices=["full", "last-n", "mask", "summarise", "subgoal"],
-                     help="history strategy of the context constructor (default: summarise)")
+    run.add_argument("--context", default="compact",
+                     choices=["compact", "full", "last-n", "mask", "summarise", "subgoal"],
+                     help="history strategy of the context constructor (default: compact)")
     run.add_argument("--memory", nargs="?", const="", default=None, metavar="DIR",
                      help="use project memory (default DIR: WORKSPACE/.harness/memory)")
     run.add_argument("--no-skills", action="store_true",

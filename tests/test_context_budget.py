@@ -162,6 +162,6 @@ def test_agent_uses_the_budgeted_constructor_by_default(tmp_path):
     model = ScriptedModel([{"tool": "read_file", "args": {"path": "a.txt"}}, "it says hello"])
     trajectory = Agent(model, workspace=tmp_path).run("read a.txt")
     manifests = [e.manifest for e in trajectory.of_type(ContextBuilt)]
-    assert [m.strategy for m in manifests] == ["summarise", "summarise"]
+    assert [m.strategy for m in manifests] == ["compact", "compact"]
     assert all(sum(s.tokens for s in m.sections) == m.total_tokens for m in manifests)
     assert manifests[1].sections[-1].items == ["step 1: verbatim"]

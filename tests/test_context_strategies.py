@@ -122,6 +122,69 @@ def test_summarise_merges_summaries_that_outgrow_their_budget():
     assert len([e for e in events if isinstance(e, ModelCalled)]) == len(asked)
 
 
+def test_compact_shows_every_step_verbatim_while_they_fit_and_calls_no_summariser():
+    model = ScriptedModel(lambda req: "never asked")
+    st, events = state([])
+    ctx = BudgetedContext("compact", summariser=model)  # half of a 128k window: far off
+    hist = history(30)
+    for n in range(1, 31):
+        st.history = hist[:2 * n]
+        built = ctx.build(st)
+    assert model.calls == 0 and not [e for e in events if isinstance(e, ModelCalled)]
+    assert built.manifest.strategy == "compact"
+    assert built.manifest.sections[-1].items == ["steps 1-30: verbatim"]
+    shown = built.request.messages[2:]
+    assert [(m.role, m.tool_call_id) for m in shown] == [(m.role, m.tool_call_id) for m in hist]
+
+
+def test_compact_summarises_all_but_the_last_steps_once_they_pass_the_trigger():
+    asked = []
+    model = ScriptedModel(lambda req: asked.append(req.text()) or f"summary {len(asked)}")
+    st, events = state([])
+    ctx = BudgetedContext("compact", summariser=model, trigger=500, keep_last=2)
+    hist = history(12, size=100)  # each step about 60 tokens, fenced
+    seen = []
+    for n in range(1, 13):
+        st.history = hist[:2 * n]
+        built = ctx.build(st)
+        seen.append(built.manifest.sections[-1].items)
+    first = next(i for i, items in enumerate(seen) if "summary" in items[0])  # 0-based step
+    assert 5 < first < 11 and len(asked) == 1
+    assert "output 1.0" in asked[0] and f"output {first - 1}.0" in asked[0]
+    assert f"output {first}.0" not in asked[0]  # the last keep_last steps are not summarised
+    assert seen[first - 1] == [f"steps 1-{first}: verbatim"]
+    assert seen[first] == [f"steps 1-{first - 1}: summary", f"steps {first}-{first + 1}: verbatim"]
+    assert seen[-1] == [f"steps 1-{first - 1}: summary", f"steps {first}-12: verbatim"]
+    joined = "\n".join(texts(built))
+    assert "summary 1" in joined and "output 12.0" in joined and "output 3.0" not in joined
+    assert [e.purpose for e in events if isinstance(e, ModelCalled)] == ["summarise"]
+
+
+def test_compact_trigger_is_a_share_of_the_room_the_budget_leaves():
+    hist = history(20, size=100)
+    small, _ = build("compact", hist, budget_tokens=2_000, summariser=ScriptedModel(["s"] * 9))
+    large, _ = build("compact", hist, budget_tokens=20_000, summariser=ScriptedModel(["s"] * 9))
+    assert small.manifest.sections[-1].items[0].endswith(": summary")
+    assert large.manifest.sections[-1].items == ["steps 1-20: verbatim"]
+
+
+def test_compact_keeps_the_verbatim_steps_between_builds():
+    st, _ = state([])
+    ctx = BudgetedContext("compact")
+    hist = history(6)
+    views = []
+    for n in range(1, 7):
+        st.history = hist[:2 * n]
+        views.append(ctx.build(st).history.parts)
+    assert all(a is b for a, b in zip(views[-2], views[-1][:-1], strict=False))
+
+
+@pytest.mark.parametrize("trigger", [0.0, 1.5, -3, 0, True, "half"])
+def test_summarising_strategies_reject_a_trigger_that_is_no_share_or_count(trigger):
+    with pytest.raises((ValueError, TypeError), match="trigger"):
+        BudgetedContext("compact", trigger=trigger)
+
+
 def test_summariser_failure_falls_back_to_the_list_of_calls():
     class Down(ScriptedModel):
         def complete(self, request):
@@ -188,7 +251,7 @@ def test_subgoal_agent_run_with_the_declare_subgoal_tool(tmp_path):
 
 
 def test_unknown_strategy_names_the_choices():
-    with pytest.raises(ValueError, match="choose from: full, last-n, mask, summarise, subgoal"):
+    with pytest.raises(ValueError, match="choose from: compact, full, last-n, mask, summarise, subgoal"):
         BudgetedContext("everything")
 
 

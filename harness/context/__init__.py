@@ -1,8 +1,8 @@
 """Context construction: what enters the model's input at each step.
 
 `BudgetedContext` assembles prioritised sections within a token budget and shows the
-history through a strategy chosen by name: "full", "last-n", "mask", "summarise" or
-"subgoal". Every build returns a manifest that accounts for every token.
+history through a strategy chosen by name: "compact" (the default), "full", "last-n",
+"mask", "summarise" or "subgoal". Every build returns a manifest that accounts for every token.
 """
 
 from harness.context.base import (
@@ -25,12 +25,13 @@ from harness.context.history import (
 from harness.context.steps import Step, split_steps
 from harness.context.strategies import STRATEGIES, history_strategy
 from harness.context.subgoals import SubgoalHistory, declare_subgoal
-from harness.context.summarise import SummariseHistory, Summariser
+from harness.context.summarise import CompactHistory, SummariseHistory, Summariser
 from harness.context.tokens import TokenCounter, context_window
 
 __all__ = [
-    "DEFAULT_SYSTEM_PROMPT", "STRATEGIES", "BudgetedContext", "Context", "ContextConstructor",
-    "ContextOverflow", "ExtractiveSummariser", "FullHistory", "FullHistoryContext",
+    "DEFAULT_SYSTEM_PROMPT", "STRATEGIES", "BudgetedContext", "CompactHistory", "Context",
+    "ContextConstructor", "ContextOverflow", "ExtractiveSummariser", "FullHistory",
+    "FullHistoryContext",
     "HistoryStrategy", "HistoryView", "LastN", "MaskObservations", "Part", "Step",
     "SubgoalHistory", "SummariseHistory", "Summariser", "TokenCounter", "context_window",
     "declare_subgoal", "fence", "fenced_spans", "history_strategy", "is_untrusted",

@@ -13,6 +13,7 @@ and why.
 
 from __future__ import annotations
 
+import inspect
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -83,19 +84,24 @@ class ContextOverflow(ValueError):
 class BudgetedContext:
     """Builds the model input from prioritised, budgeted sections and a history strategy.
 
-    `history` is a strategy or its name ("full", "last-n", "mask", "summarise", "subgoal");
-    `history_options` go to its constructor (e.g. `n=8` for last-n, `summariser=` a `Model` for summarise).
+    `history` is a strategy or its name ("compact", "full", "last-n", "mask", "summarise",
+    "subgoal"); `history_options` go to its constructor (e.g. `n=8` for last-n,
+    `summariser=` a `Model` for compact and summarise). The default, "compact", shows every
+    step verbatim until they fill half the history's room, then summarises all but the last
+    few. A strategy whose `view` takes a `room` keyword is told the tokens the budget leaves
+    for the history.
     `budget_tokens` fixes the budget; otherwise it is the context window of `model` (or of
     the run's model) minus `reply_reserve`. `shares` overrides the share of the budget a
     component section may take; `history_min_share` is kept free for the history.
     """
 
-    def __init__(self, history: str | HistoryStrategy = "summarise", *,
+    def __init__(self, history: str | HistoryStrategy = "compact", *,
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, budget_tokens: int | None = None,
                  reply_reserve: int = DEFAULT_REPLY_RESERVE, model: str | None = None,
                  shares: dict[str, float] | None = None, history_min_share: float = 0.25,
                  **history_options: Any):
         self.history = history_strategy(history, **history_options)
+        self._pass_room = "room" in inspect.signature(self.history.view).parameters
         self.system_prompt = system_prompt
         self.budget_tokens = budget_tokens
         self.reply_reserve = reply_reserve
@@ -131,7 +137,8 @@ class BudgetedContext:
         f = self._fixed_parts(state)
         counter, budget = f.counter, f.budget
         steps, tally = self._run_memo(state)
-        view = self.history.view(steps, state, counter)
+        view = self.history.view(steps, state, counter, room=budget - f.tokens) \
+            if self._pass_room else self.history.view(steps, state, counter)
         tally.update(view.parts, counter)
         reserve = min(tally.tokens, int(self.history_min_share * budget))
         texts, section_infos = self._place_sections(state, counter, budget,

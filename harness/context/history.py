@@ -55,7 +55,9 @@ class HistoryView:
 
 @runtime_checkable
 class HistoryStrategy(Protocol):
-    """Chooses how past steps appear in the next model input."""
+    """Chooses how past steps appear in the next model input. A strategy whose choice
+    depends on the budget also takes `room` (keyword): the tokens the budget leaves for the
+    history; `BudgetedContext` passes it to those whose `view` has it."""
 
     name: str
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from harness.context.history import FullHistory, HistoryStrategy, LastN, MaskObservations
 from harness.context.subgoals import SubgoalHistory
-from harness.context.summarise import SummariseHistory
+from harness.context.summarise import CompactHistory, SummariseHistory
 
 STRATEGIES: dict[str, Callable[..., HistoryStrategy]] = {
+    "compact": CompactHistory,
     "full": FullHistory,
     "last-n": LastN,
     "mask": MaskObservations,

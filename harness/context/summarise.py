@@ -15,7 +15,7 @@ from harness.context.fencing import fence
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
 from harness.context.memos import RecentMemos
 from harness.context.steps import Step, describe_ranges, step_text, steps_label
-from harness.context.tokens import TokenCounter
+from harness.context.tokens import DEFAULT_WINDOW, TokenCounter
 from harness.events import ModelCalled
 from harness.llm.base import Model, ModelError
 from harness.messages import Message, ModelRequest
@@ -76,61 +76,125 @@ class Summariser:
 
 
 class _Memo:
-    """What a summarising strategy remembers about one run."""
+    """What a summarising strategy remembers about one run (or stretch of steps)."""
 
     def __init__(self) -> None:
-        self.upto = 0
+        self.upto = 0  # steps[:upto] are summarised
         self.chunks: list[tuple[range, str]] = []
-        self.parts: list[Part] = []
+        self.parts: list[Part] = []  # the one summary part, once there is a summary
         self.counter: TokenCounter | None = None
         self.chunk_tokens: list[int] = []  # tokens of each chunk, as `counter` counts them
+        self.tail: list[Part] = []  # verbatim parts of the complete steps from `upto` on
+        self.tail_tokens = 0  # their tokens, as `counter` counts them
+
+    def restart(self, upto: int = 0) -> None:
+        """Forget the verbatim tail (and, from 0, the summaries): steps from `upto` on are
+        to be shown anew."""
+        if upto == 0:
+            self.chunks, self.parts, self.chunk_tokens = [], [], []
+        self.upto, self.tail, self.tail_tokens = upto, [], 0
 
 
 class SummariseHistory:
     """The last `keep_last` steps verbatim; older steps summarised by `summariser` (any
     `Model`, e.g. a cheaper one; the offline `ExtractiveSummariser` when None).
 
-    Steps are summarised in batches of `batch` as they leave the window (so the model is
-    called once per batch, and each step is read by the summariser once); the model sees
-    the batches' summaries as one fenced summary; when they together pass
-    `max_summary_tokens`, the summariser merges them into one.
+    `trigger` sets when steps are summarised:
+    - None: in batches of `batch` as they leave the window, whether or not the budget is
+      pressed (the model is called once per batch, and each step is read once);
+    - a share of the room the budget leaves for the history (a float in (0, 1]) or a number
+      of tokens (an int): only once the steps shown verbatim pass it, and then all but the
+      last `keep_last` at once (`batch` is not used).
+
+    The model sees the summaries as one fenced summary; when they together pass
+    `max_summary_tokens`, the summariser merges them into one. `reply_tokens` caps each
+    reply of the summariser.
     """
 
     name = "summarise"
 
     def __init__(self, summariser: Model | None = None, *, keep_last: int = 1, batch: int = 3,
-                 max_summary_tokens: int = 600):
+                 max_summary_tokens: int = 600, trigger: float | int | None = None,
+                 reply_tokens: int = 400):
         if keep_last < 1 or batch < 1:
-            raise ValueError("summarise: keep_last and batch must be at least 1")
-        self.summariser = Summariser(summariser)
+            raise ValueError(f"{self.name}: keep_last and batch must be at least 1")
+        if trigger is not None and (type(trigger) not in (int, float) or not (
+                0 < trigger <= 1 if isinstance(trigger, float) else trigger >= 1)):
+            raise ValueError(f"{self.name}: trigger must be a share of the history's room in "
+                             f"(0, 1] or a number of tokens of at least 1, got {trigger!r}")
+        self.summariser = Summariser(summariser, max_tokens=reply_tokens)
         self.keep_last, self.batch = keep_last, batch
         self.max_summary_tokens = max_summary_tokens
+        self.trigger = trigger
         self._memos: RecentMemos[str, _Memo] = RecentMemos(_Memo)
 
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
-             key: str | None = None) -> HistoryView:
+             key: str | None = None, room: int | None = None) -> HistoryView:
         """`key` names the memo (default: the run), for callers that summarise several
-        stretches of one run separately."""
+        stretches of one run separately. `room` is the tokens the budget leaves for the
+        history, which a `trigger` share is of (without it: of `DEFAULT_WINDOW`)."""
         memo = self._memos.of(key or state.run_id)
-        if memo.upto > len(steps):  # the history was replaced: start over
-            memo.upto, memo.chunks, memo.parts, memo.chunk_tokens = 0, [], [], []
+        if memo.upto + len(memo.tail) >= max(len(steps), 1) and (memo.upto or memo.tail):
+            memo.restart()  # the history was replaced or cut: start over
+        self._extend_tail(memo, steps, counter)
         due = len(steps) - self.keep_last
-        if due - memo.upto >= self.batch:
+        if due > memo.upto and self._due(memo, steps, due, counter, room):
             fallen = steps[memo.upto:due]
             memo.chunks.append((range(fallen[0].index, fallen[-1].index + 1),
                                 self.summariser.steps(state, fallen)))
-            memo.upto = due
             if _summary_tokens(memo, counter) > self.max_summary_tokens:
                 merged = self.summariser.merge(state, "\n".join(t for _, t in memo.chunks))
                 memo.chunks, memo.chunk_tokens = [(_span(memo.chunks), merged)], []
             # one summary of every batch so far, under one header and fence
             memo.parts = [summary_part(_span(memo.chunks), "\n".join(t for _, t in memo.chunks),
                                        self.summariser.name)]
-        parts = memo.parts + [verbatim(s) for s in steps[memo.upto:]]
+            memo.restart(due)
+            self._extend_tail(memo, steps, counter)
+        parts = memo.parts + memo.tail
+        if len(steps) > memo.upto:
+            parts.append(verbatim(steps[-1]))
         summarised = memo.chunks[-1][0][-1] if memo.chunks else 0
         return HistoryView(parts, f"steps 1-{summarised} summarised by {self.summariser.name}; "
                                   f"{len(steps) - memo.upto} recent steps verbatim"
                            if summarised else f"all {len(steps)} steps verbatim")
+
+    def _extend_tail(self, memo: _Memo, steps: list[Step], counter: TokenCounter) -> None:
+        """Add the steps completed since the last view to the verbatim tail. Every step but
+        the last is complete: results only join the newest step."""
+        if memo.counter is not counter:  # counted otherwise: count the tail again
+            memo.counter, memo.chunk_tokens = counter, []
+            memo.tail_tokens = sum(counter.messages(p.messages) for p in memo.tail)
+        for s in steps[memo.upto + len(memo.tail):len(steps) - 1]:
+            part = verbatim(s)
+            memo.tail.append(part)
+            memo.tail_tokens += counter.messages(part.messages)
+
+    def _due(self, memo: _Memo, steps: list[Step], due: int, counter: TokenCounter,
+             room: int | None) -> bool:
+        """Whether the steps before `due` are to be summarised now."""
+        if self.trigger is None:
+            return due - memo.upto >= self.batch
+        limit = self.trigger if isinstance(self.trigger, int) else \
+            self.trigger * (DEFAULT_WINDOW if room is None else room)
+        return memo.tail_tokens + counter.messages(steps[-1].messages) > limit
+
+
+class CompactHistory(SummariseHistory):
+    """Compaction under pressure: every step verbatim while the steps fit in `trigger`
+    (by default half the room the budget leaves for the history); past it, all but the
+    last `keep_last` steps are summarised into one summary, and later steps gather verbatim
+    again until the next compaction. Nothing is lost, and no summariser is called, while
+    the history fits; a long run stays within its budget with its recent steps intact.
+    Options as `SummariseHistory`'s."""
+
+    name = "compact"
+
+    def __init__(self, summariser: Model | None = None, *, trigger: float | int = 0.5,
+                 keep_last: int = 4, max_summary_tokens: int = 2_000,
+                 reply_tokens: int = 1_000, **options: int):
+        super().__init__(summariser, trigger=trigger, keep_last=keep_last,
+                         max_summary_tokens=max_summary_tokens, reply_tokens=reply_tokens,
+                         **options)
 
 
 def _span(chunks: list[tuple[range, str]]) -> range:
