@@ -37,7 +37,8 @@ from harness.state import AgentState, Budget
 from harness.tools.base import Toolset
 from harness.tools.builtin import read_file
 
-STRATEGIES = ("full", "last-n", "mask", "summarise", "subgoal")
+STRATEGIES = ("full", "last-n", "mask", "summarise", "compact", "subgoal")
+SUMMARISING = ("summarise", "compact", "subgoal")
 BASELINE = "full"
 STEPS = 30
 TARGET = {"success_gap": 0.02, "token_ratio": 0.35}
@@ -104,7 +105,7 @@ def run_task(task: EvidenceTask, strategy: str, ws: Path, opts: BenchOptions
     """Run one task under one strategy; its row and its context tokens per step."""
     real = LiteLLMModel(opts.model) if opts.model else None
     context = BudgetedContext(strategy, **({"summariser": real} if real and strategy in
-                                           ("summarise", "subgoal") else {}))
+                                           SUMMARISING else {}))
     agent = Agent(real or EvidenceProbe(), context=context, workspace=ws,
                   tools=[read_file, declare_subgoal], budget=Budget(max_steps=STEPS + 5))
     trajectory = agent.run(task.prompt, run_id=f"{task.id}-{strategy}")
@@ -148,7 +149,7 @@ def replay_transcripts(transcripts: list[Transcript], progress, *, model: str | 
     curves: dict[str, list[list[int]]] = {s: [] for s in STRATEGIES}
     summariser = LiteLLMModel(model) if model else None
     constructors = {s: BudgetedContext(s, model=REPLAY_MODEL, **(
-        {"summariser": summariser} if summariser and s in ("summarise", "subgoal") else {}))
+        {"summariser": summariser} if summariser and s in SUMMARISING else {}))
         for s in STRATEGIES}
     for n, t in enumerate(transcripts, 1):
         for s, ctx in constructors.items():

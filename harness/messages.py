@@ -63,9 +63,22 @@ class ToolCall(BaseModel):
         edits inside them)."""
         cached = self.__dict__.get("_arguments_json")  # not a field: ignored by ==, dumps
         if cached is None or cached[0] is not self.arguments:
-            cached = (self.arguments, _SORTED.encode(self.arguments))
+            cached = (self.arguments, _sorted_json(self.arguments))
             self.__dict__["_arguments_json"] = cached
         return cached[1]
+
+
+_SCALAR_JSON = {str: encode_basestring_ascii, int: int.__repr__, bool: lambda v: "true" if v else "false"}
+
+
+def _sorted_json(args: dict[str, Any]) -> str:
+    """`_SORTED.encode(args)`; a flat object of strings, integers and booleans (most tool
+    calls) is written directly, as the encoder's set-up costs more than such an object."""
+    try:
+        return "{" + ", ".join([encode_basestring_ascii(k) + ": " + _SCALAR_JSON[type(v)](v)
+                                for k, v in sorted(args.items())]) + "}"
+    except (KeyError, TypeError):  # a nested, float or None value, or a key that is no str
+        return _SORTED.encode(args)
 
 
 _set = object.__setattr__  # past pydantic's validating __setattr__, as model_construct does

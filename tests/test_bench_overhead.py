@@ -19,6 +19,20 @@ def test_our_drivers_make_exactly_n_tool_calls(driver):
     assert driver(3) == 3 and driver(12) == 12
 
 
+def test_each_agent_configuration_does_what_its_name_says():
+    variants = overhead.agent_variants()
+
+    def summaries(name, n):
+        variants[name](n)
+        return sum(1 for e in variants[name].last
+                   if e.type == "model_called" and e.purpose == "summarise")
+
+    assert summaries("harness", 300) == 0  # the default only compacts under pressure
+    assert summaries("harness_full_history", 300) == 0
+    assert 1 <= summaries("harness_compacting", 300) <= 10
+    assert summaries("harness_summarise", 30) == 9  # a batch of three as steps leave
+
+
 def test_measure_reports_time_per_step_and_traced_memory():
     figures = overhead.measure(overhead.harness_driver(), 5, repeats=2)
     assert figures["us_per_step"] > 0 and figures["peak_kib"] > 0

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from harness.messages import Message, ModelRequest, ToolCall
 
 
@@ -14,6 +16,16 @@ def test_call_arguments_json_is_the_sorted_encoding_and_follows_replaced_argumen
     assert call.arguments_json() == json.dumps(call.arguments, sort_keys=True)
     assert moved == ToolCall(id="c1", name="edit", arguments={"path": "other.py"})  # cache unseen
     assert "_arguments_json" not in moved.model_dump()
+
+
+@pytest.mark.parametrize("arguments", [
+    {}, {"b": 1, "a": "x"}, {"path": "é\n\"q\"", "flag": True, "off": False, "n": -12},
+    {"x": 1.5}, {"x": None}, {"x": [1, "a"]}, {"x": {"z": 1, "a": 2}},
+    {"big": 10**30}, {"nan": float("nan")},
+])
+def test_call_arguments_json_equals_the_sorted_encoding_for_every_kind_of_value(arguments):
+    call = ToolCall(id="c", name="t", arguments=arguments)
+    assert call.arguments_json() == json.dumps(arguments, sort_keys=True)
 
 
 def test_request_digest_is_the_hash_of_the_canonical_json_of_messages_and_tools():
