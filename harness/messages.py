@@ -166,11 +166,13 @@ class ModelRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
     def digest(self) -> str:
-        """A stable hash of the request, recorded in `ModelCalled` so replay can detect divergence."""
-        # Equal to sha256 of json.dumps({"m": [m.to_openai()...], "t": tools}, sort_keys=True,
-        # separators=(",", ":")), built from each message's cached JSON.
-        tools = _CANONICAL.encode(self.tools) if self.tools else "[]"
-        payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' + tools + "}"
+        """A stable hash of the request, recorded in `ModelCalled` so replay can detect
+        divergence: the first 16 hex digits of the SHA-256 of `{"m": [each message's
+        to_openai()], "t": <the SHA-256 hex of the tool schemas' JSON>}`, all as canonical
+        JSON (sorted keys, no spaces, ASCII). The schemas go in by their hash, so that a run
+        that rehashes only its new messages each step does not rehash the schemas too."""
+        payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' \
+            + tools_hash(_CANONICAL.encode(self.tools)) + "}"
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     @classmethod
@@ -214,6 +216,11 @@ class ModelResponse(BaseModel):
         return Message(role="assistant", content=self.text, tool_calls=self.tool_calls)
 
 
+def tools_hash(schemas_json: str) -> str:
+    """How tool schemas (as canonical JSON) enter a request digest: their SHA-256, quoted."""
+    return '"' + hashlib.sha256(schemas_json.encode()).hexdigest() + '"'
+
+
 class RequestDigests:
     """`ModelRequest.digest()` for one run's successive requests, hashing only the messages
     that are new since the previous request: a request usually repeats the previous one's
@@ -226,7 +233,7 @@ class RequestDigests:
         self._start: tuple[int, Any] = (0, hashlib.sha256(b'{"m":['))
         self._hash: Any = self._start[1].copy()
         self._mark = self._start  # (k, the hash of the first k messages) where requests last diverged
-        self._tools: tuple[list[dict[str, Any]], bytes] = ([], b'],"t":[]}')
+        self._tools: tuple[list[dict[str, Any]], bytes] = ([], _request_end("[]"))
         self._toolset = tools  # the run's tools: their JSON is kept, not encoded per run
 
     def digest(self, request: ModelRequest) -> str:
@@ -244,7 +251,7 @@ class RequestDigests:
             ts = self._toolset
             tools = ts.schemas_json() if ts is not None and request.tools == ts.schemas() \
                 else _CANONICAL.encode(request.tools)
-            self._tools = (request.tools, ('],"t":' + tools + "}").encode())
+            self._tools = (request.tools, _request_end(tools))
         h = self._hash.copy()
         h.update(self._tools[1])  # the request's end: its tool schemas
         return h.hexdigest()[:16]
@@ -259,6 +266,11 @@ class RequestDigests:
             h.update((("," if start else "") + ",".join(self._json[start:keep])).encode())
         self._mark = (keep, h.copy())
         return h
+
+
+def _request_end(schemas_json: str) -> bytes:
+    """What a digest hashes after the messages: the tool schemas, by their hash."""
+    return ('],"t":' + tools_hash(schemas_json) + "}").encode()
 
 
 def shared_prefix(msgs: list[Message], old: list[Message]) -> int:

@@ -35,9 +35,14 @@ def test_request_digest_is_the_hash_of_the_canonical_json_of_messages_and_tools(
     messages = [Message(role="user", content="añadir"), Message(role="assistant", tool_calls=[call])]
     tools = [{"type": "function", "function": {"name": "add", "parameters": {"z": 1, "a": {}}}}]
     request = ModelRequest(messages=messages, tools=tools)
-    payload = json.dumps({"m": [m.to_openai() for m in messages], "t": tools}, sort_keys=True,
-                         separators=(",", ":"), default=str)
+    def canonical(value):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+    tools_hash = hashlib.sha256(canonical(tools).encode()).hexdigest()
+    payload = canonical({"m": [m.to_openai() for m in messages], "t": tools_hash})
     assert request.digest() == hashlib.sha256(payload.encode()).hexdigest()[:16]
+    other = ModelRequest(messages=messages, tools=[{**tools[0], "type": "other"}])
+    assert other.digest() != request.digest()
 
 
 def test_incremental_digests_of_requests_that_grow_shrink_and_change_equal_full_digests():
