@@ -5,7 +5,7 @@ a trivial `add(a, b)` tool through the reference `Agent` with the built-in tool 
 answers. Four configurations of the Agent show what its context costs:
 - `harness`: the default components. Its budgeted context compacts under pressure, which
   these runs never reach: every step is shown verbatim, with a per-section manifest;
-- `harness_compacting`: the same with a 4,096-token budget, so that it compacts (one
+- `harness_compacting`: the same with a 2,048-token budget, so that it compacts (a
   recorded offline summariser call every few dozen steps);
 - `harness_summarise`: `BudgetedContext("summarise")`, which summarises older steps in
   batches of three whatever the budget (a recorded summariser call every three steps);
@@ -89,7 +89,7 @@ def harness_driver(context_factory: Callable[[], object] | None = None) -> Calla
     return run
 
 
-COMPACTING_BUDGET = 4_096
+COMPACTING_BUDGET = 2_048
 """Tokens of `harness_compacting`'s budget: small enough that its runs compact."""
 
 
