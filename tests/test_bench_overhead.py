@@ -121,7 +121,7 @@ def test_batch_summaries_make_one_summary_part_that_changes_only_with_a_new_batc
 def _instructions_script():
     spec = importlib.util.spec_from_file_location(
         "overhead_instructions",
-        Path(__file__).resolve().parents[1] / "benchmarks" / "overhead_instructions.py")
+        Path(__file__).resolve().parents[1] / "benchmarks" / "scripts" / "overhead_instructions.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -10,7 +10,7 @@ differ), but on one interpreter the ratios they give track the quiet-machine tim
 
 Needs valgrind on PATH; takes a few minutes (code runs ~50x slower under callgrind).
 
-    python benchmarks/overhead_instructions.py [--n 100] [--runs 2] [--json]
+    python benchmarks/scripts/overhead_instructions.py [--n 100] [--runs 2] [--json]
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+SUITES = Path(__file__).resolve().parents[1]
+"""benchmarks/: the suites (this script is not one, so it lives below them)."""
 COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -44,7 +45,7 @@ def driver_factories() -> dict[str, Callable[[], Callable[[int], int]]]:
 def _overhead_suite():
     """benchmarks/overhead.py, loaded by path (its directory is not put on sys.path: it
     holds modules named like the packages they measure, e.g. agentdojo)."""
-    spec = importlib.util.spec_from_file_location("harness_benchmarks_overhead", HERE / "overhead.py")
+    spec = importlib.util.spec_from_file_location("harness_benchmarks_overhead", SUITES / "overhead.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
