@@ -168,6 +168,23 @@ def test_compact_trigger_is_a_share_of_the_room_the_budget_leaves():
     assert large.manifest.sections[-1].items == ["steps 1-20: verbatim"]
 
 
+def test_summaries_are_merged_to_stay_within_a_quarter_of_the_historys_room():
+    asked = []
+
+    def summarise(req):
+        asked.append("merge" if "Summary to shorten" in req.text() else "steps")
+        return "short" if asked[-1] == "merge" else "fact " * 300  # ~375 tokens
+
+    st, _ = state([])
+    ctx = BudgetedContext("compact", summariser=ScriptedModel(summarise), budget_tokens=1_200)
+    hist = history(12, size=100)
+    for n in range(1, 13):
+        st.history = hist[:2 * n]
+        built = ctx.build(st)
+    assert asked[:2] == ["steps", "merge"]  # 375 tokens > a quarter of ~1,100
+    assert "fact fact" not in "\n".join(texts(built))
+
+
 def test_compact_keeps_the_verbatim_steps_between_builds():
     st, _ = state([])
     ctx = BudgetedContext("compact")

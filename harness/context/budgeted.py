@@ -157,7 +157,7 @@ class BudgetedContext:
         infos = [system_info, *section_infos, f.task_info, f.tools_info,
                  self._history_info(shown, view.note, over_budget, counter)]
         request = ModelRequest.of([system, f.task, *shown.messages], f.schemas)
-        manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
+        manifest = ContextManifest(sections=infos, total_tokens=sum([i.tokens for i in infos]),
                                    budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
 
@@ -285,14 +285,14 @@ def fit_parts(tally: PartsTally, room: int, counter: TokenCounter
     oldest first; if the newest alone is too big, cut its tool outputs (never the calls).
     Returns the tally of the kept parts (`tally` itself when all fit) and the steps
     dropped for the budget."""
-    parts = tally.parts
-    if tally.tokens <= room:
+    parts, tokens = tally.parts, tally.tokens
+    if tokens <= room:
         return tally, []
     # the first part from which the rest fits, but never past the newest
-    start = min(bisect_left(tally.marks, tally.tokens - room, key=attrgetter("tokens")), len(parts) - 1)
+    start = min(bisect_left(tally.marks, tokens - room, key=attrgetter("tokens")), len(parts) - 1)
     kept = parts[start:]
     dropped = [i for p in parts[:start] for i in p.steps]
-    if kept and tally.tokens - tally.tokens_before(start) > room:
+    if kept and tokens - tally.tokens_before(start) > room:
         cut = _cut_outputs(kept[-1], room, counter)
         if cut is None:
             dropped += kept[-1].steps

@@ -86,6 +86,8 @@ class _Memo:
         self.chunk_tokens: list[int] = []  # tokens of each chunk, as `counter` counts them
         self.tail: list[Part] = []  # verbatim parts of the complete steps from `upto` on
         self.tail_tokens = 0  # their tokens, as `counter` counts them
+        self.newest: tuple[Step | None, int, int] = (None, 0, 0)
+        """The newest step, its number of messages and its tokens, when last counted."""
 
     def restart(self, upto: int = 0) -> None:
         """Forget the verbatim tail (and, from 0, the summaries): steps from `upto` on are
@@ -107,8 +109,8 @@ class SummariseHistory:
       last `keep_last` at once (`batch` is not used).
 
     The model sees the summaries as one fenced summary; when they together pass
-    `max_summary_tokens`, the summariser merges them into one. `reply_tokens` caps each
-    reply of the summariser.
+    `max_summary_tokens` (or a quarter of the history's room, if less), the summariser
+    merges them into one. `reply_tokens` caps each reply of the summariser.
     """
 
     name = "summarise"
@@ -142,7 +144,9 @@ class SummariseHistory:
             fallen = steps[memo.upto:due]
             memo.chunks.append((range(fallen[0].index, fallen[-1].index + 1),
                                 self.summariser.steps(state, fallen)))
-            if _summary_tokens(memo, counter) > self.max_summary_tokens:
+            cap = self.max_summary_tokens if room is None else \
+                min(self.max_summary_tokens, max(room // 4, 1))
+            if _summary_tokens(memo, counter) > cap:
                 merged = self.summariser.merge(state, "\n".join(t for _, t in memo.chunks))
                 memo.chunks, memo.chunk_tokens = [(_span(memo.chunks), merged)], []
             # one summary of every batch so far, under one header and fence
@@ -162,12 +166,11 @@ class SummariseHistory:
         """Add the steps completed since the last view to the verbatim tail. Every step but
         the last is complete: results only join the newest step."""
         if memo.counter is not counter:  # counted otherwise: count the tail again
-            memo.counter, memo.chunk_tokens = counter, []
+            memo.counter, memo.chunk_tokens, memo.newest = counter, [], (None, 0, 0)
             memo.tail_tokens = sum(counter.messages(p.messages) for p in memo.tail)
         for s in steps[memo.upto + len(memo.tail):len(steps) - 1]:
-            part = verbatim(s)
-            memo.tail.append(part)
-            memo.tail_tokens += counter.messages(part.messages)
+            memo.tail.append(verbatim(s))
+            memo.tail_tokens += _step_tokens(memo, s, counter)
 
     def _due(self, memo: _Memo, steps: list[Step], due: int, counter: TokenCounter,
              room: int | None) -> bool:
@@ -176,7 +179,7 @@ class SummariseHistory:
             return due - memo.upto >= self.batch
         limit = self.trigger if isinstance(self.trigger, int) else \
             self.trigger * (DEFAULT_WINDOW if room is None else room)
-        return memo.tail_tokens + counter.messages(steps[-1].messages) > limit
+        return memo.tail_tokens + _step_tokens(memo, steps[-1], counter) > limit
 
 
 class CompactHistory(SummariseHistory):
@@ -195,6 +198,16 @@ class CompactHistory(SummariseHistory):
         super().__init__(summariser, trigger=trigger, keep_last=keep_last,
                          max_summary_tokens=max_summary_tokens, reply_tokens=reply_tokens,
                          **options)
+
+
+def _step_tokens(memo: _Memo, step: Step, counter: TokenCounter) -> int:
+    """Tokens of `step` as `counter` counts them, remembered for the newest step (counted
+    as the newest, then again when it joins the tail)."""
+    s, n, tokens = memo.newest
+    if s is not step or n != len(step.messages):
+        tokens = counter.messages(step.messages)
+        memo.newest = (step, len(step.messages), tokens)
+    return tokens
 
 
 def _span(chunks: list[tuple[range, str]]) -> range:
