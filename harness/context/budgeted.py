@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
@@ -101,7 +102,7 @@ class BudgetedContext:
                  shares: dict[str, float] | None = None, history_min_share: float = 0.25,
                  **history_options: Any):
         self.history = history_strategy(history, **history_options)
-        self._pass_room = "room" in inspect.signature(self.history.view).parameters
+        self._pass_room = _takes_room(type(self.history))
         self.system_prompt = system_prompt
         self.budget_tokens = budget_tokens
         self.reply_reserve = reply_reserve
@@ -277,6 +278,13 @@ class BudgetedContext:
             tokens = counter.count(state.tools.schemas_json(compact=False)) if schemas else 0
             self._tools = (key, schemas, tokens)
         return self._tools[1], self._tools[2]
+
+
+@cache
+def _takes_room(strategy: type) -> bool:
+    """Whether a strategy class's `view` takes `room` (asked once per class: `signature` is
+    slow, and a constructor is often made per run)."""
+    return "room" in inspect.signature(strategy.view).parameters
 
 
 def fit_parts(tally: PartsTally, room: int, counter: TokenCounter
