@@ -68,7 +68,9 @@ class ToolCall(BaseModel):
         return cached[1]
 
 
-_SCALAR_JSON = {str: encode_basestring_ascii, int: int.__repr__, bool: lambda v: "true" if v else "false"}
+_SCALAR_JSON = {str: encode_basestring_ascii, int: int.__repr__,
+                bool: lambda v: "true" if v else "false"}
+"""How `json.dumps` writes a value of each of these exact types."""
 
 
 def _sorted_json(args: dict[str, Any]) -> str:

@@ -185,6 +185,21 @@ def test_summaries_are_merged_to_stay_within_a_quarter_of_the_historys_room():
     assert "fact fact" not in "\n".join(texts(built))
 
 
+def test_compact_starts_over_when_the_history_is_replaced_by_a_shorter_one():
+    st, _ = state([])
+    ctx = BudgetedContext("compact", summariser=ScriptedModel(lambda r: "old summary"),
+                          trigger=200, keep_last=1)
+    hist = history(8, size=100)
+    for n in range(1, 9):
+        st.history = hist[:2 * n]
+        ctx.build(st)
+    assert "summary" in ctx.build(st).manifest.sections[-1].items[0]
+    st.history = history(2, size=10)
+    built = ctx.build(st)
+    assert built.manifest.sections[-1].items == ["steps 1-2: verbatim"]
+    assert "old summary" not in "\n".join(texts(built))
+
+
 def test_compact_keeps_the_verbatim_steps_between_builds():
     st, _ = state([])
     ctx = BudgetedContext("compact")

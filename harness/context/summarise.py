@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from harness.context.fencing import fence
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
@@ -136,7 +137,8 @@ class SummariseHistory:
         stretches of one run separately. `room` is the tokens the budget leaves for the
         history, which a `trigger` share is of (without it: of `DEFAULT_WINDOW`)."""
         memo = self._memos.of(key or state.run_id)
-        if memo.upto + len(memo.tail) >= max(len(steps), 1) and (memo.upto or memo.tail):
+        covered = memo.upto + len(memo.tail)  # summarised or in the tail: all but the newest
+        if covered and covered >= len(steps):
             memo.restart()  # the history was replaced or cut: start over
         self._extend_tail(memo, steps, counter)
         due = len(steps) - self.keep_last
@@ -194,7 +196,7 @@ class CompactHistory(SummariseHistory):
 
     def __init__(self, summariser: Model | None = None, *, trigger: float | int = 0.5,
                  keep_last: int = 4, max_summary_tokens: int = 2_000,
-                 reply_tokens: int = 1_000, **options: int):
+                 reply_tokens: int = 1_000, **options: Any):
         super().__init__(summariser, trigger=trigger, keep_last=keep_last,
                          max_summary_tokens=max_summary_tokens, reply_tokens=reply_tokens,
                          **options)
