@@ -10,19 +10,21 @@ answers. Four configurations of the Agent show what its context costs:
 - `harness_summarise`: `BudgetedContext("summarise")`, which summarises older steps in
   batches of three whatever the budget (a recorded summariser call every three steps);
 - `harness_full_history`: the minimal `FullHistoryContext`, every message, as the peers.
-We report microseconds per step (whole run / N; the fastest of 45 runs at N = 10 and of 15
-at N = 100, taken in three passes over all the frameworks, so that a burst of load from
-other processes hits one pass of one framework rather than its figure; one run at
-N >= 1000) and the peak of traced Python memory (tracemalloc, a separate untimed run). The same workload runs through the installed peer
-frameworks (the `bench-peers` extra) in the same process, each in its best offline
-configuration (see `harness.bench.peers`); peers not installed are listed in
-`peers_not_installed`. An in-run `baseline_plain_loop` (a bare loop appending the same
+We report microseconds per step (whole run / N; the fastest of 45 runs at N = 10, of 15
+at N = 100 and of 3 at N = 1000, taken in three passes over all the frameworks, so that a
+burst of load from other processes hits one pass of one framework rather than its figure;
+one run at N = 3000) and the peak of traced Python memory (tracemalloc, a separate untimed
+run). The same workload runs through the installed peer frameworks (the `bench-peers`
+extra) in the same process, each in its best offline configuration (see
+`harness.bench.peers`); peers not installed are listed in `peers_not_installed`. An in-run `baseline_plain_loop` (a bare loop appending the same
 messages) is the floor.
 
 Target: our µs/step <= 1/5 of the fastest peer's at every N, and flat in N
 (`flatness` = µs/step at the largest N / at N = 10, ~1 when flat). The same ratio in CPU
-time (`cpu_ratio_vs_fastest_peer`) is less moved by other processes on a shared machine.
-All figures are timings: they vary between runs and machines; compare ratios.
+time (`cpu_ratio_vs_fastest_peer`) leaves out time the process was not running. All
+figures are timings: they vary between runs and machines; compare ratios. The same
+workload counted in instructions, which load does not move:
+`benchmarks/scripts/overhead_instructions.py`.
 """
 
 from __future__ import annotations
@@ -44,10 +46,10 @@ from harness.tools import default_tools, tool
 SIZES = (10, 100, 1000)
 FULL_SIZES = (*SIZES, 3000)
 REPEATS = 5
-"""Timed runs per point and pass (the fastest of all counts): 5 at N = 100, 15 at N = 10;
-one run at N >= 1000, in the first pass only."""
+"""Timed runs per point and pass (the fastest of all counts): 5 at N = 100, 15 at N = 10,
+one at N = 1000; one run in all at larger N (`--full`)."""
 PASSES = 3
-"""Passes over every framework at N < 1000, each after its own warm-up."""
+"""Passes over every framework at N <= 1000, each after its own warm-up."""
 MEMORY_LIMIT_S = 5.0
 
 
@@ -173,14 +175,14 @@ class OverheadSuite(Suite):
         frameworks.update({p: make_driver(p) for p, ok in installed.items() if ok})
         frameworks["baseline_plain_loop"] = plain_loop_driver
         repeats = max(REPEATS, opts.repeat)
-        small = [n for n in sizes if n < 1000]
+        repeated = [n for n in sizes if n <= 1000]
         rows, done = [], 0
-        total = len(frameworks) * (len(sizes) + (PASSES - 1) * len(small))
+        total = len(frameworks) * (len(sizes) + (PASSES - 1) * len(repeated))
         times: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
         for p in range(PASSES):  # a burst of load then hits one pass of a framework
             for name, driver in frameworks.items():
                 driver(10)  # warm-up: imports, caches, compiled graphs
-                for n in sizes if p == 0 else small:
+                for n in sizes if p == 0 else repeated:
                     reps = 1 if n >= 1000 else repeats if n >= 100 else 3 * repeats
                     wall, cpu = times.setdefault((name, n), ([], []))
                     more_wall, more_cpu = time_runs(driver, n, reps)
