@@ -6,7 +6,10 @@ The evidence probe answers correctly exactly when that evidence is in its input.
 strategy: `success`, `tokens_per_solved_task` (every model token: the agent's inputs plus
 summariser calls), and the context size at each step (`series.context_tokens_by_step`),
 fitted as `step_tokens_slope` (tokens added per step: ~0 is flat, > 0 means the total grows
-quadratically) and `cumulative_exponent` (total tokens ~ steps^k).
+quadratically) and `cumulative_exponent` (total tokens ~ steps^k). The tasks fit the
+model's window, so `compact` (the default) never compacts there; `compact@16k` and
+`full@16k` run them under a budget they outgrow, to show what compaction keeps against
+dropping the oldest steps.
 
 Part 2, real trajectories (`--data`, default `trajectories/`: tau-bench JSON and SWE-agent
 .traj): every recorded model turn is rebuilt through each strategy; per strategy the
@@ -39,6 +42,11 @@ from harness.tools.builtin import read_file
 
 STRATEGIES = ("full", "last-n", "mask", "summarise", "compact", "subgoal")
 SUMMARISING = ("summarise", "compact", "subgoal")
+PRESSED = {"compact@16k": ("compact", 16_000), "full@16k": ("full", 16_000)}
+"""Synthetic-only variants under a budget many tasks outgrow in their last steps (a
+task's context reaches 15.7k-19.8k tokens by its last step): what compaction keeps, against
+dropping the oldest steps."""
+SYNTHETIC = (*STRATEGIES, *PRESSED)
 BASELINE = "full"
 STEPS = 30
 TARGET = {"success_gap": 0.02, "token_ratio": 0.35}
@@ -65,7 +73,7 @@ class ContextSuite(Suite):
         for figures in synthetic.values():
             figures["token_ratio"] = round(
                 figures["tokens_per_task"] / synthetic[BASELINE]["tokens_per_task"], 4)
-        by_variant = {name: {**synthetic[name], **replay[name]} for name in STRATEGIES}
+        by_variant = {name: {**synthetic[name], **replay.get(name, {})} for name in SYNTHETIC}
         base = by_variant[BASELINE]
         metrics: dict[str, Any] = dict(by_variant[config])
         metrics.update({f"baseline_{k}": base[k] for k in
@@ -83,40 +91,42 @@ class ContextSuite(Suite):
 
     def _synthetic(self, tasks: list[EvidenceTask], opts: BenchOptions, progress):
         rows: list[dict[str, Any]] = []
-        per_step: dict[str, list[list[int]]] = {s: [] for s in STRATEGIES}
+        per_step: dict[str, list[list[int]]] = {s: [] for s in SYNTHETIC}
         for i, task in enumerate(tasks):
             with tempfile.TemporaryDirectory() as tmp:
                 ws = Path(tmp)
                 for rel, text in task.files.items():
                     (ws / rel).parent.mkdir(parents=True, exist_ok=True)
                     (ws / rel).write_text(text)
-                for strategy in STRATEGIES:
-                    row, steps = run_task(task, strategy, ws, opts)
+                for variant in SYNTHETIC:
+                    row, steps = run_task(task, variant, ws, opts)
                     rows.append(row)
-                    per_step[strategy].append(steps)
+                    per_step[variant].append(steps)
             progress(i + 1)
         return ({s: synthetic_figures([r for r in rows if r["strategy"] == s], per_step[s])
-                 for s in STRATEGIES},
-                rows, {s: mean_curve(per_step[s]) for s in STRATEGIES})
+                 for s in SYNTHETIC},
+                rows, {s: mean_curve(per_step[s]) for s in SYNTHETIC})
 
 
-def run_task(task: EvidenceTask, strategy: str, ws: Path, opts: BenchOptions
+def run_task(task: EvidenceTask, variant: str, ws: Path, opts: BenchOptions
              ) -> tuple[dict[str, Any], list[int]]:
-    """Run one task under one strategy; its row and its context tokens per step."""
+    """Run one task under one strategy (or pressed variant); its row and its context
+    tokens per step."""
     real = LiteLLMModel(opts.model) if opts.model else None
-    context = BudgetedContext(strategy, **({"summariser": real} if real and strategy in
-                                           SUMMARISING else {}))
+    strategy, budget = PRESSED.get(variant, (variant, None))
+    context = BudgetedContext(strategy, budget_tokens=budget, **(
+        {"summariser": real} if real and strategy in SUMMARISING else {}))
     agent = Agent(real or EvidenceProbe(), context=context, workspace=ws,
                   tools=[read_file, declare_subgoal], budget=Budget(max_steps=STEPS + 5))
-    trajectory = agent.run(task.prompt, run_id=f"{task.id}-{strategy}")
-    save_trajectory(opts, f"{strategy}/{task.id}", trajectory)
+    trajectory = agent.run(task.prompt, run_id=f"{task.id}-{variant}")
+    save_trajectory(opts, f"{variant}/{task.id}", trajectory)
     steps = [e.manifest.total_tokens for e in trajectory.of_type(ContextBuilt)]
     summarising = sum(e.usage.total_tokens for e in trajectory.of_type(ModelCalled)
                       if e.purpose == "summarise")
     end = trajectory.finished
     answer = (end.answer or "") if end else ""
     return ({"task": task.id, "kind": task.kind, "distances": task.distances,
-             "strategy": strategy, "success": task.answer in answer.split(),
+             "strategy": variant, "success": task.answer in answer.split(),
              "tokens": sum(steps) + summarising, "summariser_tokens": summarising,
              "steps": len(steps)}, steps)
 

@@ -148,3 +148,20 @@ def test_bench_cli_rejects_malformed_data_with_exit_2(tmp_path):
                           str(bad), "--json"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stdout == ""
     assert "broken.traj" in run.stderr and "history[0].content" in run.stderr
+
+
+def test_pressed_variants_run_under_their_budget_and_compact_keeps_the_evidence(tmp_path):
+    from harness.bench.suite import BenchOptions
+
+    get_suite("context")
+    bench = sys.modules["harness_benchmarks.context"]
+    task = next(t for t in make_tasks(12, steps=30, seed=3) if max(t.distances) >= 20)
+    for rel, text in task.files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    rows = {v: bench.run_task(task, v, tmp_path, BenchOptions()) for v in
+            ("compact", "compact@16k")}
+    (wide, wide_steps), (pressed, pressed_steps) = rows["compact"], rows["compact@16k"]
+    assert wide["summariser_tokens"] == 0 and max(wide_steps) > 8_000  # past the trigger
+    assert pressed["summariser_tokens"] > 0 and max(pressed_steps) <= 16_000
+    assert pressed["success"] and pressed["tokens"] < wide["tokens"]
