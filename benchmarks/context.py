@@ -43,9 +43,9 @@ from harness.tools.builtin import read_file
 STRATEGIES = ("full", "last-n", "mask", "summarise", "compact", "subgoal")
 SUMMARISING = ("summarise", "compact", "subgoal")
 PRESSED = {"compact@16k": ("compact", 16_000), "full@16k": ("full", 16_000)}
-"""Synthetic-only variants under a budget many tasks outgrow in their last steps (a
-task's context reaches 15.7k-19.8k tokens by its last step): what compaction keeps, against
-dropping the oldest steps."""
+"""Synthetic-only variants under a budget nearly every task outgrows in its last steps
+(a task's context reaches 15.7k-19.8k tokens): what compaction keeps, against dropping
+the oldest steps."""
 SYNTHETIC = (*STRATEGIES, *PRESSED)
 BASELINE = "full"
 STEPS = 30
