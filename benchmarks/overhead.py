@@ -16,8 +16,8 @@ burst of load from other processes hits one pass of one framework rather than it
 one run at N = 3000) and the peak of traced Python memory (tracemalloc, a separate untimed
 run). The same workload runs through the installed peer frameworks (the `bench-peers`
 extra) in the same process, each in its best offline configuration (see
-`harness.bench.peers`); peers not installed are listed in `peers_not_installed`. An in-run `baseline_plain_loop` (a bare loop appending the same
-messages) is the floor.
+`harness.bench.peers`); peers not installed are listed in `peers_not_installed`. An
+in-run `baseline_plain_loop` (a bare loop appending the same messages) is the floor.
 
 Target: our µs/step <= 1/5 of the fastest peer's at every N, and flat in N
 (`flatness` = µs/step at the largest N / at N = 10, ~1 when flat). The same ratio in CPU
@@ -114,20 +114,11 @@ def plain_loop_driver(n: int) -> int:
     return sum(1 for m in history if m["role"] == "tool")
 
 
-def measure(driver: Callable[[int], int], n: int, repeats: int) -> dict[str, float | None]:
-    """µs per step (the fastest of `repeats` timed runs: on a shared machine the minimum is
-    the least disturbed estimate, for every framework alike), the same in CPU time of this
-    process (`cpu_us_per_step`: less moved by other processes' load), and traced peak memory
-    in KiB (a separate run under tracemalloc; None when a run takes over MEMORY_LIMIT_S, as
-    tracing would take minutes)."""
-    times, cpu = time_runs(driver, n, repeats)
-    return {"us_per_step": min(times) / n * 1e6, "cpu_us_per_step": min(cpu) / n * 1e6,
-            "peak_kib": peak_kib(driver, n) if max(times) < MEMORY_LIMIT_S else None}
-
-
 def time_runs(driver: Callable[[int], int], n: int, repeats: int
               ) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU seconds of `repeats` runs of N steps."""
+    """Wall-clock and CPU seconds (of this process) of `repeats` runs of N steps; the
+    suite counts the fastest: on a shared machine the minimum is the least disturbed
+    estimate, for every framework alike."""
     times, cpu = [], []
     for _ in range(repeats):
         gc.collect()
@@ -141,7 +132,8 @@ def time_runs(driver: Callable[[int], int], n: int, repeats: int
 
 
 def peak_kib(driver: Callable[[int], int], n: int) -> float:
-    """Peak traced Python memory of one run of N steps, in KiB."""
+    """Peak traced Python memory of one run of N steps, in KiB (tracemalloc; the suite
+    skips it when a run takes over MEMORY_LIMIT_S, as tracing would take minutes)."""
     gc.collect()
     tracemalloc.start()
     try:

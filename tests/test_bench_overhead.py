@@ -33,10 +33,16 @@ def test_each_agent_configuration_does_what_its_name_says():
     assert summaries("harness_summarise", 30) == 9  # a batch of three as steps leave
 
 
-def test_measure_reports_time_per_step_and_traced_memory():
-    figures = overhead.measure(overhead.harness_driver(), 5, repeats=2)
-    assert figures["us_per_step"] > 0 and figures["peak_kib"] > 0
-    assert 0 < figures["cpu_us_per_step"] < 10 * figures["us_per_step"]
+def test_timed_runs_and_traced_memory_are_measured_per_run():
+    wall, cpu = overhead.time_runs(overhead.harness_driver(), 5, repeats=2)
+    assert len(wall) == len(cpu) == 2 and all(t > 0 for t in wall + cpu)
+    small, large = (overhead.peak_kib(overhead.harness_driver(), n) for n in (5, 200))
+    assert 0 < small < large  # the trajectory grows with the run
+
+
+def test_a_driver_that_makes_the_wrong_number_of_calls_is_an_error():
+    with pytest.raises(RuntimeError, match="made 3 tool calls, expected 4"):
+        overhead.time_runs(lambda n: 3, 4, repeats=1)
 
 
 @pytest.mark.parametrize("peer", sorted(available_peers()))
