@@ -226,6 +226,8 @@ def test_summariser_failure_falls_back_to_the_list_of_calls():
     joined = "\n".join(texts(built))
     assert 'step 1: read_file(path="f1_0.txt") -> ok' in joined
     assert not [e for e in events if isinstance(e, ModelCalled)]
+    note = built.manifest.sections[-1].note
+    assert "the summariser failed on steps 1-4: ModelError: provider down" in note
 
 
 def test_subgoal_collapses_finished_subgoals_to_the_agents_summary():

@@ -34,7 +34,8 @@ class Summariser:
     """Summarises steps with `model`, recording each call in the run's trajectory.
 
     A model error does not stop the run: the summary falls back to the list of calls and
-    their outcomes, and the manifest says so.
+    their outcomes, and `error` holds what went wrong (the strategies put it in the
+    manifest's history note); it is "" after a call that succeeded.
     """
 
     def __init__(self, model: Model | None = None, max_tokens: int = 400):
@@ -44,6 +45,7 @@ class Summariser:
             model = ExtractiveSummariser()
         self.model = model
         self.max_tokens = max_tokens
+        self.error = ""
         self._system = Message(role="system", content=SUMMARY_SYSTEM)  # one object: its JSON is kept
 
     @property
@@ -64,8 +66,10 @@ class Summariser:
         start = time.perf_counter()
         try:
             reply = self.model.complete(request)
-        except ModelError:
+        except ModelError as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
             return ""
+        self.error = ""
         state.emit(ModelCalled(model=reply.model or self.name, request_digest=request.digest(),
                                response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
                                latency_s=reply.latency_s or time.perf_counter() - start,
@@ -89,12 +93,13 @@ class _Memo:
         self.tail_tokens = 0  # their tokens, as `counter` counts them
         self.newest: tuple[Step | None, int, int] = (None, 0, 0)
         """The newest step, its number of messages and its tokens, when last counted."""
+        self.failed: list[str] = []  # "steps 4-6: <error>" for each summary that fell back
 
     def restart(self, upto: int = 0) -> None:
         """Forget the verbatim tail (and, from 0, the summaries): steps from `upto` on are
         to be shown anew."""
         if upto == 0:
-            self.chunks, self.parts, self.chunk_tokens = [], [], []
+            self.chunks, self.parts, self.chunk_tokens, self.failed = [], [], [], []
         self.upto, self.tail, self.tail_tokens = upto, [], 0
 
 
@@ -144,8 +149,10 @@ class SummariseHistory:
         due = len(steps) - self.keep_last
         if due > memo.upto and self._due(memo, steps, due, counter, room):
             fallen = steps[memo.upto:due]
-            memo.chunks.append((range(fallen[0].index, fallen[-1].index + 1),
-                                self.summariser.steps(state, fallen)))
+            span = range(fallen[0].index, fallen[-1].index + 1)
+            memo.chunks.append((span, self.summariser.steps(state, fallen)))
+            if self.summariser.error:
+                memo.failed.append(f"{steps_label(span)}: {self.summariser.error}")
             cap = self.max_summary_tokens if room is None else \
                 min(self.max_summary_tokens, max(room // 4, 1))
             if _summary_tokens(memo, counter) > cap:
@@ -160,9 +167,13 @@ class SummariseHistory:
         if len(steps) > memo.upto:
             parts.append(verbatim(steps[-1]))
         summarised = memo.chunks[-1][0][-1] if memo.chunks else 0
-        return HistoryView(parts, f"steps 1-{summarised} summarised by {self.summariser.name}; "
-                                  f"{len(steps) - memo.upto} recent steps verbatim"
-                           if summarised else f"all {len(steps)} steps verbatim")
+        note = f"steps 1-{summarised} summarised by {self.summariser.name}; " \
+               f"{len(steps) - memo.upto} recent steps verbatim" \
+            if summarised else f"all {len(steps)} steps verbatim"
+        if memo.failed:
+            note += f"; the summariser failed on {'; '.join(memo.failed)}: their calls and " \
+                    f"outcomes are shown instead"
+        return HistoryView(parts, note)
 
     def _extend_tail(self, memo: _Memo, steps: list[Step], counter: TokenCounter) -> None:
         """Add the steps completed since the last view to the verbatim tail. Every step but
