@@ -258,6 +258,20 @@ def test_subgoal_declared_in_text_is_summarised_once_by_the_model():
     assert "summary of the survey" in "\n".join(texts(built))
 
 
+def test_subgoal_names_a_finished_subgoal_whose_summary_fell_back():
+    class Down(ScriptedModel):
+        def complete(self, request):
+            raise ModelError("provider down")
+
+    hist = history(2) + [Message(role="assistant", content="Subgoal: write the fix")] + \
+        step(4, ["d" * 200])
+    built, _ = build("subgoal", hist, summariser=Down([]))
+    assert 'step 1: read_file(path="f1_0.txt") -> ok' in "\n".join(texts(built))
+    note = built.manifest.sections[-1].note
+    assert "the summariser failed on finished steps 1-2: ModelError: provider down" in note
+    assert 'current subgoal "write the fix" (2 steps): all 2 steps verbatim' in note
+
+
 def test_subgoal_agent_run_with_the_declare_subgoal_tool(tmp_path):
     (tmp_path / "a.txt").write_text("alpha " * 50)
     (tmp_path / "b.txt").write_text("beta " * 50)

@@ -113,6 +113,9 @@ class SubgoalHistory:
                                       max_summary_tokens=max_summary_tokens)
         self._open.summariser = self.summariser
         self._summaries: RecentMemos[str, dict[tuple[int, int], str]] = RecentMemos(dict)
+        self._failed: RecentMemos[str, dict[tuple[int, int], str]] = RecentMemos(dict)
+        """Per run: the finished subgoals whose summary fell back to the list of calls, and
+        the summariser's error."""
         self._groupings: RecentMemos[str, _Grouping] = RecentMemos()
 
     def _grouping(self, steps: list[Step], state: AgentState) -> _Grouping:
@@ -139,6 +142,8 @@ class SubgoalHistory:
                 key = (ids[0], ids[-1])
                 if key not in cache:
                     cache[key] = self.summariser.steps(state, g.steps)
+                    if self.summariser.error:
+                        self._failed.of(state.run_id)[key] = self.summariser.error
                 text, author = cache[key], self.summariser.name
             title = f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished'
             part = grouping.finished.get((title, text, author))
@@ -148,7 +153,12 @@ class SubgoalHistory:
             parts.append(part)
         current = groups[-1]
         key = f"{state.run_id}#{current.steps[0].index}"
-        parts += self._open.view(current.steps, state, counter, key=key).parts
-        return HistoryView(parts, f"{len(groups) - 1} finished subgoal(s) collapsed to "
-                                  f'summaries; current subgoal "{current.goal}" '
-                                  f"({len(current.steps)} steps) shown")
+        shown = self._open.view(current.steps, state, counter, key=key)
+        note = f"{len(groups) - 1} finished subgoal(s) collapsed to summaries; current " \
+               f'subgoal "{current.goal}" ({len(current.steps)} steps): {shown.note}'
+        failed = self._failed.get(state.run_id)
+        if failed:
+            note += "; the summariser failed on finished " + "; ".join(
+                f"{steps_label(range(a, b + 1))}: {error}" for (a, b), error in failed.items()) \
+                + ": their calls and outcomes are shown instead"
+        return HistoryView(parts + shown.parts, note)
