@@ -16,7 +16,6 @@ Needs valgrind on PATH; takes a few minutes (code runs ~50x slower under callgri
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -25,30 +24,24 @@ import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-SUITES = Path(__file__).resolve().parents[1]
-"""benchmarks/: the suites (this script is not one, so it lives below them)."""
+from harness.bench.peers import available_peers, make_driver
+from harness.bench.registry import get_suite
+
 COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def driver_factories() -> dict[str, Callable[[], Callable[[int], int]]]:
     """Our configurations (as the overhead suite runs them), then the installed peers; a
     peer's framework is imported only when its driver is made."""
-    from harness.bench.peers import available_peers, make_driver
-
-    found = {name: (lambda d=d: d) for name, d in _overhead_suite().agent_variants().items()}
-    found.update({p: (lambda p=p: make_driver(p)) for p, ok in available_peers().items() if ok})
+    overhead = sys.modules[type(get_suite("overhead")).__module__]  # loaded by the registry
+    found = {name: (lambda d=d: d) for name, d in overhead.agent_variants().items()}
+    found.update({p: (lambda p=p: make_driver(p)) for p in installed_peers()})
     return found
 
 
-def _overhead_suite():
-    """benchmarks/overhead.py, loaded by path (its directory is not put on sys.path: it
-    holds modules named like the packages they measure, e.g. agentdojo)."""
-    spec = importlib.util.spec_from_file_location("harness_benchmarks_overhead", SUITES / "overhead.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def installed_peers() -> list[str]:
+    return [p for p, ok in available_peers().items() if ok]
 
 
 def child(name: str, n: int, runs: int) -> None:
@@ -96,12 +89,12 @@ def main(argv: list[str] | None = None) -> None:
     with ThreadPoolExecutor(max(1, (os.cpu_count() or 2) // 2)) as pool:
         counts = dict(zip(names, pool.map(lambda m: per_step(m, args.n, args.runs), names),
                           strict=True))
-    peers = [m for m in names if not m.startswith("harness")]
+    peers = installed_peers()
     fastest = min((counts[p] for p in peers), default=None)
     result = {"n": args.n, "runs": args.runs,
               "instructions_per_step": {m: round(c) for m, c in counts.items()},
               "ratio_vs_fastest_peer": {m: round(c / fastest, 3) for m, c in counts.items()
-                                        if m.startswith("harness")} if fastest else {}}
+                                        if m not in peers} if fastest else {}}
     if args.json:
         print(json.dumps(result))
         return

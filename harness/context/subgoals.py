@@ -112,10 +112,10 @@ class SubgoalHistory:
         self._open = SummariseHistory(keep_last=keep_open, batch=batch,
                                       max_summary_tokens=max_summary_tokens)
         self._open.summariser = self.summariser
-        self._summaries: RecentMemos[str, dict[tuple[int, int], str]] = RecentMemos(dict)
-        self._failed: RecentMemos[str, dict[tuple[int, int], str]] = RecentMemos(dict)
-        """Per run: the finished subgoals whose summary fell back to the list of calls, and
-        the summariser's error."""
+        self._summaries: RecentMemos[str, dict[tuple[int, int], tuple[str, str]]] = \
+            RecentMemos(dict)
+        """Per run and finished subgoal (first, last step): the summariser's summary, and
+        its error when the summary fell back to the list of calls ("" otherwise)."""
         self._groupings: RecentMemos[str, _Grouping] = RecentMemos()
 
     def _grouping(self, steps: list[Step], state: AgentState) -> _Grouping:
@@ -141,10 +141,8 @@ class SubgoalHistory:
             if not text:
                 key = (ids[0], ids[-1])
                 if key not in cache:
-                    cache[key] = self.summariser.steps(state, g.steps)
-                    if self.summariser.error:
-                        self._failed.of(state.run_id)[key] = self.summariser.error
-                text, author = cache[key], self.summariser.name
+                    cache[key] = (self.summariser.steps(state, g.steps), self.summariser.error)
+                text, author = cache[key][0], self.summariser.name
             title = f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished'
             part = grouping.finished.get((title, text, author))
             if part is None:
@@ -156,9 +154,9 @@ class SubgoalHistory:
         shown = self._open.view(current.steps, state, counter, key=key)
         note = f"{len(groups) - 1} finished subgoal(s) collapsed to summaries; current " \
                f'subgoal "{current.goal}" ({len(current.steps)} steps): {shown.note}'
-        failed = self._failed.get(state.run_id)
+        failed = [f"{steps_label(range(a, b + 1))}: {error}"
+                  for (a, b), (_, error) in cache.items() if error]
         if failed:
-            note += "; the summariser failed on finished " + "; ".join(
-                f"{steps_label(range(a, b + 1))}: {error}" for (a, b), error in failed.items()) \
-                + ": their calls and outcomes are shown instead"
+            note += f"; the summariser failed on finished {'; '.join(failed)}: their calls " \
+                    f"and outcomes are shown instead"
         return HistoryView(parts + shown.parts, note)

@@ -91,8 +91,6 @@ class _Memo:
         self.chunk_tokens: list[int] = []  # tokens of each chunk, as `counter` counts them
         self.tail: list[Part] = []  # verbatim parts of the complete steps from `upto` on
         self.tail_tokens = 0  # their tokens, as `counter` counts them
-        self.newest: tuple[Step | None, int, int] = (None, 0, 0)
-        """The newest step, its number of messages and its tokens, when last counted."""
         self.failed: list[str] = []  # "steps 4-6: <error>" for each summary that fell back
 
     def restart(self, upto: int = 0) -> None:
@@ -179,11 +177,11 @@ class SummariseHistory:
         """Add the steps completed since the last view to the verbatim tail. Every step but
         the last is complete: results only join the newest step."""
         if memo.counter is not counter:  # counted otherwise: count the tail again
-            memo.counter, memo.chunk_tokens, memo.newest = counter, [], (None, 0, 0)
+            memo.counter, memo.chunk_tokens = counter, []
             memo.tail_tokens = sum(counter.messages(p.messages) for p in memo.tail)
         for s in steps[memo.upto + len(memo.tail):len(steps) - 1]:
             memo.tail.append(verbatim(s))
-            memo.tail_tokens += _step_tokens(memo, s, counter)
+            memo.tail_tokens += counter.messages(s.messages)
 
     def _due(self, memo: _Memo, steps: list[Step], due: int, counter: TokenCounter,
              room: int | None) -> bool:
@@ -192,7 +190,7 @@ class SummariseHistory:
             return due - memo.upto >= self.batch
         limit = self.trigger if isinstance(self.trigger, int) else \
             self.trigger * (DEFAULT_WINDOW if room is None else room)
-        return memo.tail_tokens + _step_tokens(memo, steps[-1], counter) > limit
+        return memo.tail_tokens + counter.messages(steps[-1].messages) > limit
 
 
 class CompactHistory(SummariseHistory):
@@ -213,25 +211,14 @@ class CompactHistory(SummariseHistory):
                          **options)
 
 
-def _step_tokens(memo: _Memo, step: Step, counter: TokenCounter) -> int:
-    """Tokens of `step` as `counter` counts them, remembered for the newest step (counted
-    as the newest, then again when it joins the tail)."""
-    s, n, tokens = memo.newest
-    if s is not step or n != len(step.messages):
-        tokens = counter.messages(step.messages)
-        memo.newest = (step, len(step.messages), tokens)
-    return tokens
-
-
 def _span(chunks: list[tuple[range, str]]) -> range:
     """The steps the chunks summarise, first to last."""
     return range(chunks[0][0][0], chunks[-1][0][-1] + 1)
 
 
 def _summary_tokens(memo: _Memo, counter: TokenCounter) -> int:
-    """Tokens of a run's summaries so far, counting each chunk once."""
-    if memo.counter is not counter:
-        memo.counter, memo.chunk_tokens = counter, []
+    """Tokens of a run's summaries so far, counting each chunk once (as `memo.counter`,
+    which `_extend_tail` keeps current)."""
     memo.chunk_tokens += [counter.count(text) for _, text in memo.chunks[len(memo.chunk_tokens):]]
     return sum(memo.chunk_tokens)
 
