@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from harness.messages import Message, ModelRequest, ToolCall
+from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
 
 
 def test_call_arguments_json_is_the_sorted_encoding_and_follows_replaced_arguments():
@@ -113,6 +113,19 @@ def test_a_request_made_with_of_is_what_model_construct_makes():
         for attr in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
             assert getattr(fast, attr) == getattr(slow, attr)
         assert fast.model_copy(update={"params": {"x": 1}}).params == {"x": 1}
+
+
+def test_updated_makes_what_model_copy_makes():
+    from harness.messages import updated
+
+    call = ToolCall(id="c1", name="add", arguments={"a": 1})
+    resp = ModelResponse(tool_calls=[call], usage=Usage(input_tokens=3), raw={"id": "x"})
+    for update in ({}, {"model": "m"}, {"model": "m", "cost_usd": 0.5}):
+        fast, slow = updated(resp, update), resp.model_copy(update=update)
+        assert fast == slow and fast.model_dump_json() == slow.model_dump_json()
+        assert fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__
+        assert fast is not resp and fast.tool_calls is resp.tool_calls  # shallow, as model_copy
+    assert resp.model == "" and resp.cost_usd is None  # the original is left as it was
 
 
 def test_digests_of_a_run_whose_summaries_keep_replacing_its_tail_equal_full_digests():

@@ -153,7 +153,7 @@ class BudgetedContext:
             system, system_tokens, system_info = f.system, f.system_tokens, f.system_info
         room = budget - system_tokens - f.task_tokens - f.tool_tokens
         shown, over_budget = fit_parts(tally, room, counter)
-        history = HistoryView(list(shown.parts), view.note)
+        history = view if shown is tally else HistoryView(list(shown.parts), view.note)
 
         infos = [system_info, *section_infos, f.task_info, f.tools_info,
                  self._history_info(shown, view.note, over_budget, counter)]

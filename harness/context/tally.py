@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 from harness.context.fencing import is_untrusted
 from harness.context.history import Part
-from harness.context.steps import steps_label
 from harness.context.tokens import TokenCounter
 from harness.messages import Message
 
@@ -37,7 +36,7 @@ _START = _Mark(0, 0, 0, 0, 0, 0)
 
 class PartsTally:
     """Running totals over a sequence of parts, updated to a new sequence by keeping the
-    totals of the leading parts it shares (by identity) with the last one."""
+    totals of the leading parts it shares (the same or equal parts) with the last one."""
 
     def __init__(self) -> None:
         self.parts: list[Part] = []
@@ -56,9 +55,7 @@ class PartsTally:
         if counter is not self.counter:
             self.counter, shared = counter, 0
         else:
-            n = min(len(parts), len(self.parts))
-            # the index of the first part that is not the same object as last time
-            shared = next(compress(count(), map(operator.is_not, self.parts, parts)), n)
+            shared = shared_parts(self.parts, parts)
         self._cut(shared)
         for p in parts[shared:]:
             self._add(p, counter)
@@ -80,8 +77,8 @@ class PartsTally:
     def described(self) -> list[str]:
         """["steps 1-12: summary", "steps 13-16: verbatim", ...] for the parts that show
         steps (omitted ones are notes), neighbours with the same treatment merged."""
-        return [f"{steps_label(range(first, last + 1))}: {treatment}"
-                for treatment, first, last in self.groups]
+        return [f"step {first}: {treatment}" if first == last else
+                f"steps {first}-{last}: {treatment}" for treatment, first, last in self.groups]
 
     def omitted_steps(self) -> list[Part]:
         """The parts that are notes about steps left out."""
@@ -111,3 +108,13 @@ class PartsTally:
         self.marks.append(_Mark(last.tokens + counter.messages(p.messages),
                                 len(self.messages), last.fenced + fenced, len(self.groups),
                                 self.groups[-1][2] if self.groups else 0, len(self.omitted)))
+
+
+def shared_parts(old: list[Part], new: list[Part]) -> int:
+    """How many leading parts `new` shares with `old`: the same objects, or equal ones
+    (which count the same). Usually `new` is `old` plus a part or two, and one C-level list
+    comparison says so: a scan by identity costs ten times as much, and grows with the run."""
+    n = min(len(old), len(new))
+    if (old if n == len(old) else old[:n]) == (new if n == len(new) else new[:n]):
+        return n
+    return next(compress(count(), map(operator.is_not, old, new)), n)

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.llm.base import ModelError, SyncModel
-from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage, text_parts
+from harness.messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    Usage,
+    text_parts,
+    updated,
+)
 
 Reply = str | dict[str, Any] | list[dict[str, Any]] | ModelResponse
 """A scripted reply: final text, one tool call `{"tool": name, "args": {...}}`,
@@ -79,8 +87,10 @@ class RequestTextLength:
 
 def to_response(reply: Reply, *, model: str = "scripted", request: ModelRequest | None = None,
                 call_prefix: str = "call",
-                text_length: Callable[[ModelRequest], int] | None = None) -> ModelResponse:
-    """Normalise a scripted reply into a `ModelResponse` with estimated usage.
+                text_length: Callable[[ModelRequest], int] | None = None,
+                cost_usd: float | None = None) -> ModelResponse:
+    """Normalise a scripted reply into a `ModelResponse` with estimated usage, `model` and
+    (if it has none) `cost_usd`.
 
     `text_length` measures the request's text (default `len(request.text())`; a model that
     sees a run's requests passes its `RequestTextLength`)."""
@@ -107,7 +117,9 @@ def to_response(reply: Reply, *, model: str = "scripted", request: ModelRequest 
                                 output_tokens=estimate_tokens(out_text))
     if not resp.model:
         update["model"] = model
-    return resp.model_copy(update=update) if update else resp
+    if resp.cost_usd is None and cost_usd is not None:
+        update["cost_usd"] = cost_usd
+    return updated(resp, update) if update else resp
 
 
 class ScriptedModel(SyncModel):
@@ -152,11 +164,8 @@ class ScriptedModel(SyncModel):
                     f"{self.name}: script has {len(self._script)} replies, "
                     f"asked for reply {n + 1}")
             reply = self._script[n]
-        resp = to_response(reply, model=self.name, request=request, call_prefix=f"call_{n}",
-                           text_length=self._text_length)
-        if resp.cost_usd is None and self.cost_per_call is not None:
-            resp = resp.model_copy(update={"cost_usd": self.cost_per_call})
-        return resp
+        return to_response(reply, model=self.name, request=request, call_prefix=f"call_{n}",
+                           text_length=self._text_length, cost_usd=self.cost_per_call)
 
 
 class FunctionModel(ScriptedModel):
