@@ -142,22 +142,19 @@ def _openai_json(m: Message) -> str:
     """`_CANONICAL.encode(m.to_openai())`, written out key by key (sorted, compact, ASCII):
     every new message is encoded once, and for messages this small the general encoder's
     set-up was most of the cost. A test holds the two to the same bytes."""
-    out = ['{"content":', _string(m.content)]
-    if m.name is not None and m.role == "tool":
-        out += [',"name":', _string(m.name)]
-    out += [',"role":', _string(m.role)]
-    if m.tool_call_id is not None:
-        out += [',"tool_call_id":', _string(m.tool_call_id)]
-    if m.tool_calls:
-        out += [',"tool_calls":[', ",".join([_call_json(c) for c in m.tool_calls]), "]"]
-    out.append("}")
-    return "".join(out)
+    esc = encode_basestring_ascii
+    content = "null" if m.content is None else esc(m.content)
+    name = f',"name":{esc(m.name)}' if m.name is not None and m.role == "tool" else ""
+    call_id = "" if m.tool_call_id is None else f',"tool_call_id":{esc(m.tool_call_id)}'
+    calls = f',"tool_calls":[{",".join([_call_json(c) for c in m.tool_calls])}]' \
+        if m.tool_calls else ""
+    return f'{{"content":{content}{name},"role":"{m.role}"{call_id}{calls}}}'  # roles are plain
 
 
 def _call_json(c: ToolCall) -> str:
     raw = c.raw_arguments if c.parse_error else c.arguments_json()
-    return (f'{{"function":{{"arguments":{_string(raw)},"name":{_string(c.name)}}},'
-            f'"id":{_string(c.id)},"type":"function"}}')
+    return (f'{{"function":{{"arguments":{_string(raw)},"name":{encode_basestring_ascii(c.name)}}},'
+            f'"id":{encode_basestring_ascii(c.id)},"type":"function"}}')
 
 
 def _string(text: str | None) -> str:
