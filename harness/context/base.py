@@ -63,7 +63,7 @@ class FullHistoryContext:
     def build(self, state: AgentState) -> Context:
         sections = sorted(state.sections.values(), key=lambda s: -s.priority)
         system = "\n\n".join([self.system_prompt, *(s.text for s in sections if s.text)])
-        key = (system, state.task, id(state.tools), tuple(state.tools.names()))
+        key = (system, state.task, id(state.tools), state.tools.key)
         if self._fixed is None or self._fixed[0] != key:
             # the same objects while unchanged: each step's request then visibly extends the
             # last, and their digests and counts are remembered

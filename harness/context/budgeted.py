@@ -143,7 +143,8 @@ class BudgetedContext:
         tally.update(view.parts, counter)
         reserve = min(tally.tokens, int(self.history_min_share * budget))
         texts, section_infos = self._place_sections(state, counter, budget,
-                                                    budget - f.tokens - reserve)
+                                                    budget - f.tokens - reserve) \
+            if state.sections else ([], [])
         if texts:
             system = self._message("system", "\n\n".join([self.system_prompt, *texts]))
             system_tokens = counter.message(system)
@@ -158,7 +159,9 @@ class BudgetedContext:
         infos = [system_info, *section_infos, f.task_info, f.tools_info,
                  self._history_info(shown, view.note, over_budget, counter)]
         request = ModelRequest.of([system, f.task, *shown.messages], f.schemas)
-        manifest = ContextManifest(sections=infos, total_tokens=sum([i.tokens for i in infos]),
+        # = the sum over `infos`: the sections placed in the system message are counted in it
+        total = system_tokens + f.task_tokens + f.tool_tokens + shown.tokens
+        manifest = ContextManifest(sections=infos, total_tokens=total,
                                    budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
 
@@ -167,8 +170,6 @@ class BudgetedContext:
         """Component sections by priority, each within its share and the room left."""
         texts: list[str] = []
         infos: list[SectionInfo] = []
-        if not state.sections:
-            return texts, infos
         for s in sorted(state.sections.values(), key=lambda s: (-s.priority, s.name)):
             if not s.text:
                 continue
@@ -209,7 +210,7 @@ class BudgetedContext:
         """The parts of the input that do not depend on the history, remembered while the
         model, task, tools and settings stay the same (in a run: every step)."""
         model = self.model if self.model is not None else _run_model(state)
-        key = (model, id(state.tools), tuple(state.tools.names()), state.task,
+        key = (model, id(state.tools), state.tools.key, state.task,
                self.system_prompt, self.budget_tokens, self.reply_reserve)
         if self._fixed is not None and self._fixed.key == key:
             return self._fixed
@@ -272,7 +273,7 @@ class BudgetedContext:
 
     def _schemas(self, state: AgentState, counter: TokenCounter
                  ) -> tuple[list[dict[str, Any]], int]:
-        key = (id(state.tools), tuple(state.tools.names()), counter.method)
+        key = (id(state.tools), state.tools.key, counter.method)
         if self._tools is None or self._tools[0] != key:
             schemas = state.tools.schemas()
             tokens = counter.count(state.tools.schemas_json(compact=False)) if schemas else 0

@@ -31,7 +31,7 @@ class WorkspaceEscape(ToolError):
     """A path resolves outside the agent's workspace."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ToolContext:
     """What a running tool may know: its workspace and the run it belongs to."""
 
@@ -168,25 +168,25 @@ class Tool:
     def __call__(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
         """Validate the model's arguments, run, and turn every failure into a tool error."""
         start = time.perf_counter()
-
-        def result(ok: bool, output: str = "", error: str | None = None) -> ToolResult:
-            return ToolResult(call_id=call.id, tool=self.name, ok=ok, output=output, error=error,
-                              channel=self.channel, duration_s=time.perf_counter() - start)
-
+        ok, output, error = False, "", None
         if call.parse_error:
-            return result(False, error=f"{self.name}: {call.parse_error}; "
-                                       f"send the arguments as a JSON object")
-        try:
-            args = self.args_model.model_validate(call.arguments)
-        except ValidationError as exc:
-            return result(False, error=f"{self.name}: invalid arguments: {format_validation(exc)}")
-        try:
-            out = self.run(args, ctx)
-        except ToolError as exc:
-            return result(False, error=f"{self.name}: {exc}")
-        except Exception as exc:  # a bug in a tool is still something the model should see
-            return result(False, error=f"{self.name} raised {type(exc).__name__}: {exc}")
-        return result(True, output=out if isinstance(out, str) else _to_text(out))
+            error = f"{self.name}: {call.parse_error}; send the arguments as a JSON object"
+        else:
+            try:
+                args = self.args_model.model_validate(call.arguments)
+            except ValidationError as exc:
+                error = f"{self.name}: invalid arguments: {format_validation(exc)}"
+            else:
+                try:
+                    out = self.run(args, ctx)
+                except ToolError as exc:
+                    error = f"{self.name}: {exc}"
+                except Exception as exc:  # a bug in a tool is still something the model should see
+                    error = f"{self.name} raised {type(exc).__name__}: {exc}"
+                else:
+                    ok, output = True, out if isinstance(out, str) else _to_text(out)
+        return ToolResult(call_id=call.id, tool=self.name, ok=ok, output=output, error=error,
+                          channel=self.channel, duration_s=time.perf_counter() - start)
 
 
 def format_validation(exc: ValidationError) -> str:
@@ -246,6 +246,7 @@ class Toolset:
 
     def __init__(self, tools: Iterable[Tool] = ()):
         self._tools: dict[str, Tool] = {}
+        self._names: tuple[str, ...] | None = ()
         for t in tools:
             self.add(t)
 
@@ -253,12 +254,21 @@ class Toolset:
         if not isinstance(t, Tool):
             raise TypeError(f"{t!r} is not a Tool; decorate functions with @tool")
         self._tools[t.name] = t
+        self._names = None
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
     def names(self) -> list[str]:
         return list(self._tools)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The tool names, as one tuple that stays the same object until a tool is added (a
+        context constructor checks every step whether the tool set changed)."""
+        if self._names is None:
+            self._names = tuple(self._tools)
+        return self._names
 
     def schemas(self) -> list[dict[str, Any]]:
         return [t.schema() for t in self._tools.values()]
