@@ -57,7 +57,9 @@ class HistoryView:
 class HistoryStrategy(Protocol):
     """Chooses how past steps appear in the next model input. A strategy whose choice
     depends on the budget also takes `room` (keyword): the tokens the budget leaves for the
-    history; `BudgetedContext` passes it to those whose `view` has it."""
+    history; `BudgetedContext` passes it to those whose `view` has it. Each `view` returns a
+    new `HistoryView` (the parts may be the same objects as before): the built context
+    keeps it as the history it shows."""
 
     name: str
 
