@@ -1,6 +1,7 @@
 """The reference `Agent`: the loop that composes the components around a model.
 
-Read `step` top to bottom: it is the whole control flow of an agent.
+Read `step` top to bottom: it is the whole control flow of an agent. What it records every
+step is made with `validated(Model, ...)`: the constructor's validation, at less cost.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ from harness.events import (
 from harness.governance.base import AllowAll, FinalAnswer, Governor
 from harness.llm.base import Model, ModelError, SyncModel
 from harness.memory.base import Memory, NullMemory
-from harness.messages import Message, ModelRequest, ModelResponse, RequestDigests, ToolCall
+from harness.messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    RequestDigests,
+    ToolCall,
+    validated,
+)
 from harness.skills.base import NoSkills, SkillRouter
 from harness.state import AgentState, Budget
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
@@ -123,7 +131,7 @@ class Agent:
         self.route_skills(state)
         state.put(self.memory.context(state))
         context = self.context.build(state)
-        state.emit(ContextBuilt(manifest=context.manifest))
+        state.emit(validated(ContextBuilt, manifest=context.manifest))
         reply = await self.call_model(state, context.request)
         if reply is None:
             return
@@ -133,29 +141,30 @@ class Agent:
             return
         for call in reply.tool_calls:
             result = self.act(state, call)
-            state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
-                                         content=result.content(), channel=result.channel))
+            state.history.append(validated(Message, role="tool", tool_call_id=call.id,
+                                           name=call.name, content=result.content(),
+                                           channel=result.channel))
         self.check_budget(state)
 
     def act(self, state: AgentState, call: ToolCall) -> ToolResult:
         """Review, execute, screen and verify one tool call."""
-        state.emit(ToolRequested(call=call))
+        state.emit(validated(ToolRequested, call=call))
         warnings = self.memory.check(call)
         if warnings:
             state.emit(GateWarned(call_id=call.id, tool=call.name, warnings=warnings))
         decision = self.governor.review(call, state, warnings)
-        state.emit(PolicyDecided(call_id=call.id, tool=call.name, decision=decision.decision,
-                                 rule=decision.rule, reason=decision.reason,
-                                 approved=decision.approved))
+        state.emit(validated(PolicyDecided, call_id=call.id, tool=call.name,
+                             decision=decision.decision, rule=decision.rule,
+                             reason=decision.reason, approved=decision.approved))
         if decision.allowed:
             ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step)
             result = self.governor.screen(call, self.tools.execute(call, ctx), state)
         else:
             result = ToolResult(call_id=call.id, tool=call.name, ok=False, refused=True,
                                 error=f"refused by policy ({decision.rule}): {decision.reason}")
-        state.emit(ToolFinished(call_id=result.call_id, tool=result.tool, ok=result.ok,
-                                output=result.output, error=result.error, refused=result.refused,
-                                duration_s=result.duration_s, channel=result.channel))
+        state.emit(validated(ToolFinished, call_id=result.call_id, tool=result.tool, ok=result.ok,
+                             output=result.output, error=result.error, refused=result.refused,
+                             duration_s=result.duration_s, channel=result.channel))
         for verdict in self.governor.verify(call, result, state):
             state.emit(Verified(call_id=call.id, **verdict.model_dump()))
         return result
@@ -174,11 +183,11 @@ class Agent:
         except ModelError as exc:
             state.stop("error", f"model error: {exc}")
             return None
-        state.emit(ModelCalled(model=reply.model or getattr(self.model, "name", ""),
-                               request_digest=state.digests.digest(request),
-                               request=request if self.record_requests else None,
-                               response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
-                               latency_s=reply.latency_s))
+        state.emit(validated(ModelCalled, model=reply.model or getattr(self.model, "name", ""),
+                             request_digest=state.digests.digest(request),
+                             request=request if self.record_requests else None,
+                             response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
+                             latency_s=reply.latency_s))
         state.tokens += reply.usage.total_tokens
         if state.cost_usd is not None:
             state.cost_usd = None if reply.cost_usd is None else state.cost_usd + reply.cost_usd

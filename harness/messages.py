@@ -87,6 +87,12 @@ _M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__  # past pydantic's validating __setattr__, as model_construct does
 
 
+def validated(cls: type[_M], **fields: Any) -> _M:
+    """`cls(**fields)`, validated alike, without `BaseModel.__init__`'s Python frame: the
+    loop makes about ten models a step, and that frame was a fifth of what each cost."""
+    return cls.__pydantic_validator__.validate_python(fields)
+
+
 def updated(model: _M, update: dict[str, Any]) -> _M:
     """`model.model_copy(update=update)`: a shallow copy with the fields in `update` replaced
     (not validated), made directly. pydantic's general path was most of what a scripted
@@ -227,7 +233,7 @@ class ModelResponse(BaseModel):
     raw: dict[str, Any] | None = None
 
     def as_message(self) -> Message:
-        return Message(role="assistant", content=self.text, tool_calls=self.tool_calls)
+        return validated(Message, role="assistant", content=self.text, tool_calls=self.tool_calls)
 
 
 def tools_hash(schemas_json: str) -> str:

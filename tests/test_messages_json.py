@@ -115,6 +115,27 @@ def test_a_request_made_with_of_is_what_model_construct_makes():
         assert fast.model_copy(update={"params": {"x": 1}}).params == {"x": 1}
 
 
+def test_validated_makes_and_checks_what_the_constructor_does():
+    from pydantic import ValidationError
+
+    from harness.events import ContextManifest, PolicyDecided, SectionInfo, ToolFinished
+    from harness.messages import validated
+
+    info = SectionInfo(name="history", tokens=3, items=["step 1: verbatim"])
+    for cls, fields in [(ToolFinished, {"call_id": "c1", "tool": "add", "ok": True}),
+                        (SectionInfo, {"name": "history", "tokens": 3, "items": ["a"]}),
+                        (ContextManifest, {"sections": [info], "total_tokens": 3}),
+                        (Message, {"role": "assistant", "tool_calls": [ToolCall(id="c", name="f")]})]:
+        made, built = validated(cls, **fields), cls(**fields)
+        assert type(made) is cls and made.__pydantic_fields_set__ == built.__pydantic_fields_set__
+        assert made.model_dump(exclude={"ts"}) == built.model_dump(exclude={"ts"})
+        assert list(made.__dict__) == list(built.__dict__)  # the same field order, when written
+    for bad in [{"call_id": "c1", "tool": "add", "ok": True, "decision": "maybe"},
+                {"call_id": "c1", "tool": "add", "decision": "allow", "colour": "red"}]:
+        with pytest.raises(ValidationError):
+            validated(PolicyDecided, **bad)
+
+
 def test_updated_makes_what_model_copy_makes():
     from harness.messages import updated
 

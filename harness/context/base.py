@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.events import ContextManifest, SectionInfo
 from harness.llm.scripted import estimate_tokens
-from harness.messages import Message, ModelRequest
+from harness.messages import Message, ModelRequest, validated
 from harness.state import AgentState
 
 if TYPE_CHECKING:
@@ -78,9 +78,9 @@ class FullHistoryContext:
                  *(SectionInfo(name=s.name, tokens=estimate_tokens(s.text), priority=s.priority,
                                items=list(s.items)) for s in sections),
                  task_info,
-                 SectionInfo(name="history", tokens=self._history_tokens(state),
-                             items=[f"{len(state.history)} messages"])]
+                 validated(SectionInfo, name="history", tokens=self._history_tokens(state),
+                           items=[f"{len(state.history)} messages"])]
         request = ModelRequest.of([system_message, task_message, *state.history], schemas)
-        manifest = ContextManifest(sections=infos, total_tokens=sum(i.tokens for i in infos),
-                                   strategy=self.name)
+        manifest = validated(ContextManifest, sections=infos,
+                             total_tokens=sum(i.tokens for i in infos), strategy=self.name)
         return Context(request=request, manifest=manifest)

@@ -34,7 +34,7 @@ from harness.context.tokens import (
     context_window,
 )
 from harness.events import ContextManifest, SectionInfo, TaskStarted
-from harness.messages import Message, ModelRequest
+from harness.messages import Message, ModelRequest, validated
 from harness.state import AgentState, ContextSection
 
 SECTION_SHARES = {"gate": 0.05, "skills": 0.15, "memory": 0.10, "recalled": 0.10}
@@ -161,8 +161,8 @@ class BudgetedContext:
         request = ModelRequest.of([system, f.task, *shown.messages], f.schemas)
         # = the sum over `infos`: the sections placed in the system message are counted in it
         total = system_tokens + f.task_tokens + f.tool_tokens + shown.tokens
-        manifest = ContextManifest(sections=infos, total_tokens=total,
-                                   budget_tokens=budget, strategy=self.history.name)
+        manifest = validated(ContextManifest, sections=infos, total_tokens=total,
+                             budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
 
     def _place_sections(self, state: AgentState, counter: TokenCounter, budget: int,
@@ -202,8 +202,9 @@ class BudgetedContext:
             dropped.append(f"{steps_label(over_budget)}: over the token budget")
         note = f"{self.history.name}: {note}; {shown.fenced} untrusted results fenced; " \
                f"tokens by {counter.method}"
-        return SectionInfo(name="history", tokens=shown.tokens, priority=HISTORY_PRIORITY,
-                           items=shown.described(), dropped=dropped, note=note)
+        return validated(SectionInfo, name="history", tokens=shown.tokens,
+                         priority=HISTORY_PRIORITY, items=shown.described(), dropped=dropped,
+                         note=note)
 
     # -- caches ----------------------------------------------------------------------
     def _fixed_parts(self, state: AgentState) -> _Fixed:

@@ -17,7 +17,7 @@ from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from harness.messages import ToolCall
+from harness.messages import ToolCall, validated
 
 Channel = Literal["none", "file", "shell", "search", "web", "subagent"]
 """Where a tool's output comes from; anything but "none" is untrusted content."""
@@ -185,8 +185,9 @@ class Tool:
                     error = f"{self.name} raised {type(exc).__name__}: {exc}"
                 else:
                     ok, output = True, out if isinstance(out, str) else _to_text(out)
-        return ToolResult(call_id=call.id, tool=self.name, ok=ok, output=output, error=error,
-                          channel=self.channel, duration_s=time.perf_counter() - start)
+        return validated(ToolResult, call_id=call.id, tool=self.name, ok=ok, output=output,
+                         error=error, channel=self.channel,
+                         duration_s=time.perf_counter() - start)
 
 
 def format_validation(exc: ValidationError) -> str:
