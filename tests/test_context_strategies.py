@@ -5,6 +5,7 @@ import pytest
 
 from harness import Agent, ScriptedModel
 from harness.context import STRATEGIES, BudgetedContext, declare_subgoal
+from harness.context.steps import split_steps
 from harness.events import ContextBuilt, ModelCalled
 from harness.llm.base import ModelError
 from harness.messages import Message, ToolCall
@@ -228,6 +229,57 @@ def test_summariser_failure_falls_back_to_the_list_of_calls():
     assert not [e for e in events if isinstance(e, ModelCalled)]
     note = built.manifest.sections[-1].note
     assert "the summariser failed on steps 1-4: ModelError: provider down" in note
+
+
+def test_steps_go_to_the_summariser_in_as_few_requests_as_fit_its_window():
+    from harness.context import Summariser
+    from harness.llm.scripted import estimate_tokens
+
+    asked = []
+    model = ScriptedModel(lambda req: asked.append(req) or f"summary {len(asked)}")
+    summariser = Summariser(model, max_tokens=100, window=600)
+    st, events = state([])
+    steps = split_steps(history(12, size=300))  # each step ~90 tokens: 12 cannot go at once
+    summary = summariser.steps(st, steps)
+    assert len(asked) > 1 and summariser.error == "" and summariser.failed == []
+    assert summary == "\n".join(f"summary {i}" for i in range(1, len(asked) + 1))
+    sent = [req.messages[-1].content for req in asked]
+    assert all(estimate_tokens(req.text()) <= 600 - 100 for req in asked)
+    order = [i for text in sent for i in range(1, 13) if f"output {i}.0 " in text]
+    assert order == list(range(1, 13))  # every step once, in order
+    assert len([e for e in events if isinstance(e, ModelCalled)]) == len(asked)
+    whole = Summariser(ScriptedModel(["all of it"]), max_tokens=100)  # the model's window
+    assert whole.steps(st, steps) == "all of it"
+
+
+def test_a_failed_request_falls_back_for_its_own_steps_only():
+    from harness.context import Summariser
+
+    class TooLong(ScriptedModel):
+        """Answers the request with step 1; any other is too long for it."""
+
+        def complete(self, request):
+            if "output 1.0 " not in request.text():
+                raise ModelError("context too long")
+            return super().complete(request)
+
+    summariser = Summariser(TooLong(lambda req: "first batch summarised"), max_tokens=100,
+                            window=600)
+    st, _ = state([])
+    summary = summariser.steps(st, split_steps(history(12, size=300)))
+    assert summary.startswith("first batch summarised\n")
+    assert 'step 12: read_file(path="f12_0.txt") -> ok' in summary
+    assert summariser.failed and summariser.failed[-1] == 12 and 1 not in summariser.failed
+    assert summariser.error == "ModelError: context too long"
+
+    ctx = BudgetedContext("compact", summariser=TooLong(lambda req: "first batch summarised"),
+                          trigger=300, keep_last=2)
+    ctx.history.summariser.window = 600
+    st, _ = state(history(12, size=300))
+    note = ctx.build(st).manifest.sections[-1].note
+    failed = ctx.history.summariser.failed
+    assert failed and 1 not in failed and failed == list(range(failed[0], 11))
+    assert f"the summariser failed on steps {failed[0]}-10: ModelError: context too long" in note
 
 
 def test_subgoal_collapses_finished_subgoals_to_the_agents_summary():

@@ -112,10 +112,10 @@ class SubgoalHistory:
         self._open = SummariseHistory(keep_last=keep_open, batch=batch,
                                       max_summary_tokens=max_summary_tokens)
         self._open.summariser = self.summariser
-        self._summaries: RecentMemos[str, dict[tuple[int, int], tuple[str, str]]] = \
-            RecentMemos(dict)
-        """Per run and finished subgoal (first, last step): the summariser's summary, and
-        its error when the summary fell back to the list of calls ("" otherwise)."""
+        self._summaries: RecentMemos[
+            str, dict[tuple[int, int], tuple[str, str, list[int]]]] = RecentMemos(dict)
+        """Per run and finished subgoal (first, last step): the summariser's summary, and its
+        error with the steps whose summary fell back to the list of calls ("", [] if none)."""
         self._groupings: RecentMemos[str, _Grouping] = RecentMemos()
 
     def _grouping(self, steps: list[Step], state: AgentState) -> _Grouping:
@@ -141,7 +141,8 @@ class SubgoalHistory:
             if not text:
                 key = (ids[0], ids[-1])
                 if key not in cache:
-                    cache[key] = (self.summariser.steps(state, g.steps), self.summariser.error)
+                    text = self.summariser.steps(state, g.steps)
+                    cache[key] = (text, self.summariser.error, self.summariser.failed)
                 text, author = cache[key][0], self.summariser.name
             title = f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished'
             part = grouping.finished.get((title, text, author))
@@ -154,8 +155,7 @@ class SubgoalHistory:
         shown = self._open.view(current.steps, state, counter, key=key)
         note = f"{len(groups) - 1} finished subgoal(s) collapsed to summaries; current " \
                f'subgoal "{current.goal}" ({len(current.steps)} steps): {shown.note}'
-        failed = [f"{steps_label(range(a, b + 1))}: {error}"
-                  for (a, b), (_, error) in cache.items() if error]
+        failed = [f"{steps_label(steps)}: {error}" for _, error, steps in cache.values() if error]
         if failed:
             note += f"; the summariser failed on finished {'; '.join(failed)}: their calls " \
                     f"and outcomes are shown instead"

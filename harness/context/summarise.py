@@ -9,16 +9,22 @@ summaries (see `harness.context.extractive`).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from harness.context.fencing import fence
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
 from harness.context.memos import RecentMemos
 from harness.context.steps import Step, describe_ranges, step_text, steps_label
-from harness.context.tokens import DEFAULT_WINDOW, TokenCounter
+from harness.context.tokens import (
+    DEFAULT_WINDOW,
+    MESSAGE_OVERHEAD,
+    TokenCounter,
+    context_window,
+)
 from harness.events import ModelCalled
 from harness.llm.base import Model, ModelError
+from harness.llm.scripted import estimate_tokens
 from harness.messages import Message, ModelRequest
 from harness.state import AgentState
 
@@ -33,19 +39,25 @@ MERGE_HEADER = "Summary to shorten:\n"
 class Summariser:
     """Summarises steps with `model`, recording each call in the run's trajectory.
 
-    A model error does not stop the run: the summary falls back to the list of calls and
-    their outcomes, and `error` holds what went wrong (the strategies put it in the
-    manifest's history note); it is "" after a call that succeeded.
+    Steps go to the model in as few requests as fit its window: `window` tokens, or the
+    model's context window as litellm's model map gives it (`DEFAULT_WINDOW` for a model it
+    does not know), less the reply's `max_tokens`. A model error does not stop the run: the
+    summary of that request's steps falls back to their calls and outcomes, `failed` lists
+    those steps and `error` holds what went wrong (the strategies put both in the manifest's
+    history note); both are empty after a summary that succeeded.
     """
 
-    def __init__(self, model: Model | None = None, max_tokens: int = 400):
+    def __init__(self, model: Model | None = None, max_tokens: int = 400,
+                 window: int | None = None):
         if model is None:
             from harness.context.extractive import ExtractiveSummariser
 
             model = ExtractiveSummariser()
         self.model = model
         self.max_tokens = max_tokens
+        self.window = window
         self.error = ""
+        self.failed: list[int] = []
         self._system = Message(role="system", content=SUMMARY_SYSTEM)  # one object: its JSON is kept
 
     @property
@@ -53,8 +65,38 @@ class Summariser:
         return getattr(self.model, "name", type(self.model).__name__)
 
     def steps(self, state: AgentState, steps: list[Step]) -> str:
-        body = "\n\n".join(step_text(s) for s in steps)
-        return self._ask(state, STEPS_HEADER + body) or describe_calls(steps)
+        summaries, errors, failed = [], [], []
+        for batch, body in self._batches(state, steps):
+            text = self._ask(state, STEPS_HEADER + body)
+            if self.error:
+                errors.append(self.error)
+                failed += [s.index for s in batch]
+            summaries.append(text or describe_calls(batch))
+        self.error, self.failed = "; ".join(dict.fromkeys(errors)), failed
+        return "\n".join(summaries)
+
+    def _batches(self, state: AgentState, steps: list[Step]) -> Iterator[tuple[list[Step], str]]:
+        """The steps in runs whose request fits the window, each with its text. Sizes are
+        the ~4-characters-per-token estimate, with a tenth of the window kept spare for
+        tokenizers that count more; a step alone is sent whatever its size (`step_text`
+        caps each step at 8,000 characters of output)."""
+        window = self.window or context_window(self.name)
+        room = int(0.9 * (window - self.max_tokens)) - estimate_tokens(
+            f"{SUMMARY_SYSTEM}Task:\n{state.task}\n\n{STEPS_HEADER}") - 2 * MESSAGE_OVERHEAD
+        batch: list[Step] = []
+        texts: list[str] = []
+        used = 0
+        for s in steps:
+            text = step_text(s)
+            size = estimate_tokens(text) + 1  # the blank line between steps
+            if batch and used + size > room:
+                yield batch, "\n\n".join(texts)
+                batch, texts, used = [], [], 0
+            batch.append(s)
+            texts.append(text)
+            used += size
+        if batch:
+            yield batch, "\n\n".join(texts)
 
     def merge(self, state: AgentState, summary: str) -> str:
         return self._ask(state, MERGE_HEADER + summary) or summary
@@ -150,7 +192,8 @@ class SummariseHistory:
             span = range(fallen[0].index, fallen[-1].index + 1)
             memo.chunks.append((span, self.summariser.steps(state, fallen)))
             if self.summariser.error:
-                memo.failed.append(f"{steps_label(span)}: {self.summariser.error}")
+                memo.failed.append(f"{steps_label(self.summariser.failed)}: "
+                                   f"{self.summariser.error}")
             cap = self.max_summary_tokens if room is None else \
                 min(self.max_summary_tokens, max(room // 4, 1))
             if _summary_tokens(memo, counter) > cap:
