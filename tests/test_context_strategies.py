@@ -252,6 +252,35 @@ def test_steps_go_to_the_summariser_in_as_few_requests_as_fit_its_window():
     assert whole.steps(st, steps) == "all of it"
 
 
+def test_a_summary_longer_than_the_window_is_shortened_in_runs_of_lines():
+    from harness.context import Summariser
+    from harness.context.summarise import MERGE_HEADER
+    from harness.llm.scripted import estimate_tokens
+
+    class Short(ScriptedModel):
+        """Shortens a run of lines to its first, but cannot read the one with line 30."""
+
+        def complete(self, request):
+            if "line 30:" in request.text():
+                raise ModelError("context too long")
+            return super().complete(request)
+
+    asked = []
+
+    def first_line(request):
+        asked.append(request)
+        return request.messages[-1].content.split(MERGE_HEADER)[1].splitlines()[0]
+
+    summariser = Summariser(Short(first_line), max_tokens=50, window=300)
+    st, _ = state([])
+    summary = "\n".join(f"line {i}: " + "z" * 60 for i in range(1, 41))
+    merged = summariser.merge(st, summary).splitlines()
+    assert len(asked) > 2 and all(estimate_tokens(r.text()) <= 300 - 50 for r in asked)
+    assert merged[0] == "line 1: " + "z" * 60 and len(merged) < 40
+    assert "line 30: " + "z" * 60 in merged  # the run whose request failed is kept whole
+    assert Summariser(ScriptedModel(["short"])).merge(st, summary) == "short"
+
+
 def test_a_failed_request_falls_back_for_its_own_steps_only():
     from harness.context import Summariser
 

@@ -65,9 +65,11 @@ class Summariser:
         return getattr(self.model, "name", type(self.model).__name__)
 
     def steps(self, state: AgentState, steps: list[Step]) -> str:
+        texts = [step_text(s) for s in steps]
         summaries, errors, failed = [], [], []
-        for batch, body in self._batches(state, steps):
-            text = self._ask(state, STEPS_HEADER + body)
+        for span in self._requests(state, STEPS_HEADER, texts):
+            batch = steps[span.start:span.stop]
+            text = self._ask(state, STEPS_HEADER + "\n\n".join(texts[span.start:span.stop]))
             if self.error:
                 errors.append(self.error)
                 failed += [s.index for s in batch]
@@ -75,31 +77,32 @@ class Summariser:
         self.error, self.failed = "; ".join(dict.fromkeys(errors)), failed
         return "\n".join(summaries)
 
-    def _batches(self, state: AgentState, steps: list[Step]) -> Iterator[tuple[list[Step], str]]:
-        """The steps in runs whose request fits the window, each with its text. Sizes are
-        the ~4-characters-per-token estimate, with a tenth of the window kept spare for
-        tokenizers that count more; a step alone is sent whatever its size (`step_text`
+    def merge(self, state: AgentState, summary: str) -> str:
+        """`summary` shortened, in runs of whole lines that fit the window; a run whose
+        request fails is kept as it was."""
+        lines = summary.splitlines()
+        spans = list(self._requests(state, MERGE_HEADER, lines))
+        pieces = [summary] if len(spans) == 1 else \
+            ["\n".join(lines[span.start:span.stop]) for span in spans]
+        return "\n".join(self._ask(state, MERGE_HEADER + p) or p for p in pieces)
+
+    def _requests(self, state: AgentState, header: str, texts: list[str]) -> Iterator[range]:
+        """Runs of consecutive `texts` (steps, lines) whose request fits the window. Sizes
+        are the ~4-characters-per-token estimate, with a tenth of the window kept spare for
+        tokenizers that count more; a text alone is sent whatever its size (`step_text`
         caps each step at 8,000 characters of output)."""
         window = self.window or context_window(self.name)
         room = int(0.9 * (window - self.max_tokens)) - estimate_tokens(
-            f"{SUMMARY_SYSTEM}Task:\n{state.task}\n\n{STEPS_HEADER}") - 2 * MESSAGE_OVERHEAD
-        batch: list[Step] = []
-        texts: list[str] = []
-        used = 0
-        for s in steps:
-            text = step_text(s)
-            size = estimate_tokens(text) + 1  # the blank line between steps
-            if batch and used + size > room:
-                yield batch, "\n\n".join(texts)
-                batch, texts, used = [], [], 0
-            batch.append(s)
-            texts.append(text)
+            f"{SUMMARY_SYSTEM}Task:\n{state.task}\n\n{header}") - 2 * MESSAGE_OVERHEAD
+        start, used = 0, 0
+        for i, text in enumerate(texts):
+            size = estimate_tokens(text) + 1  # and its separator
+            if i > start and used + size > room:
+                yield range(start, i)
+                start, used = i, 0
             used += size
-        if batch:
-            yield batch, "\n\n".join(texts)
-
-    def merge(self, state: AgentState, summary: str) -> str:
-        return self._ask(state, MERGE_HEADER + summary) or summary
+        if texts:
+            yield range(start, len(texts))
 
     def _ask(self, state: AgentState, body: str) -> str:
         request = ModelRequest.of(
