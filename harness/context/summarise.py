@@ -39,9 +39,9 @@ MERGE_HEADER = "Summary to shorten:\n"
 class Summariser:
     """Summarises steps with `model`, recording each call in the run's trajectory.
 
-    Steps go to the model in as few requests as fit its window: `window` tokens, or the
-    model's context window as litellm's model map gives it (`DEFAULT_WINDOW` for a model it
-    does not know), less the reply's `max_tokens`. A model error does not stop the run: the
+    Steps (and a summary to shorten) go to the model in as few requests as fit its window:
+    `window` tokens, or the model's context window as litellm's model map gives it
+    (`DEFAULT_WINDOW` for a model it does not know), less the reply's `max_tokens`. A model error does not stop the run: the
     summary of that request's steps falls back to their calls and outcomes, `failed` lists
     those steps and `error` holds what went wrong (the strategies put both in the manifest's
     history note); both are empty after a summary that succeeded.
