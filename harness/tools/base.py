@@ -168,23 +168,26 @@ class Tool:
     def __call__(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
         """Validate the model's arguments, run, and turn every failure into a tool error."""
         start = time.perf_counter()
-        ok, output, error = False, "", None
         if call.parse_error:
-            error = f"{self.name}: {call.parse_error}; send the arguments as a JSON object"
-        else:
-            try:
-                args = self.args_model.model_validate(call.arguments)
-            except ValidationError as exc:
-                error = f"{self.name}: invalid arguments: {format_validation(exc)}"
-            else:
-                try:
-                    out = self.run(args, ctx)
-                except ToolError as exc:
-                    error = f"{self.name}: {exc}"
-                except Exception as exc:  # a bug in a tool is still something the model should see
-                    error = f"{self.name} raised {type(exc).__name__}: {exc}"
-                else:
-                    ok, output = True, out if isinstance(out, str) else _to_text(out)
+            return self._result(call, start, error=f"{self.name}: {call.parse_error}; "
+                                                   f"send the arguments as a JSON object")
+        try:
+            args = self.args_model.model_validate(call.arguments)
+        except ValidationError as exc:
+            return self._result(call, start, error=f"{self.name}: invalid arguments: "
+                                                   f"{format_validation(exc)}")
+        try:
+            out = self.run(args, ctx)
+        except ToolError as exc:
+            return self._result(call, start, error=f"{self.name}: {exc}")
+        except Exception as exc:  # a bug in a tool is still something the model should see
+            return self._result(call, start,
+                                error=f"{self.name} raised {type(exc).__name__}: {exc}")
+        return self._result(call, start, ok=True,
+                            output=out if isinstance(out, str) else _to_text(out))
+
+    def _result(self, call: ToolCall, start: float, *, ok: bool = False, output: str = "",
+                error: str | None = None) -> ToolResult:
         return validated(ToolResult, call_id=call.id, tool=self.name, ok=ok, output=output,
                          error=error, channel=self.channel,
                          duration_s=time.perf_counter() - start)
