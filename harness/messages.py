@@ -191,9 +191,9 @@ class ModelRequest(BaseModel):
         to_openai()], "t": <the SHA-256 hex of the tool schemas' JSON>}`, all as canonical
         JSON (sorted keys, no spaces, ASCII). The schemas go in by their hash, so that a run
         that rehashes only its new messages each step does not rehash the schemas too."""
-        payload = '{"m":[' + ",".join([m.openai_json() for m in self.messages]) + '],"t":' \
-            + tools_hash(_CANONICAL.encode(self.tools)) + "}"
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        messages = '{"m":[' + ",".join([m.openai_json() for m in self.messages])
+        payload = messages.encode() + _request_end(_CANONICAL.encode(self.tools))
+        return hashlib.sha256(payload).hexdigest()[:16]
 
     @classmethod
     def of(cls, messages: list[Message], tools: list[dict[str, Any]],

@@ -41,10 +41,12 @@ class Summariser:
 
     Steps (and a summary to shorten) go to the model in as few requests as fit its window:
     `window` tokens, or the model's context window as litellm's model map gives it
-    (`DEFAULT_WINDOW` for a model it does not know), less the reply's `max_tokens`. A model error does not stop the run: the
-    summary of that request's steps falls back to their calls and outcomes, `failed` lists
-    those steps and `error` holds what went wrong (the strategies put both in the manifest's
-    history note); both are empty after a summary that succeeded.
+    (`DEFAULT_WINDOW` for a model it does not know), less the reply's `max_tokens`.
+
+    A model error does not stop the run: the summary of that request's steps falls back to
+    their calls and outcomes, `failed` lists those steps and `error` holds what went wrong
+    (the strategies put both in the manifest's history note); both are empty after a
+    summary that succeeded.
     """
 
     def __init__(self, model: Model | None = None, max_tokens: int = 400,
@@ -67,9 +69,9 @@ class Summariser:
     def steps(self, state: AgentState, steps: list[Step]) -> str:
         texts = [step_text(s) for s in steps]
         summaries, errors, failed = [], [], []
-        for span in self._requests(state, STEPS_HEADER, texts):
-            batch = steps[span.start:span.stop]
-            text = self._ask(state, STEPS_HEADER + "\n\n".join(texts[span.start:span.stop]))
+        for run in self._requests(state, STEPS_HEADER, texts):
+            batch = steps[run]
+            text = self._ask(state, STEPS_HEADER + "\n\n".join(texts[run]))
             if self.error:
                 errors.append(self.error)
                 failed += [s.index for s in batch]
@@ -81,12 +83,11 @@ class Summariser:
         """`summary` shortened, in runs of whole lines that fit the window; a run whose
         request fails is kept as it was."""
         lines = summary.splitlines()
-        spans = list(self._requests(state, MERGE_HEADER, lines))
-        pieces = [summary] if len(spans) == 1 else \
-            ["\n".join(lines[span.start:span.stop]) for span in spans]
+        runs = list(self._requests(state, MERGE_HEADER, lines))
+        pieces = [summary] if len(runs) == 1 else ["\n".join(lines[run]) for run in runs]
         return "\n".join(self._ask(state, MERGE_HEADER + p) or p for p in pieces)
 
-    def _requests(self, state: AgentState, header: str, texts: list[str]) -> Iterator[range]:
+    def _requests(self, state: AgentState, header: str, texts: list[str]) -> Iterator[slice]:
         """Runs of consecutive `texts` (steps, lines) whose request fits the window. Sizes
         are the ~4-characters-per-token estimate, with a tenth of the window kept spare for
         tokenizers that count more; a text alone is sent whatever its size (`step_text`
@@ -98,11 +99,11 @@ class Summariser:
         for i, text in enumerate(texts):
             size = estimate_tokens(text) + 1  # and its separator
             if i > start and used + size > room:
-                yield range(start, i)
+                yield slice(start, i)
                 start, used = i, 0
             used += size
         if texts:
-            yield range(start, len(texts))
+            yield slice(start, len(texts))
 
     def _ask(self, state: AgentState, body: str) -> str:
         request = ModelRequest.of(

@@ -61,9 +61,8 @@ class RepeaterModel(SyncModel):
 
     def complete(self, request: ModelRequest) -> ModelResponse:
         self.calls += 1
-        response = to_response(self.decide(request), model=self.name, request=request,
-                               call_prefix=f"call_{self.calls}")
-        return response.model_copy(update={"cost_usd": 0.0})
+        return to_response(self.decide(request), model=self.name, request=request,
+                           call_prefix=f"call_{self.calls}", cost_usd=0.0)
 
     # -- the policy, a function of the input only ------------------------------------------
     def decide(self, request: ModelRequest) -> str | dict:
