@@ -43,6 +43,7 @@ from harness.messages import (
     ToolCall,
     validated,
 )
+from harness.sandbox import Sandbox, strongest_available
 from harness.skills.base import NoSkills, SkillRouter
 from harness.state import AgentState, Budget
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
@@ -64,7 +65,8 @@ class Agent:
                  governor: Governor | None = None, tools: Iterable[Tool] | None = None,
                  workspace: str | Path = ".", budget: Budget | None = None,
                  max_repairs: int = 2, record_requests: bool = False,
-                 sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None):
+                 sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None,
+                 sandbox: Sandbox | None = None):
         self.model = model
         self.context = context or BudgetedContext()
         self.memory = memory or NullMemory()
@@ -77,6 +79,7 @@ class Agent:
         self.record_requests = record_requests
         self.sinks = list(sinks)
         self.config = config or {}
+        self.sandbox = sandbox or strongest_available()
 
     # -- running ----------------------------------------------------------------------
     def run(self, task: str, *, run_id: str | None = None) -> Trajectory:
@@ -104,7 +107,11 @@ class Agent:
                         for m in ("arun", "step", "call_model")))
 
     async def arun(self, task: str, *, run_id: str | None = None) -> Trajectory:
-        """Run the task to completion (async) and return its trajectory."""
+        """Run the task to completion (async) and return its trajectory.
+
+        A Ctrl-C or a cancellation stops the run: the call in progress is recorded as
+        interrupted, `TaskFinished(status="stopped")` is written, then the interrupt goes on.
+        """
         state = self.start(task, run_id)
         try:
             while not state.done:
@@ -112,6 +119,10 @@ class Agent:
         except Exception as exc:  # unrecoverable: record why, keep everything recorded so far
             state.stop("error", f"unrecoverable error at step {state.step}: "
                                 f"{type(exc).__name__}: {exc}")
+        except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+            state.stop("stopped", f"interrupted at step {state.step} ({interruption(exc)})")
+            self.finish(state)
+            raise
         return self.finish(state)
 
     def start(self, task: str, run_id: str | None = None) -> AgentState:
@@ -120,8 +131,15 @@ class Agent:
                            tools=self.tools, budget=self.budget, emit=lambda e: e,
                            digests=RequestDigests(self.tools))
         state.emit = _Emitter(self, state)
+        try:
+            state.sandbox = self.sandbox.open(self.workspace)
+            info = state.sandbox.info
+        except Exception as exc:  # recorded; every tool that touches the machine refuses
+            state.stop("error", f"sandbox {self.sandbox.name} cannot start: {exc}")
+            info = self.sandbox.info()
         state.emit(TaskStarted(task=task, model=getattr(self.model, "name", ""),
-                               workspace=str(self.workspace), config=self.config))
+                               workspace=str(self.workspace), config=self.config,
+                               sandbox=info))
         return state
 
     # -- the loop -----------------------------------------------------------------------
@@ -157,8 +175,16 @@ class Agent:
                              decision=decision.decision, rule=decision.rule,
                              reason=decision.reason, approved=decision.approved))
         if decision.allowed:
-            ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step)
-            result = self.governor.screen(call, self.tools.execute(call, ctx), state)
+            ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step,
+                              session=state.sandbox)
+            try:
+                result = self.tools.execute(call, ctx)
+            except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+                state.emit(ToolFinished(call_id=call.id, tool=call.name, ok=False,
+                                        error=f"interrupted ({interruption(exc)}); the call's "
+                                              f"processes were killed"))
+                raise
+            result = self.governor.screen(call, result, state)
         else:
             result = ToolResult(call_id=call.id, tool=call.name, ok=False, refused=True,
                                 error=f"refused by policy ({decision.rule}): {decision.reason}")
@@ -227,10 +253,19 @@ class Agent:
             state.stop("stopped", f"time budget reached ({state.elapsed:.1f}s >= {b.max_seconds}s)")
 
     def finish(self, state: AgentState) -> Trajectory:
+        if state.sandbox is not None:
+            state.sandbox.close()
         state.emit(TaskFinished(status=state.status or "error", reason=state.reason,
                                 answer=state.answer, steps=state.step, tokens=state.tokens,
                                 cost_usd=state.cost_usd))
         return state.trajectory
+
+
+def interruption(exc: BaseException) -> str:
+    """What interrupted a run, for its record: SIGINT, SIGTERM, or a cancellation."""
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return str(exc) or "SIGINT"
 
 
 def _run_to_end(run: Coroutine[Any, Any, Trajectory]) -> Trajectory:

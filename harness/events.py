@@ -17,6 +17,7 @@ from typing import IO, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
+from harness.sandbox.base import SandboxInfo
 
 # Fields that legitimately differ between two runs of the same trajectory.
 VOLATILE_FIELDS = frozenset({"ts", "latency_s", "duration_s", "seconds"})
@@ -55,6 +56,8 @@ class TaskStarted(EventBase):
     workspace: str = ""
     config: dict[str, Any] = Field(default_factory=dict)
     parent_run_id: str | None = None
+    sandbox: SandboxInfo | None = None
+    """What confined the run's tools (None in logs written before sandboxes existed)."""
 
 
 class SectionInfo(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from harness.events import Event, StopStatus, Trajectory
 from harness.messages import Message, RequestDigests
+from harness.sandbox.base import SandboxSession
 from harness.tools.base import Toolset
 
 
@@ -66,6 +67,8 @@ class AgentState:
     reason: str = ""
     answer: str | None = None
     digests: RequestDigests = field(default_factory=RequestDigests, repr=False)
+    sandbox: SandboxSession | None = field(default=None, repr=False)
+    """The run's sandbox session, through which its tools reach the machine."""
 
     def put(self, section: ContextSection | None) -> None:
         if section is not None:

@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from harness.messages import ToolCall, validated
+
+if TYPE_CHECKING:
+    from harness.sandbox.base import SandboxSession
+    from harness.sandbox.files import WorkspaceFiles
 
 Channel = Literal["none", "file", "shell", "search", "web", "subagent"]
 """Where a tool's output comes from; anything but "none" is untrusted content."""
@@ -33,12 +37,29 @@ class WorkspaceEscape(ToolError):
 
 @dataclass(slots=True)
 class ToolContext:
-    """What a running tool may know: its workspace and the run it belongs to."""
+    """What a running tool may know: its workspace, the run it belongs to, and the run's
+    sandbox, through which a tool that touches the machine reaches it (`ctx.sandbox.run`
+    for commands, `ctx.files` for files). Made without a sandbox, it gets an unconfined one
+    (`NoSandbox`) on first use."""
 
     workspace: Path
     run_id: str = ""
     step: int = 0
     env: dict[str, str] = field(default_factory=dict)
+    session: SandboxSession | None = None
+
+    @property
+    def sandbox(self) -> SandboxSession:
+        if self.session is None:
+            from harness.sandbox.local import NoSandbox
+
+            self.session = NoSandbox().open(self.workspace)
+        return self.session
+
+    @property
+    def files(self) -> WorkspaceFiles:
+        """The workspace's files, every path resolved beneath it."""
+        return self.sandbox.files
 
     def resolve(self, path: str) -> Path:
         """Resolve `path` inside the workspace, refusing `..`, outside absolute paths and

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 from harness.tools.base import Tool, ToolContext, ToolError, tool
 
@@ -116,8 +115,8 @@ def search_files(pattern: str, ctx: ToolContext, path: str = ".", max_results: i
     return "\n".join(hits) or "no matches"
 
 
-def make_run_shell(timeout_s: float = 60.0, max_chars: int = MAX_OUTPUT_CHARS) -> Tool:
-    """A `run_shell` tool with its own timeout and output limit."""
+def make_run_shell(timeout_s: float | None = None, max_chars: int = MAX_OUTPUT_CHARS) -> Tool:
+    """A `run_shell` tool with its own timeout (default: the sandbox's) and output limit."""
 
     @tool(name="run_shell", channel="shell")
     def run_shell(command: str, ctx: ToolContext) -> str:
@@ -126,20 +125,15 @@ def make_run_shell(timeout_s: float = 60.0, max_chars: int = MAX_OUTPUT_CHARS) -
         Args:
             command: the command line, run with /bin/sh.
         """
-        # No bytecode: an agent edits a module and re-runs within the same second, and a
-        # same-size edit would otherwise run the stale .pyc.
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **ctx.env}
-        try:
-            proc = subprocess.run(command, shell=True, cwd=ctx.workspace, capture_output=True,
-                                  text=True, timeout=timeout_s, env=env,
-                                  stdin=subprocess.DEVNULL, errors="replace")
-        except subprocess.TimeoutExpired as exc:
-            out = (exc.stdout or "") if isinstance(exc.stdout, str) else ""
-            raise ToolError(f"command timed out after {timeout_s:g}s: {command}\n"
-                            f"{truncate(out, max_chars)}") from exc
-        output = truncate((proc.stdout or "") + (proc.stderr or ""), max_chars)
-        if proc.returncode != 0:
-            raise ToolError(f"exit code {proc.returncode}\n{output}")
+        if "\x00" in command:
+            raise ToolError("the command contains a NUL byte")
+        result = ctx.sandbox.run(command, timeout_s=timeout_s, env=ctx.env or None)
+        output = truncate(result.output, max_chars)
+        if result.timed_out:
+            raise ToolError(f"command timed out after {result.timeout_s:g}s and was killed "
+                            f"with everything it started: {command}\n{output}")
+        if result.exit_code != 0:
+            raise ToolError(f"exit code {result.exit_code}\n{output}")
         return f"exit code 0\n{output}"
 
     return run_shell

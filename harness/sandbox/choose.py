@@ -1,0 +1,48 @@
+"""Choosing a backend: by name, or the strongest one this machine can run."""
+
+from __future__ import annotations
+
+import warnings
+
+from harness.sandbox.base import Sandbox
+from harness.sandbox.bubblewrap import Bubblewrap, available
+from harness.sandbox.local import NoSandbox
+
+NAMES = ("auto", "bwrap", "bubblewrap", "docker", "none")
+
+
+class NoSandboxWarning(UserWarning):
+    """No sandbox backend can run here: tools run unconfined, under the policy alone."""
+
+
+_warned = False
+
+
+def strongest_available(*, warn: bool = True) -> Sandbox:
+    """`Bubblewrap` where it can make a sandbox, else `NoSandbox` (with one warning per
+    process saying so). Docker is never chosen by itself: it needs an image you pick."""
+    global _warned
+    if available():
+        return Bubblewrap()
+    if warn and not _warned:
+        _warned = True
+        warnings.warn("no sandbox available (bubblewrap is not installed or cannot make "
+                      "namespaces here): tools run unconfined, under the policy alone. "
+                      "Install bubblewrap, or pass sandbox=NoSandbox() to say so.",
+                      NoSandboxWarning, stacklevel=3)
+    return NoSandbox()
+
+
+def sandbox_named(name: str, **settings) -> Sandbox:
+    """A backend from its CLI or config name: auto, bwrap (bubblewrap), docker, none."""
+    if name == "auto":
+        return strongest_available(warn=False)
+    if name in ("bwrap", "bubblewrap"):
+        return Bubblewrap(**settings)
+    if name == "docker":
+        from harness.sandbox.docker import Docker
+
+        return Docker(**settings)
+    if name == "none":
+        return NoSandbox(**settings)
+    raise ValueError(f"unknown sandbox '{name}'; choose from: {', '.join(NAMES)}")
