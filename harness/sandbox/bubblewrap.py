@@ -58,7 +58,7 @@ class Bubblewrap:
                  read_only: Iterable[str | os.PathLike[str]] = (),
                  writable: Iterable[str | os.PathLike[str]] = (),
                  env: dict[str, str] | None = None, pass_env: Iterable[str] = (),
-                 executable: str = "bwrap"):
+                 home: str | os.PathLike[str] | None = None, executable: str = "bwrap"):
         self.network = network
         self.limits = limits or Limits()
         self.read_only = tuple(str(Path(p).resolve()) for p in read_only)
@@ -66,11 +66,13 @@ class Bubblewrap:
         self.env = dict(env or {})
         self.pass_env = tuple(pass_env)
         self.executable = executable
+        self.home = str(Path(home or Path.home()).resolve())
+        """The home folder hidden behind an empty tmpfs (and `$HOME` inside)."""
 
     def info(self) -> SandboxInfo:
         return SandboxInfo(backend=self.name, confined=True, network=self.network, settings={
             "read_only": [*system_paths(), *tool_paths(), *self.read_only],
-            "writable": ["<workspace>", *self.writable], "home": "empty tmpfs",
+            "writable": ["<workspace>", *self.writable], "home": f"{self.home}: empty tmpfs",
             "tmp": "private tmpfs", "protected": list(PROTECTED),
             "masked": [p for p in (*MASKED_FILES, *MASKED_DIRS) if os.path.lexists(p)],
             "namespaces": ["user", "pid", "ipc", "uts", "cgroup",
@@ -89,7 +91,8 @@ class Bubblewrap:
         return BubblewrapSession(self, path, Path(workspace).resolve())
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
-        return sandbox_env(os.environ, pass_env=self.pass_env, set_env={**self.env, **extra})
+        return sandbox_env(os.environ, pass_env=self.pass_env,
+                           set_env={"HOME": self.home, **self.env, **extra})
 
     def argv(self, bwrap: str, workspace: Path, command: str) -> list[str]:
         """The bwrap command line that runs `command` in `workspace`."""
@@ -110,7 +113,7 @@ class Bubblewrap:
                 args += ["--tmpfs", path, "--remount-ro", path]
         args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp",
                  "--tmpfs", "/run"]
-        home = str(Path.home().resolve())
+        home = self.home
         if home != "/" and not any(home == s or home.startswith(s + "/") for s in system_paths()):
             args += ["--tmpfs", home]
         for path in (*tool_paths(), *self.read_only):

@@ -17,23 +17,26 @@ class NoSandbox:
 
     name = "none"
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, *, env: dict[str, str] | None = None):
         self.limits = limits or Limits()
+        self.env = dict(env or {})
 
     def info(self) -> SandboxInfo:
         return SandboxInfo(backend=self.name, confined=False, network=True,
                            settings={"limits": enforced(self.limits)})
 
     def open(self, workspace: Path) -> SandboxSession:
-        return LocalSession(Path(workspace), self.info(), self.limits)
+        return LocalSession(Path(workspace), self.info(), self.limits, self.env)
 
 
 class LocalSession(SandboxSession):
-    def __init__(self, workspace: Path, info: SandboxInfo, limits: Limits):
-        self.workspace, self.info, self.limits = workspace, info, limits
+    def __init__(self, workspace: Path, info: SandboxInfo, limits: Limits,
+                 env: dict[str, str]):
+        self.workspace, self.info, self.limits, self.env = workspace, info, limits, env
 
     def run(self, command: str, *, timeout_s: float | None = None,
             env: dict[str, str] | None = None) -> CommandResult:
         return run_process(["/bin/sh", "-c", command], cwd=self.workspace,
-                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
+                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **self.env,
+                                **(env or {})},
                            limits=self.limits, timeout_s=timeout_s)
