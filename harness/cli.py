@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -53,7 +54,37 @@ def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
     approver = AutoApprover(True) if args.yes else ConsoleApprover()
     isolation = Isolation(model) if args.isolate else None
     components["governor"] = PolicyGovernor(policy, approver=approver, isolation=isolation)
+    components["sandbox"] = make_sandbox(getattr(args, "sandbox", "auto"),
+                                         getattr(args, "allow_network", False))
     return components
+
+
+def make_sandbox(name: str, network: bool):
+    """The sandbox `--sandbox NAME` asks for; `auto` is the strongest this machine runs."""
+    from harness.sandbox import Bubblewrap, NoSandbox, sandbox_named
+    from harness.sandbox.bubblewrap import available
+
+    if name == "auto":
+        return Bubblewrap(network=network) if available() else NoSandbox()
+    try:
+        sandbox = sandbox_named(name, **({} if name == "none" else {"network": network}))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if name in ("bwrap", "bubblewrap") and not available():
+        raise UsageError("--sandbox bwrap: bubblewrap cannot run here (install it: "
+                         "apt-get install bubblewrap; or choose --sandbox docker|none)")
+    return sandbox
+
+
+def announce_sandbox(sandbox) -> None:
+    """One line on stderr saying what confines the tools; a loud one when nothing does."""
+    info = sandbox.info()
+    if info.confined:
+        print(f"harness run: {info.describe()}", file=sys.stderr)
+    else:
+        print("harness run: WARNING: no sandbox: tools run unconfined, as this user, under "
+              "the policy alone (install bubblewrap for a sandbox; --sandbox none says so)",
+              file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -67,6 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workspace {workspace}: not a directory")
     model = make_model(args.model)
     components = build_components(args, model, workspace)
+    announce_sandbox(components["sandbox"])
     sinks = [] if args.quiet else [ConsoleView()]
     writer = TrajectoryWriter(args.out) if args.out else None
     if writer:
@@ -75,15 +107,22 @@ def cmd_run(args: argparse.Namespace) -> int:
                   budget=Budget(max_steps=args.max_steps, max_tokens=args.max_tokens,
                                 max_cost_usd=args.max_cost, max_seconds=args.max_seconds),
                   config={k: v for k, v in vars(args).items() if k not in ("func", "task")})
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         trajectory = agent.run(args.task)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if writer:
             writer.close()
     end = trajectory.finished
     if args.json:
         print(end.model_dump_json() if end else "{}")
     return EXIT_OK if end and end.status == "success" else EXIT_FAILED
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM stops a run as Ctrl-C does: recorded as interrupted, nothing left running."""
+    raise KeyboardInterrupt("SIGTERM")
 
 
 MAX_WARNINGS = 5
@@ -196,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="untrusted tool output is read by a worker; only its typed extract "
                           "reaches the model")
     run.add_argument("--yes", action="store_true", help="approve every 'ask' decision")
+    run.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "docker", "none"],
+                     help="what confines the tools: bubblewrap, a Docker container, or "
+                          "nothing (default: auto, the strongest available: bwrap on Linux)")
+    run.add_argument("--allow-network", action="store_true",
+                     help="let sandboxed commands reach the network (default: no network)")
     run.add_argument("--out", help="write the trajectory to this JSONL file")
     run.add_argument("--quiet", action="store_true", help="no live view")
     run.add_argument("--json", action="store_true", help="print the task_finished event as JSON")

@@ -31,7 +31,11 @@ def describe(event: Event) -> tuple[str, str] | None:
     """A (style, line) for an event, or None for events not worth a line."""
     match event:
         case TaskStarted():
-            return "bold", f"task: {_short(event.task)}  [model {event.model}]"
+            line = f"task: {_short(event.task)}  [model {event.model}]"
+            if event.sandbox is not None:
+                line += f"\n  {event.sandbox.describe()}"
+            unconfined = event.sandbox is not None and not event.sandbox.confined
+            return ("bold red" if unconfined else "bold"), line
         case ContextBuilt():
             m = event.manifest
             parts = ", ".join(f"{s.name} {s.tokens}" for s in m.sections if s.tokens)

@@ -27,7 +27,7 @@ from harness.bench.suite import BenchOptions, DataError, describe_validation
 from harness.config_files import ConfigFileError, read_mapping
 from harness.state import Budget
 
-COMPONENTS = ("context", "memory", "skills", "governor")
+COMPONENTS = ("context", "memory", "skills", "governor", "sandbox")
 ALIASES = {"router": "skills", "governance": "governor"}
 
 VARIANTS: dict[str, dict[str, str]] = {
@@ -38,6 +38,9 @@ VARIANTS: dict[str, dict[str, str]] = {
     "skills": {"none": "harness.skills.base:NoSkills"},
     "governor": {"none": "harness.governance.base:AllowAll",
                  "policy": "harness.governance.governor:PolicyGovernor"},
+    "sandbox": {"auto": "harness.sandbox.choose:strongest_available",
+                "bwrap": "harness.sandbox:Bubblewrap", "bubblewrap": "harness.sandbox:Bubblewrap",
+                "docker": "harness.sandbox:Docker", "none": "harness.sandbox:NoSandbox"},
 }
 """Known variant names per component -> `module:Class`, imported only when built."""
 
@@ -67,6 +70,8 @@ class HarnessConfig(BaseModel):
     memory: ComponentSpec = ComponentSpec(variant="none")
     skills: ComponentSpec = ComponentSpec(variant="none")
     governor: ComponentSpec = ComponentSpec(variant="none")
+    sandbox: ComponentSpec = ComponentSpec(variant="auto")
+    """What confines the tools: auto (bubblewrap where it runs), bwrap, docker or none."""
     budget: Budget = Field(default_factory=Budget)
     max_repairs: int = 2
     params: dict[str, Any] = Field(default_factory=dict)
@@ -91,7 +96,7 @@ class HarnessConfig(BaseModel):
 
 BUILTIN_CONFIGS: dict[str, HarnessConfig] = {
     "default": HarnessConfig(description="the Agent's defaults: budgeted context, no memory, "
-                                         "no skills, allow-all"),
+                                         "no skills, allow-all, the strongest sandbox"),
 }
 
 
@@ -260,6 +265,7 @@ def build_agent(config: HarnessConfig, model: Any, *, workspace: str | Path,
              else build_component(kind, config.component(kind), **runtime)
              for kind in COMPONENTS}
     return Agent(model, context=parts["context"], memory=parts["memory"], router=parts["skills"],
-                 governor=parts["governor"], tools=tools, workspace=workspace,
+                 governor=parts["governor"], sandbox=parts["sandbox"], tools=tools,
+                 workspace=workspace,
                  budget=config.budget, max_repairs=config.max_repairs, sinks=sinks,
                  config={"name": config.name, **config.summary()})

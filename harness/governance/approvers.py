@@ -55,8 +55,15 @@ class ConsoleApprover:
         self.console = console or Console(stderr=True)
 
     def approve(self, call: ToolCall, decision: Decision) -> bool:
+        import sys
+
         from rich.panel import Panel
         from rich.prompt import Confirm
+
+        if not (sys.stdin and sys.stdin.isatty()):  # piped input is not a person's answer
+            self.console.print(f"[red]refused[/red] {call.name} ({decision.rule}): no terminal "
+                               f"to ask")
+            return False
 
         args = json.dumps(call.arguments, indent=2, ensure_ascii=False)
         self.console.print(Panel(f"[bold]{call.name}[/bold]\n{args}\n\n[yellow]{decision.rule}"

@@ -7,7 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from harness.events import PolicyDecided, SubagentReturned, ToolRequested, Trajectory, Verified
+from harness.events import (
+    PolicyDecided,
+    SubagentReturned,
+    TaskStarted,
+    ToolRequested,
+    Trajectory,
+    Verified,
+)
+from harness.sandbox.base import SandboxInfo
 
 
 class AuditEntry(BaseModel):
@@ -26,6 +34,8 @@ class Audit(BaseModel):
     """A run's governance record, summarised."""
 
     run_id: str
+    sandbox: SandboxInfo | None
+    """What confined the run's tools (None: not recorded, an older log)."""
     calls: int
     allowed: int
     denied: int
@@ -50,8 +60,10 @@ def audit(trajectory: Trajectory) -> Audit:
         by_rule.setdefault(e.rule, Counter())[e.decision] += 1
     returns = trajectory.of_type(SubagentReturned)
     verdicts = trajectory.of_type(Verified)
+    started = trajectory.of_type(TaskStarted)
     return Audit(
-        run_id=trajectory.run_id, calls=len(entries),
+        run_id=trajectory.run_id, sandbox=started[0].sandbox if started else None,
+        calls=len(entries),
         allowed=sum(e.decision == "allow" for e in entries),
         denied=sum(e.decision == "deny" for e in entries),
         asked=sum(e.decision == "ask" for e in entries),

@@ -30,6 +30,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     console.print(f"[bold]run {result.run_id}[/bold]: {result.calls} governed call(s) · "
                   f"{result.allowed} allowed · {result.denied} denied · {result.asked} asked "
                   f"({result.approved} approved)")
+    box = result.sandbox
+    if box is None:
+        console.print("[yellow]sandbox: not recorded[/yellow]")
+    else:
+        console.print(("" if box.confined else "[bold red]") + "sandbox: " + box.describe()
+                      + ("" if box.confined else "[/bold red]"), highlight=False)
     table = Table(title="decisions")
     for col in ("step", "tool", "decision", "rule", "reason"):
         table.add_column(col)

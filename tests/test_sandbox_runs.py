@@ -1,0 +1,156 @@
+"""How a run is confined and how it ends: the record, the CLI, interrupts, other backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import Agent, ScriptedModel
+from harness.events import TaskFinished, TaskStarted, ToolFinished, Trajectory
+from harness.governance.audit import audit
+from harness.sandbox import Docker, Limits, NoSandbox, SandboxUnavailable
+from harness.sandbox.bubblewrap import available
+from harness.view import describe
+
+needs_bwrap = pytest.mark.skipif(
+    not available(), reason="bubblewrap (bwrap) is not installed or cannot make namespaces here")
+
+
+def shell(command: str) -> ScriptedModel:
+    return ScriptedModel([{"tool": "run_shell", "args": {"command": command}}, "done"])
+
+
+def _running(marker: str) -> bool:
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_an_unconfined_run_says_so_in_its_record_view_and_audit(tmp_path):
+    run = Agent(shell("echo hi"), workspace=tmp_path, sandbox=NoSandbox()).run("say hi")
+    started = run.of_type(TaskStarted)[0]
+    assert started.sandbox.backend == "none" and not started.sandbox.confined
+    style, line = describe(started)
+    assert "no sandbox" in line and "red" in style
+    assert audit(run).sandbox.confined is False
+
+
+@needs_bwrap
+def test_the_default_agent_runs_its_shell_in_bubblewrap_and_records_it(tmp_path):
+    run = Agent(shell("ls -A ~"), workspace=tmp_path).run("list the home")
+    started = run.of_type(TaskStarted)[0]
+    assert started.sandbox.backend == "bubblewrap" and started.sandbox.confined
+    assert "net" in started.sandbox.settings["namespaces"]
+    seen = set(run.of_type(ToolFinished)[0].output.splitlines()[1:])
+    assert seen <= {".pyenv", ".rustup", ".cargo", ".local", ".nvm", ".rbenv", ".volta",
+                    ".asdf", ".nodenv", ".elan", ".ghcup", ".sdkman"}  # toolchains only
+    again = Trajectory.read(_written(run, tmp_path / "run.jsonl"))
+    assert again.of_type(TaskStarted)[0].sandbox == started.sandbox
+
+
+def _written(run: Trajectory, path: Path) -> Path:
+    run.write(path)
+    return path
+
+
+def test_no_sandbox_kills_the_whole_process_group_on_timeout(tmp_path):
+    box = NoSandbox(Limits(timeout_s=0.5)).open(tmp_path)
+    result = box.run("sleep 53.5 & sleep 53.5")
+    assert result.timed_out
+    time.sleep(0.2)
+    assert not _running("53.5")
+
+
+def _start_run(tmp_path: Path, command: str, sandbox: str) -> tuple[subprocess.Popen, Path]:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([{"tool": "run_shell", "args": {"command": command}}, "done"]))
+    out = tmp_path / "run.jsonl"
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "run", "wait", "--model", f"scripted:{script}",
+         "--workspace", str(ws), "--out", str(out), "--quiet", "--sandbox", sandbox],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
+    return proc, out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sandbox", ["none", pytest.param("bwrap", marks=needs_bwrap)])
+def test_an_interrupted_run_records_how_it_ended_and_leaves_nothing_running(
+        tmp_path, signum, sandbox):
+    marker = f"sleep 61.{signum}{len(sandbox)}"
+    proc, out = _start_run(tmp_path, f"{marker} & {marker}", sandbox)
+    deadline = time.monotonic() + 30
+    while not _running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running(marker), proc.stderr.read() if proc.poll() is not None else "not started"
+    proc.send_signal(signum)
+    assert proc.wait(timeout=30) == 1
+    time.sleep(0.2)
+    assert not _running(marker)
+    run = Trajectory.read(out)
+    interrupted = run.of_type(ToolFinished)[-1]
+    assert not interrupted.ok and "interrupted" in interrupted.error
+    end = run.of_type(TaskFinished)[0]
+    assert end.status == "stopped" and end.reason.startswith("interrupted")
+    assert signal.Signals(signum).name in end.reason
+
+
+def test_harness_run_warns_loudly_when_nothing_confines_the_tools(tmp_path):
+    proc, out = _start_run(tmp_path, "echo ok", "none")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert "WARNING: no sandbox" in err.decode()
+    assert Trajectory.read(out).of_type(TaskStarted)[0].sandbox.backend == "none"
+
+
+def test_docker_confines_by_container_flags(tmp_path):
+    box = Docker("python:3.11-slim", limits=Limits(memory_mb=512, max_processes=64))
+    argv = box.run_argv("docker", tmp_path, "harness-x")
+    joined = " ".join(argv)
+    for flag in ("--network none", "--cap-drop ALL", "--security-opt no-new-privileges",
+                 "--read-only", "--memory 512m", "--pids-limit 64",
+                 f"-v {tmp_path}:{tmp_path}:rw", f"-w {tmp_path}"):
+        assert flag in joined
+    assert argv[-3:] == ["python:3.11-slim", "sleep", "infinity"]
+    assert "--network bridge" in " ".join(
+        Docker(network=True).run_argv("docker", tmp_path, "x"))
+    assert box.info().confined and box.info().settings["image"] == "python:3.11-slim"
+
+
+def _docker_engine() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def test_docker_without_an_engine_is_a_clear_error_and_the_run_records_it(tmp_path):
+    if _docker_engine():
+        pytest.skip("a Docker engine is running here; this checks the message without one")
+    with pytest.raises(SandboxUnavailable, match="docker"):
+        Docker(executable="docker").open(tmp_path)
+    run = Agent(shell("echo hi"), workspace=tmp_path, sandbox=Docker()).run("t")
+    end = run.of_type(TaskFinished)[0]
+    assert end.status == "error" and "sandbox docker cannot start" in end.reason
+    assert not run.of_type(ToolFinished)  # nothing ran unconfined
+
+
+def test_docker_runs_commands_in_a_container(tmp_path):
+    if not _docker_engine():
+        pytest.skip("no Docker engine running (docker info fails): Docker backend not exercised")
+    with Docker().open(tmp_path) as box:
+        result = box.run("echo hi > f && cat f && ls -A ~ | wc -l")
+    assert result.exit_code == 0 and result.stdout.startswith("hi\n")
