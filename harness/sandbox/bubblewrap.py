@@ -68,8 +68,14 @@ class Bubblewrap:
         self.executable = executable
         self.home = str(Path(home or Path.home()).resolve())
         """The home folder hidden behind an empty tmpfs (and `$HOME` inside)."""
+        self._info: SandboxInfo | None = None
 
     def info(self) -> SandboxInfo:
+        if self._info is None:
+            self._info = self._describe()
+        return self._info
+
+    def _describe(self) -> SandboxInfo:
         return SandboxInfo(backend=self.name, confined=True, network=self.network, settings={
             "read_only": [*system_paths(), *tool_paths(), *self.read_only],
             "writable": ["<workspace>", *self.writable], "home": f"{self.home}: empty tmpfs",
@@ -81,13 +87,9 @@ class Bubblewrap:
             "limits": enforced(self.limits)})
 
     def open(self, workspace: Path) -> SandboxSession:
-        path = shutil.which(self.executable)
+        path, problem = locate(self.executable)
         if path is None:
-            raise SandboxUnavailable(f"bubblewrap: '{self.executable}' is not on PATH; install "
-                                     f"it (Debian/Ubuntu: apt-get install bubblewrap)")
-        problem = probe(path)
-        if problem:
-            raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here: {problem}")
+            raise SandboxUnavailable(f"bubblewrap: {problem}")
         return BubblewrapSession(self, path, Path(workspace).resolve())
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
@@ -198,6 +200,19 @@ def probe(bwrap: str) -> str | None:
     return None
 
 
-def available(executable: str = "bwrap") -> bool:
+@cache
+def locate(executable: str = "bwrap") -> tuple[str | None, str]:
+    """The path of a bubblewrap that can make a sandbox here, or None and why not (found
+    and tried once per process)."""
     path = shutil.which(executable)
-    return path is not None and probe(path) is None
+    if path is None:
+        return None, (f"'{executable}' is not on PATH; install it "
+                      f"(Debian/Ubuntu: apt-get install bubblewrap)")
+    problem = probe(path)
+    if problem:
+        return None, f"'{path}' cannot make a sandbox here: {problem}"
+    return path, ""
+
+
+def available(executable: str = "bwrap") -> bool:
+    return locate(executable)[0] is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import cache
 
 from harness.sandbox.base import Sandbox
 from harness.sandbox.bubblewrap import Bubblewrap, available
@@ -18,12 +19,17 @@ class NoSandboxWarning(UserWarning):
 _warned = False
 
 
+@cache
+def _default_bubblewrap() -> Bubblewrap:
+    return Bubblewrap()  # one for every Agent that takes the default: its settings are read once
+
+
 def strongest_available(*, warn: bool = True) -> Sandbox:
     """`Bubblewrap` where it can make a sandbox, else `NoSandbox` (with one warning per
     process saying so). Docker is never chosen by itself: it needs an image you pick."""
     global _warned
     if available():
-        return Bubblewrap()
+        return _default_bubblewrap()
     if warn and not _warned:
         _warned = True
         warnings.warn("no sandbox available (bubblewrap is not installed or cannot make "
