@@ -154,3 +154,20 @@ def test_docker_runs_commands_in_a_container(tmp_path):
     with Docker().open(tmp_path) as box:
         result = box.run("echo hi > f && cat f && ls -A ~ | wc -l")
     assert result.exit_code == 0 and result.stdout.startswith("hi\n")
+
+
+def test_a_policy_that_requires_a_sandbox_refuses_machine_tools_without_one(tmp_path):
+    from harness.governance import Policy, PolicyGovernor
+
+    (tmp_path / "a.txt").write_text("x")
+    model = ScriptedModel([{"tool": "read_file", "args": {"path": "a.txt"}},
+                           {"tool": "run_shell", "args": {"command": "echo hi"}}, "done"])
+    governor = PolicyGovernor(Policy("workspace-write", require_sandbox=True))
+    run = Agent(model, workspace=tmp_path, sandbox=NoSandbox(), governor=governor).run("t")
+    refused = run.of_type(ToolFinished)
+    assert [r.refused for r in refused] == [True, True]
+    assert "requires a sandbox" in refused[0].error
+    if available():
+        model = ScriptedModel([{"tool": "run_shell", "args": {"command": "echo hi"}}, "done"])
+        confined = Agent(model, workspace=tmp_path, governor=governor).run("t")
+        assert confined.of_type(ToolFinished)[0].output == "exit code 0\nhi\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.events import GateWarning
+from harness.governance.actions import tool_kind
 from harness.governance.approvers import Approver, AutoApprover
 from harness.governance.base import Action, Decision, Verdict
 from harness.governance.detector import InstructionDetector
@@ -23,6 +24,8 @@ from harness.tools.base import ToolResult
 
 RANK = {"allow": 0, "inject": 0, "ask": 1, "deny": 2}
 GATE_SECTION = "gate-warnings"
+MACHINE_KINDS = ("read", "write", "shell")
+"""Tool kinds that reach the machine's files or run commands on it."""
 MAX_RUNS = 16
 """Runs whose provenance a governor keeps (one Agent may run many tasks in turn)."""
 
@@ -51,7 +54,8 @@ class PolicyGovernor:
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
         self.expire_warnings(state)
-        decision = self.budget_guard(state) or self.policy.evaluate(
+        decision = self.budget_guard(state) or self.sandbox_guard(call, state) or \
+            self.policy.evaluate(
             call, state.workspace, task=state.task, sources=self._sources.get(state.run_id))
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
@@ -76,6 +80,20 @@ class PolicyGovernor:
             return Decision(decision="deny", rule="budget.time",
                             reason=f"time budget spent ({state.elapsed:.1f}s)")
         return None
+
+    def sandbox_guard(self, call: ToolCall, state: AgentState) -> Decision | None:
+        """Under `Policy(require_sandbox=True)`, refuse every tool that touches the machine
+        (files, commands) when the run's tools are not confined by the operating system."""
+        if not self.policy.require_sandbox or tool_kind(
+                call.name, self.policy.tool_kinds) not in MACHINE_KINDS:
+            return None
+        box = state.sandbox
+        if box is not None and box.info.confined:
+            return None
+        return Decision(decision="deny", rule="require-sandbox", reason=(
+            f"this policy requires a sandbox and the run has none "
+            f"({box.info.backend if box else 'not recorded'}): {call.name} would touch the "
+            f"machine unconfined"))
 
     def gate_decision(self, warnings: list[GateWarning], state: AgentState) -> Decision | None:
         """Memory-gate warnings become a decision by severity: `inject` puts them into the

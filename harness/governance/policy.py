@@ -108,6 +108,9 @@ class PolicyConfig(BaseModel):
     """Where data may be sent without asking, besides what the task names: addresses,
     hosts or domains (a domain covers its subdomains and e-mail addresses), accounts,
     channel or user names."""
+    require_sandbox: bool = False
+    """Refuse every tool that touches the machine (files, commands) in a run whose tools
+    the operating system does not confine (`NoSandbox`)."""
     known_names: bool = True
     """A channel or user name that earlier tool output showed (a channel list, a message's
     sender) is a member of the system the tool acts on: sending to it is not asked about.
@@ -126,7 +129,8 @@ class Policy:
                  gate: GatePolicy | None = None, env: dict[str, str] | None = None,
                  home: str | os.PathLike[str] | None = None,
                  scratch: list[str] | tuple[str, ...] | None = None,
-                 destinations: list[str] | tuple[str, ...] = (), known_names: bool = True):
+                 destinations: list[str] | tuple[str, ...] = (), known_names: bool = True,
+                 require_sandbox: bool = False):
         if mode not in MODES:
             raise PolicyError(f"unknown mode '{mode}'; choose from: {', '.join(MODES)}")
         self.mode = mode
@@ -138,6 +142,7 @@ class Policy:
             PolicyConfig.model_fields["scratch"].default_factory())
         self.destinations = tuple(destinations)
         self.known_names = known_names
+        self.require_sandbox = require_sandbox
         self._resolvers: dict[Path, PathResolver] = {}
         self._trusted: tuple[str | None, TrustedText] | None = None
 
@@ -185,7 +190,8 @@ class Policy:
             config = PolicyConfig.model_validate(config)
         return cls(config.mode, config.rules, tool_kinds=config.tool_kinds, gate=config.gate,
                    scratch=config.scratch, destinations=config.destinations,
-                   known_names=config.known_names, **kwargs)
+                   known_names=config.known_names, require_sandbox=config.require_sandbox,
+                   **kwargs)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **kwargs) -> Policy:
