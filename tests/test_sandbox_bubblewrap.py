@@ -203,3 +203,15 @@ def test_the_process_count_is_limited_where_it_can_be(world):
     with session(ws, home, limits=limits) as box:
         result = box.run("for i in $(seq 40); do sleep 1 & done; wait; echo done", timeout_s=20)
     assert "fork" in result.stderr.lower() or "resource" in result.stderr.lower()
+
+
+def test_a_workspace_inside_the_home_is_writable_and_the_rest_of_the_home_hidden(tmp_path):
+    home = tmp_path / "home"
+    ws = home / "code" / "app"
+    ws.mkdir(parents=True)
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text("aws-canary\n")
+    with session(ws, home) as box:
+        result = box.run("echo ok > out.txt; cat ~/.aws/credentials; ls -A ~/code")
+    assert (ws / "out.txt").read_text() == "ok\n"
+    assert "canary" not in result.output and result.stdout.split() == ["app"]
