@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 from harness.tools.base import Tool, ToolContext, ToolError, tool
@@ -26,10 +25,10 @@ def read_file(path: str, ctx: ToolContext) -> str:
     Args:
         path: file path, relative to the workspace.
     """
-    p = ctx.resolve(path)
-    if not p.is_file():
-        raise ToolError(f"no such file: {path}")
-    return truncate(p.read_text(encoding="utf-8", errors="replace"))
+    try:
+        return truncate(ctx.files.read_text(path))
+    except (FileNotFoundError, NotADirectoryError):
+        raise ToolError(f"no such file: {path}") from None
 
 
 @tool
@@ -40,10 +39,8 @@ def write_file(path: str, content: str, ctx: ToolContext) -> str:
         path: file path, relative to the workspace.
         content: the full new content.
     """
-    p = ctx.resolve(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(content, encoding="utf-8")
-    return f"wrote {len(content)} characters to {ctx.relative(p)}"
+    ctx.files.write_text(path, content)
+    return f"wrote {len(content)} characters to {ctx.files.relative(path)}"
 
 
 @tool
@@ -55,18 +52,18 @@ def edit_file(path: str, old: str, new: str, ctx: ToolContext) -> str:
         old: the exact text to replace; it must occur exactly once.
         new: the replacement text.
     """
-    p = ctx.resolve(path)
-    if not p.is_file():
-        raise ToolError(f"no such file: {path}")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = ctx.files.read_text(path, errors="strict")
+    except (FileNotFoundError, NotADirectoryError):
+        raise ToolError(f"no such file: {path}") from None
     count = text.count(old) if old else 0
     if count == 0:
         raise ToolError(f"the old text was not found in {path}; read the file and copy it exactly")
     if count > 1:
         raise ToolError(f"the old text occurs {count} times in {path}; include more context "
                         f"so it is unique")
-    p.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return f"edited {ctx.relative(p)}"
+    ctx.files.write_text(path, text.replace(old, new, 1))
+    return f"edited {ctx.files.relative(path)}"
 
 
 @tool(channel="file")
@@ -76,11 +73,13 @@ def list_dir(ctx: ToolContext, path: str = ".") -> str:
     Args:
         path: directory path, relative to the workspace.
     """
-    p = ctx.resolve(path)
-    if not p.is_dir():
-        raise ToolError(f"no such directory: {path}")
-    entries = sorted(p.iterdir(), key=lambda e: (not e.is_dir(), e.name))
-    return "\n".join(e.name + ("/" if e.is_dir() else "") for e in entries) or "(empty)"
+    try:
+        entries = ctx.files.list_dir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ToolError(f"no such directory: {path}") from None
+    lines = [e.name + "/" if e.kind == "dir" else
+             f"{e.name} -> {e.target}" if e.kind == "symlink" else e.name for e in entries]
+    return "\n".join(lines) or "(empty)"
 
 
 @tool(channel="file")
@@ -96,22 +95,21 @@ def search_files(pattern: str, ctx: ToolContext, path: str = ".", max_results: i
         rx = re.compile(pattern)
     except re.error as exc:
         raise ToolError(f"invalid regular expression: {exc}") from exc
-    root = ctx.resolve(path)
     hits: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
-            fp = os.path.join(dirpath, name)
+    try:
+        files = ctx.files.walk(path, skip=SKIP_DIRS)
+        for rel, fh in files:
             try:
-                with open(fp, encoding="utf-8") as fh:
-                    for lineno, line in enumerate(fh, 1):
-                        if rx.search(line):
-                            hits.append(f"{os.path.relpath(fp, ctx.workspace)}:{lineno}: "
-                                        f"{line.rstrip()[:200]}")
-                            if len(hits) >= max_results:
-                                return "\n".join(hits) + f"\n[stopped at {max_results} matches]"
+                for lineno, line in enumerate(fh, 1):
+                    if rx.search(line):
+                        hits.append(f"{rel}:{lineno}: {line.rstrip()[:200]}")
+                        if len(hits) >= max_results:
+                            files.close()
+                            return "\n".join(hits) + f"\n[stopped at {max_results} matches]"
             except (UnicodeDecodeError, OSError):
                 continue
+    except (FileNotFoundError, NotADirectoryError):
+        raise ToolError(f"no such directory: {path}") from None
     return "\n".join(hits) or "no matches"
 
 
