@@ -115,6 +115,8 @@ class Bubblewrap:
                 args += ["--tmpfs", path, "--remount-ro", path]
         args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp",
                  "--tmpfs", "/run"]
+        if self.network:  # /etc/resolv.conf may point into /run (systemd-resolved)
+            args += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve"]
         home = self.home
         if home != "/" and not any(home == s or home.startswith(s + "/") for s in system_paths()):
             args += ["--tmpfs", home]
