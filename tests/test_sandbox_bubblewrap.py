@@ -215,3 +215,22 @@ def test_a_workspace_inside_the_home_is_writable_and_the_rest_of_the_home_hidden
         result = box.run("echo ok > out.txt; cat ~/.aws/credentials; ls -A ~/code")
     assert (ws / "out.txt").read_text() == "ok\n"
     assert "canary" not in result.output and result.stdout.split() == ["app"]
+
+
+def test_code_that_git_would_run_on_the_host_cannot_be_planted(world):
+    ws, _, home = world
+    with session(ws, home) as box:  # a repository made inside keeps no code-running keys
+        box.run("git init -q --template= . && git config core.fsmonitor 'sh -c evil' && "
+                "git config alias.st status && git config alias.x '!sh -c evil'")
+    config = (ws / ".git/config").read_text()
+    assert "evil" not in config and "st = status" in config
+    with session(ws, home) as box:
+        swap = box.run("cp -r .git .g2 && git --git-dir=.g2 config core.pager evil && "
+                       "mv .git .old && mv .g2 .git")
+        hooks = box.run("mkdir -p .git/hooks && printf '#!/bin/sh\\nevil\\n' > .git/hooks/"
+                        "pre-commit && chmod +x .git/hooks/pre-commit")
+        commondir = box.run("mkdir -p ../x; echo ../.g2 > .git/commondir")
+    assert swap.exit_code != 0 and "evil" not in (ws / ".git/config").read_text()
+    assert "reverted changes to .git" in hooks.stderr
+    assert not (ws / ".git/hooks").exists() and not (ws / ".git/commondir").exists()
+    assert "reverted" in commondir.stderr

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from harness.sandbox import git_guard
 from harness.sandbox.base import (
     CommandResult,
     Limits,
@@ -94,7 +95,7 @@ class Bubblewrap:
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         return sandbox_env(os.environ, pass_env=self.pass_env,
-                           set_env={"HOME": self.home, **self.env, **extra})
+                           set_env={"HOME": self.home, **git_identity(), **self.env, **extra})
 
     def argv(self, bwrap: str, workspace: Path, command: str) -> list[str]:
         """The bwrap command line that runs `command` in `workspace`."""
@@ -126,6 +127,9 @@ class Bubblewrap:
             args += ["--bind-try", path, path]
         ws = str(workspace)
         args += ["--bind", ws, ws]
+        git = workspace / ".git"
+        if git.is_dir() and not git.is_symlink():  # a mount point cannot be renamed away
+            args += ["--bind", str(git), str(git)]
         for rel in PROTECTED:
             if (workspace / rel).exists() and not (workspace / rel).is_symlink():
                 args += ["--ro-bind", str(workspace / rel), str(workspace / rel)]
@@ -139,13 +143,43 @@ class BubblewrapSession(SandboxSession):
         self.info = sandbox.info()
 
     def read_only_paths(self) -> tuple[str, ...]:
-        return PROTECTED
+        return (".git",)  # the file tools never need to write there
 
     def run(self, command: str, *, timeout_s: float | None = None,
             env: dict[str, str] | None = None) -> CommandResult:
-        return run_process(self.sandbox.argv(self.bwrap, self.workspace, command),
-                           cwd=self.workspace, env=self.sandbox._env(env or {}),
-                           limits=self.sandbox.limits, timeout_s=timeout_s)
+        git = self.workspace / ".git"
+        before = git_guard.snapshot(git)
+        try:
+            result = run_process(self.sandbox.argv(self.bwrap, self.workspace, command),
+                                 cwd=self.workspace, env=self.sandbox._env(env or {}),
+                                 limits=self.sandbox.limits, timeout_s=timeout_s)
+        finally:
+            reverted = git_guard.restore(git, before)
+        if reverted:
+            result.stderr += (f"\nharness sandbox: reverted changes to .git "
+                              f"({', '.join(reverted[:5])}): git would run code from there "
+                              f"outside the sandbox\n")
+        return result
+
+
+@cache
+def git_identity() -> dict[str, str]:
+    """The user's git name and e-mail as environment variables: the home (and its
+    .gitconfig, which may hold tokens and helpers) is hidden, but commits need an author."""
+    out: dict[str, str] = {}
+    for key, names in (("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME")),
+                       ("user.email", ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"))):
+        try:
+            value = subprocess.run(["git", "config", "--global", key], capture_output=True,
+                                   text=True, timeout=10, stdin=subprocess.DEVNULL).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            value = ""
+        for name in names:
+            if os.environ.get(name):
+                out[name] = os.environ[name]
+            elif value:
+                out[name] = value
+    return out
 
 
 @cache

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 ALLOWED = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "COLUMNS",
            "LINES", "NO_COLOR", "FORCE_COLOR", "SOURCE_DATE_EPOCH", "PYENV_VERSION",
            "PYENV_ROOT", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_HOME", "NVM_DIR",
-           "VIRTUAL_ENV", "CONDA_PREFIX", "JAVA_HOME", "GOROOT", "GOPATH")
+           "VIRTUAL_ENV", "CONDA_PREFIX", "JAVA_HOME", "GOROOT", "GOPATH", "GIT_AUTHOR_NAME",
+           "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
 ALLOWED_PREFIXES = ("LC_",)
 SECRET = re.compile(
     r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|CREDENTIALS|AUTH|SESSION|COOKIE|"
@@ -21,8 +22,12 @@ FIXED = {"PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": "/tmp", "SHELL": "/bin/sh"}
 same-size edit would otherwise run the stale .pyc."""
 
 
+IDENTITY = frozenset({"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                      "GIT_COMMITTER_EMAIL"})
+
+
 def is_secret(name: str) -> bool:
-    return bool(SECRET.search(name))
+    return name not in IDENTITY and bool(SECRET.search(name))
 
 
 def sandbox_env(host: Mapping[str, str], *, pass_env: Iterable[str] = (),
