@@ -171,3 +171,21 @@ def test_a_policy_that_requires_a_sandbox_refuses_machine_tools_without_one(tmp_
         model = ScriptedModel([{"tool": "run_shell", "args": {"command": "echo hi"}}, "done"])
         confined = Agent(model, workspace=tmp_path, governor=governor).run("t")
         assert confined.of_type(ToolFinished)[0].output == "exit code 0\nhi\n"
+
+
+def test_the_policy_treats_a_sandboxed_tmp_as_scratch_and_the_hosts_as_outside(tmp_path):
+    from harness.governance import Policy, PolicyGovernor
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    command = "tar czf /tmp/src.tgz src && tar tzf /tmp/src.tgz"
+    unconfined = Agent(shell(command), workspace=tmp_path, sandbox=NoSandbox(),
+                       governor=PolicyGovernor(Policy())).run("archive src")
+    assert unconfined.of_type(ToolFinished)[0].refused
+    if available():
+        confined = Agent(shell(command), workspace=tmp_path,
+                         governor=PolicyGovernor(Policy())).run("archive src")
+        result = confined.of_type(ToolFinished)[0]
+        assert result.ok and "src/a.py" in result.output
+        assert not Path("/tmp/src.tgz").exists() or Path("/tmp/src.tgz").stat().st_mtime < \
+            confined.of_type(TaskStarted)[0].ts  # the sandbox's /tmp was its own

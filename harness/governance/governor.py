@@ -56,7 +56,8 @@ class PolicyGovernor:
         self.expire_warnings(state)
         decision = self.budget_guard(state) or self.sandbox_guard(call, state) or \
             self.policy.evaluate(
-            call, state.workspace, task=state.task, sources=self._sources.get(state.run_id))
+            call, state.workspace, task=state.task, sources=self._sources.get(state.run_id),
+            private_tmp=self.sandboxed_tmp(call, state))
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
             decision = gate
@@ -80,6 +81,12 @@ class PolicyGovernor:
             return Decision(decision="deny", rule="budget.time",
                             reason=f"time budget spent ({state.elapsed:.1f}s)")
         return None
+
+    def sandboxed_tmp(self, call: ToolCall, state: AgentState) -> bool:
+        """Whether the call is a command run in a sandbox whose /tmp is its own (the file
+        tools run in this process, where /tmp is the host's)."""
+        return (state.sandbox is not None and state.sandbox.info.private_tmp
+                and tool_kind(call.name, self.policy.tool_kinds) == "shell")
 
     def sandbox_guard(self, call: ToolCall, state: AgentState) -> Decision | None:
         """Under `Policy(require_sandbox=True)`, refuse every tool that touches the machine

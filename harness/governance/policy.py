@@ -37,6 +37,8 @@ from harness.messages import ToolCall
 
 Mode = Literal["read-only", "workspace-write", "full", "plan"]
 GateAction = Literal["inject", "ask", "deny"]
+PRIVATE_TMP = ("/tmp", "/var/tmp")
+"""Scratch under a sandbox that gives each command its own /tmp."""
 
 PROTECTIONS: tuple[Rule, ...] = (
     Rule(id="protect.unparsable", effect="ask", kinds=["shell"], check="unparsable"),
@@ -143,7 +145,7 @@ class Policy:
         self.destinations = tuple(destinations)
         self.known_names = known_names
         self.require_sandbox = require_sandbox
-        self._resolvers: dict[Path, PathResolver] = {}
+        self._resolvers: dict[tuple[Path, bool], PathResolver] = {}
         self._trusted: tuple[str | None, TrustedText] | None = None
 
     @property
@@ -152,11 +154,15 @@ class Policy:
         protections = [] if self.mode == "full" else list(PROTECTIONS)
         return [*self.rules, *protections, *MODES[self.mode]]
 
-    def resolver(self, workspace: str | os.PathLike[str]) -> PathResolver:
-        key = Path(workspace).resolve()
+    def resolver(self, workspace: str | os.PathLike[str],
+                 private_tmp: bool = False) -> PathResolver:
+        """Paths as the policy sees them in `workspace`. Under a sandbox whose /tmp is its
+        own (`private_tmp`), /tmp is scratch: writing there changes nothing outside."""
+        key = (Path(workspace).resolve(), private_tmp)
         if key not in self._resolvers:
-            self._resolvers[key] = PathResolver(key, env=self.env, home=self.home,
-                                                scratch=self.scratch)
+            scratch = (*self.scratch, *PRIVATE_TMP) if private_tmp else self.scratch
+            self._resolvers[key] = PathResolver(key[0], env=self.env, home=self.home,
+                                                scratch=scratch)
         return self._resolvers[key]
 
     def trusted(self, task: str | None) -> TrustedText:
@@ -166,17 +172,20 @@ class Policy:
         return self._trusted[1]
 
     def facts(self, call: ToolCall, workspace: str | os.PathLike[str],
-              task: str | None = None, sources: Provenance | None = None) -> ActionFacts:
-        return analyse(call, self.resolver(workspace), self.tool_kinds, self.trusted(task),
-                       sources=sources, known_names=self.known_names)
+              task: str | None = None, sources: Provenance | None = None,
+              private_tmp: bool = False) -> ActionFacts:
+        return analyse(call, self.resolver(workspace, private_tmp), self.tool_kinds,
+                       self.trusted(task), sources=sources, known_names=self.known_names)
 
     def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str],
-                 task: str | None = None, sources: Provenance | None = None) -> Decision:
+                 task: str | None = None, sources: Provenance | None = None,
+                 *, private_tmp: bool = False) -> Decision:
         """The decision of the first rule that matches the call. `task` is the trusted text
         (the task given to the Agent) and `sources` the outputs of calls it designated:
-        egress to a destination one of them names needs no asking."""
-        res = self.resolver(workspace)
-        facts = self.facts(call, workspace, task, sources)
+        egress to a destination one of them names needs no asking. `private_tmp`: the run's
+        sandbox gives each command a /tmp of its own."""
+        res = self.resolver(workspace, private_tmp)
+        facts = self.facts(call, workspace, task, sources, private_tmp)
         for rule in self.ordered:
             reason = rule.match(facts, res)
             if reason is not None:

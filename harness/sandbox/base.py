@@ -45,6 +45,8 @@ class SandboxInfo(BaseModel):
     """Whether the operating system confines the tools (False only for `NoSandbox`)."""
     network: bool = False
     """Whether sandboxed commands may reach the network."""
+    private_tmp: bool = False
+    """Whether each command gets a /tmp of its own (then the policy treats it as scratch)."""
     settings: dict[str, Any] = Field(default_factory=dict)
     """The backend's settings: mounts, limits, environment names passed through, image."""
 

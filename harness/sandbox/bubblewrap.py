@@ -77,7 +77,8 @@ class Bubblewrap:
         return self._info
 
     def _describe(self) -> SandboxInfo:
-        return SandboxInfo(backend=self.name, confined=True, network=self.network, settings={
+        return SandboxInfo(backend=self.name, confined=True, network=self.network,
+                           private_tmp=True, settings={
             "read_only": [*system_paths(), *tool_paths(), *self.read_only],
             "writable": ["<workspace>", *self.writable], "home": f"{self.home}: empty tmpfs",
             "tmp": "private tmpfs", "protected": list(PROTECTED),

@@ -45,7 +45,8 @@ class Docker:
         self.user = user
 
     def info(self) -> SandboxInfo:
-        return SandboxInfo(backend=self.name, confined=True, network=self.network, settings={
+        return SandboxInfo(backend=self.name, confined=True, network=self.network,
+                           private_tmp=True, settings={
             "engine": self.executable, "image": self.image, "mounts": ["<workspace> rw"],
             "root_fs": "read-only", "tmp": "tmpfs", "capabilities": "none",
             "limits": {"timeout_s": f"{self.limits.timeout_s:g}s, container replaced",
