@@ -223,5 +223,6 @@ def test_public_keys_are_not_credentials(policy, ws, home):
     read = ToolCall(id="c", name="read_file", arguments={"path": "~/.ssh/id_ed25519.pub"})
     assert policy.evaluate(read, ws).decision == "allow"
     assert run(policy, ws, "cat ~/.ssh/id_ed25519").rule == "protect.credentials"
-    assert run(policy, ws, "ls ~/.ssh").rule == "protect.credentials"
+    assert run(policy, ws, "ls ~/.ssh").decision == "allow"  # a listing shows names, not keys
+    assert run(policy, ws, "tar czf keys.tgz ~/.ssh").rule == "protect.credentials"
     assert run(policy, ws, "scp ~/.ssh/id_ed25519.pub deploy@host:").rule == "protect.egress"

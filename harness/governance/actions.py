@@ -20,9 +20,15 @@ from harness.governance.destinations import (
     from_arguments,
     from_command,
 )
-from harness.governance.inline_code import CODE_CAPABILITIES, code_paths, deleted_paths
+from harness.governance.inline_code import (
+    CODE_CAPABILITIES,
+    code_paths,
+    deleted_paths,
+    written_paths,
+)
 from harness.governance.paths import PathRef, PathResolver
 from harness.governance.provenance import Provenance
+from harness.governance.scope import locate
 from harness.governance.shell import (
     PLACEHOLDER,
     ParsedCommand,
@@ -48,7 +54,8 @@ from harness.messages import ToolCall
 __all__ = ["FIND_TESTS", "find_deletes", "find_roots", "find_selects_all"]
 
 ToolKind = Literal["read", "write", "shell", "network", "egress", "other"]
-AccessMode = Literal["read", "write", "delete"]
+AccessMode = Literal["read", "list", "write", "delete"]
+"""`list` is a look at names and metadata (`ls`, `stat`, `test -f`), not at contents."""
 
 DEFAULT_TOOL_KINDS: dict[str, ToolKind] = {
     "read_file": "read", "list_dir": "read", "search_files": "read", "search": "read",
@@ -80,6 +87,9 @@ URL_ARGS = ("url", "uri", "endpoint", "href")
 DELETERS = {"rm", "rmdir", "unlink", "shred", "srm", "wipe"}
 WRITE_ALL = {"touch", "mkdir", "tee", "truncate", "mkfifo", "mknod", "fallocate"}
 WRITE_AFTER_FIRST = {"chmod", "chown", "chgrp", "setfacl", "chattr"}
+LISTERS = {"ls", "dir", "vdir", "cd", "pushd", "chdir", "stat", "du", "tree", "test", "[", "[[",
+           "realpath", "readlink", "dirname", "basename", "lsattr", "exa", "eza", "namei",
+           "getfacl", "for", "select"}
 COPIERS = {"cp", "mv", "install", "ln", "rsync"}
 EDITORS_IN_PLACE = {"sed", "perl", "ruby"}
 DOWNLOADERS = {"curl", "wget", "fetch", "aria2c", "http", "https", "iwr", "lwp-download"}
@@ -217,6 +227,7 @@ def analyse(call: ToolCall, resolver: PathResolver,
             except ShellParseError as exc:
                 facts.parse_error = str(exc)
             else:
+                locate(facts.command, resolver)
                 for cmd in facts.command.walk():
                     facts.accesses += shell_accesses(cmd, resolver)
                     facts.urls += [a for a in cmd.args if "://" in a]
@@ -249,8 +260,9 @@ def changed_paths(command: str, resolver: PathResolver) -> list[str]:
         parsed = parse(command)
     except ShellParseError:
         return []
+    locate(parsed, resolver)
     return [a.path.raw for cmd in parsed.walk() for a in shell_accesses(cmd, resolver)
-            if a.mode != "read" and a.path is not STDIN_PATHS]
+            if a.mode in ("write", "delete") and a.path is not STDIN_PATHS]
 
 
 def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
@@ -264,8 +276,9 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         sub = PLACEHOLDER.fullmatch(raw)
         roots = substituted_roots(cmd.subs[int(sub[1])]) if sub and int(
             sub[1]) in cmd.subs else None
-        for word in roots if roots is not None else [cmd.word(raw)]:
-            out.append(Access(resolver.resolve(word), mode, prog or "redirect"))
+        for word in roots if roots is not None else [cmd.output_word(raw)]:
+            out.extend(Access(ref, mode, prog or "redirect")
+                       for ref in resolver.resolve_all(word, cmd.scope))
 
     for op, target in cmd.redirects:
         if op in (">", ">>", "&>", "&>>", ">|", "<>"):
@@ -335,14 +348,20 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
     if prog == "find":
         for sub in find_exec_commands(cmd):
             out += shell_accesses(sub, resolver)
+    looks: AccessMode = "list" if prog in LISTERS else "read"
     for raw in read_candidates(cmd):
         if raw not in written:
-            add(raw, "read")
+            add(raw, looks)
+    if "xargs" in cmd.wrappers and prog not in DELETERS:
+        for raw in piped_paths(cmd) or []:  # `find ~/.ssh | xargs cat`
+            add(raw, looks)
     code = inline_code(cmd)
     if code:
-        mode = "delete" if CODE_CAPABILITIES["delete files"].search(code) else "read"
+        mode: AccessMode = "delete" if CODE_CAPABILITIES["delete files"].search(code) else "read"
         for raw in code_paths(code):
             add(raw, mode)
+        for raw in written_paths(code):
+            add(raw, "write")
         for raw in deleted_paths(code) or []:
             add(raw, "delete")
     return out
@@ -388,7 +407,7 @@ def package_manager(cmd: SimpleCommand) -> SimpleCommand | None:
     if language(cmd.program) == "python" and "-m" in args[:-1]:
         module = args[args.index("-m") + 1:]
         if module[0] in INSTALLERS:
-            return SimpleCommand(argv=module, text=cmd.text)
+            return SimpleCommand(argv=module, text=cmd.text, scope=cmd.scope)
     return None
 
 

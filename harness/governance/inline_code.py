@@ -29,6 +29,36 @@ LITERAL_CALL = re.compile(
     rf"(subprocess\.(run|call|check_call|check_output|Popen|getoutput)|os\.(system|popen)|"
     rf"system|exec(Sync)?|spawn(Sync)?|execFileSync|popen)\s*\(\s*"
     rf"({STRING.pattern}|{STRING_LIST.pattern})\s*[,)]")
+# Calls that write files (`open(p, 'w')`, `writeFileSync`, `write_text`, `shutil.copy`, ...).
+CODE_WRITES = re.compile(
+    r"\b(writeFile(Sync)?|appendFile(Sync)?|createWriteStream|write_text|write_bytes|"
+    r"file_put_contents|shutil\.\w+|copyFileSync|cpSync|renameSync|symlinkSync|"
+    r"os\.(rename|replace|symlink|makedirs|mkdir)|mkdirSync|IO\.write|File\.write|"
+    r"FileUtils\.\w+)\s*\(|"
+    r"\b(open|fopen|File\.open)\s*\([^()]*(\([^()]*\)[^()]*)*,\s*['\"][wax]|"
+    r"\bopen\s*\(?\s*\w+\s*,\s*['\"]\s*>")
+_LIT = r"""(?:'([^'\\]*)'|"([^"\\]*)")"""
+_ANY_LIT = r"""(?:'[^'\\]*'|"[^"\\]*")"""
+# Where a literal is the file a call writes: `open(LIT, 'w')`, `writeFileSync(LIT`,
+# `Path(LIT).write_text`, the destination of `copy(SRC, LIT)`, perl's `open(F, '>LIT')`.
+WRITE_TARGETS = (
+    re.compile(rf"\b(?:open|fopen|File\.open)\s*\(\s*{_LIT}\s*,\s*['\"][wax]"),
+    re.compile(rf"\b(?:writeFile(?:Sync)?|appendFile(?:Sync)?|createWriteStream|"
+               rf"file_put_contents|File\.write|IO\.write)\s*\(\s*{_LIT}"),
+    re.compile(rf"\bPath\s*\(\s*{_LIT}\s*\)\s*\.\s*(?:write_text|write_bytes|touch|mkdir|"
+               rf"open\s*\(\s*['\"][wax])"),
+    re.compile(rf"\b(?:copy\w*|move|rename\w*|symlink\w*|cpSync|ln_s|cp|mv)\s*\(\s*"
+               rf"{_ANY_LIT}\s*,\s*{_LIT}"),
+    re.compile(r"\bopen\s*\(?\s*\w+\s*,\s*['\"]\s*>+\s*([^'\"]+)['\"]()"),
+)
+# Expressions for the user's home folder; the path literals after one name a file in it.
+HOME_REFERENCE = re.compile(
+    r"homedir\(\)|expanduser\(|Path\.home\(\)|Dir\.home|File\.expand_path\(|"
+    r"(environ(\.get)?\s*[\[(]|getenv\(|ENV\[|\$ENV\{)\s*['\"]?HOME['\"]?\s*[\])}]?|"
+    r"process\.env\.HOME")
+# ... and inside a string (`"$ENV{HOME}/.netrc"`, `"#{ENV['HOME']}/x"`, `${os.homedir()}`).
+HOME_IN_STRING = re.compile(r"""\$ENV\{['"]?HOME['"]?\}|#\{(ENV\[['"]HOME['"]\]|Dir\.home)\}|"""
+                            r"\$\{(process\.env\.HOME|os\.homedir\(\))\}")
 CODE_SENDS = re.compile(
     r"\b(post|put|patch|request|send|sendall|sendmail|send_message|storbinary|storlines|"
     r"upload\w*|open|readFileSync|createReadStream|read_text|read_bytes|getenv)\s*\(|"
@@ -45,9 +75,39 @@ def code_capabilities(code: str) -> dict[str, str]:
 
 
 def code_paths(code: str) -> list[str]:
-    """String literals in code that look like paths (`~/x`, `/etc/y`, `.env`, `a/b`)."""
-    return [s for s in string_literals(code) if s and not re.search(r"\s", s) and (
+    """String literals in code that look like paths (`~/x`, `/etc/y`, `.env`, `a/b`), and
+    the paths in the home folder code builds from it (`os.homedir() + '/.ssh/x'`,
+    `Path.home() / '.ssh' / 'x'`): each run of literals after a home reference, joined."""
+    literals = [HOME_IN_STRING.sub("~", s) for s in string_literals(code)]
+    found = [s for s in literals if _path_like(s) and (
         s[0] in "~/." or "/" in s or is_secret_name(s))]
+    for m in HOME_REFERENCE.finditer(code):
+        parts = []
+        for lit in string_literals(code[m.end():])[:4]:
+            if not _path_like(lit) or lit == "~":
+                break
+            parts.append(lit.strip("/").removeprefix("~/"))
+            found.append("~/" + "/".join(parts))
+    return found
+
+
+def _path_like(s: str) -> bool:
+    return bool(s) and not re.search(r"\s", s)
+
+
+def writes_files(code: str) -> bool:
+    """Does inline code write files?"""
+    return CODE_WRITES.search(code) is not None
+
+
+def written_paths(code: str) -> list[str]:
+    """The files inline code writes: literals a write call is given as its target, and
+    the paths it builds in the home folder when it writes at all."""
+    out = [m[1] if m[1] is not None else m[2] for p in WRITE_TARGETS for m in p.finditer(code)]
+    if writes_files(code):
+        home = [p for p in code_paths(code) if p.startswith("~/")]
+        out += [p for p in home if HOME_REFERENCE.search(code)]
+    return [p for p in out if p]
 
 
 def deleted_paths(code: str) -> list[str] | None:

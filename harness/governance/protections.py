@@ -2,7 +2,10 @@
 
 Rules name these checks (`check = "download-exec"`); the built-in protections are rules
 over them that every mode but `full` puts after the user's own rules. The checks on what
-a call sends out live in `sending`; what inline interpreter code can do, in `inline_code`.
+a call sends out live in `sending`; what inline interpreter code can do, in `inline_code`;
+git commands that throw work away or set keys that run commands, in `git_commands`; CLIs
+that print credentials, in `credential_commands`. Paths resolve in the folder and with the
+variables each command runs with (`scope`): `cd .. && rm -rf x` deletes `../x`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from harness.governance.actions import (
     find_selects_all,
     package_manager,
 )
+from harness.governance.credential_commands import prints_credentials
+from harness.governance.git_commands import destroys as git_destroys
+from harness.governance.git_commands import rewrites_shared_history
+from harness.governance.git_commands import runs_commands as git_runs_commands
+from harness.governance.globs import expand_braces, glob_folder
 from harness.governance.inline_code import (
     code_capabilities_unknown,
     deleted_paths,
@@ -74,7 +82,11 @@ DATABASE_CLIENTS = {"psql", "mysql", "mariadb", "sqlite3", "mongo", "mongosh", "
 RECURSIVE = {"-r", "-R", "--recursive"}
 VCS_HISTORY = {".git", ".git/objects", ".git/refs", ".hg", ".svn"}
 """Folders whose deletion loses a repository's history."""
-WILDCARDS = re.compile(r"\.?[*?]+")
+# Programs that read whole folders (archivers, copiers, recursive searches): given the home,
+# they read the credentials in it.
+WHOLE_FOLDER_READERS = {"tar", "bsdtar", "gtar", "zip", "7z", "7za", "rsync", "rclone", "cp",
+                        "scp", "grep", "egrep", "fgrep", "rg", "ag", "ack", "find", "cpio",
+                        "restic", "borg", "duplicity", "gsutil", "aws", "az", "gcloud", "ln"}
 DISK_TOOLS = {"mkfs", "wipefs", "fdisk", "sfdisk", "parted", "mkswap", "gdisk", "sgdisk",
               "blkdiscard", "hdparm"}
 POWER = {"shutdown", "reboot", "halt", "poweroff"}
@@ -94,23 +106,37 @@ def write_outside(facts: ActionFacts, res: PathResolver) -> str | None:
 
 def unknown_write(facts: ActionFacts, res: PathResolver) -> str | None:
     for a in facts.accesses:
-        if a.mode in ("write", "delete") and not a.path.known:
+        if a.mode in ("write", "delete") and not a.path.known and not res.within(a.path):
             return f"{a.via} would {a.mode} '{a.path.raw}', which cannot be resolved"
     return None
 
 
 def credential_read(facts: ActionFacts, res: PathResolver) -> str | None:
+    """A credential read, written or deleted (a listing of names is not a read; a glob
+    counts when it could read one), or a command that prints credentials."""
     for a in facts.accesses:
-        if res.is_credential(a.path):
-            return f"{a.via} would access credentials at {a.path.resolved}"
+        if a.mode != "list" and res.is_credential(a.path, reading=a.mode == "read",
+                                                  whole=a.via in WHOLE_FOLDER_READERS):
+            return f"{a.via} would access credentials at {a.path.resolved or a.path.pattern}"
+    for cmd in facts.commands():
+        found = prints_credentials(cmd, res)
+        if found:
+            return found
     return None
 
 
 def git_internals(facts: ActionFacts, res: PathResolver) -> str | None:
+    """A change to what git executes or trusts later: its hooks, its config file, or a
+    setting whose value git runs as a command (`core.fsmonitor`, `alias.x=!…`)."""
     for a in facts.accesses:
         rel = a.path.rel or ""
-        if a.mode != "read" and (rel.startswith(".git/hooks") or rel == ".git/config"):
+        if a.mode in ("write", "delete") and (rel.startswith(".git/hooks")
+                                              or rel == ".git/config"):
             return f"{a.via} would change {rel}, which git executes or trusts later"
+    for cmd in facts.commands():
+        found = git_runs_commands(cmd)
+        if found:
+            return found
     return None
 
 
@@ -131,7 +157,7 @@ def destructive(facts: ActionFacts, res: PathResolver) -> str | None:
         targets += cmd.positionals() if prog in ("shred", "wipe") else []
         if any(DEVICE.match(cmd.word(t)) for t in targets):
             return f"{prog} writes to a raw device"
-        reason = _recursive_delete(cmd, res)
+        reason = _recursive_delete(cmd, res) or git_destroys(cmd, res)
         if reason:
             return reason
     return None
@@ -156,8 +182,13 @@ def _recursive_delete(cmd: SimpleCommand, res: PathResolver) -> str | None:
 
 def _deletes_too_much(via: str, words: list[str], cmd: SimpleCommand,
                       res: PathResolver) -> str | None:
-    for word in map(cmd.word, words):
-        ref = res.resolve(_glob_folder(word))
+    refs = [(w, r) for raw in words for w in expand_braces(cmd.word(raw))
+            for r in res.resolve_all(glob_folder(w), cmd.scope)]
+    for word, ref in refs:
+        if ref.resolved is None and res.within(ref):  # `rm -rf $d/build`, d listed
+            if res.resolve(glob_folder(ref.pattern or "")).rel == ".":
+                return f"{via} would delete everything in the workspace ({word})"
+            continue
         if ref.resolved is None:
             return f"{via} on '{word}', which cannot be resolved"
         if ref.rel == ".":
@@ -167,15 +198,6 @@ def _deletes_too_much(via: str, words: list[str], cmd: SimpleCommand,
         if not ref.inside and not res.is_scratch(ref):
             return f"{via} would delete {ref.resolved}"
     return None
-
-
-def _glob_folder(word: str) -> str:
-    """`dir/*` deletes all of `dir`: a path whose last part is only wildcards stands for
-    its folder (`*` for the current one)."""
-    head, slash, last = word.rstrip("/").rpartition("/")
-    if not WILDCARDS.fullmatch(last):
-        return word
-    return head or slash or "."
 
 
 def infra_destructive(facts: ActionFacts, res: PathResolver) -> str | None:
@@ -191,9 +213,7 @@ def infra_destructive(facts: ActionFacts, res: PathResolver) -> str | None:
             text = " ".join([*map(cmd.word, cmd.args), stdin_text(cmd) or ""])
             if SQL_DESTRUCTIVE.search(text.strip()):
                 return f"{cmd.program} would run a destructive statement"
-        if cmd.program == "git" and cmd.args[:1] == ["push"] and (
-                {"-f", "--force", "--mirror", "--delete", "-d"} & cmd.flags()
-                or any(a.startswith("+") or a.startswith(":") for a in cmd.positionals()[1:])):
+        if rewrites_shared_history(cmd):
             return "a forced or deleting git push rewrites shared history"
     return None
 
@@ -220,16 +240,18 @@ def download_exec(facts: ActionFacts, res: PathResolver) -> str | None:
         folder = extract_dir(cmd)
         fed = _fed_by_download(cmd)
         if fed:
-            downloaded.update(_resolved(res, download_files(cmd)))
-        if folder and (fed or _resolved(res, map(cmd.word, archives_read(cmd))) & downloaded):
-            unpacked.update(_resolved(res, [cmd.word(folder)]))
+            downloaded.update(_resolved(res, cmd, download_files(cmd)))
+        if folder and (fed or _resolved(res, cmd, map(cmd.word, archives_read(cmd)))
+                       & downloaded):
+            unpacked.update(_resolved(res, cmd, [cmd.word(folder)]))
         elif not fed and (downloaded or unpacked) and _executes(cmd, downloaded, unpacked, res):
             return f"runs a file it just downloaded ({cmd})"
     return None
 
 
-def _resolved(res: PathResolver, words) -> set[Path]:
-    return {r.resolved for r in map(res.resolve, words) if r.resolved is not None}
+def _resolved(res: PathResolver, cmd: SimpleCommand, words) -> set[Path]:
+    refs = [res.resolve(w, cmd.scope) for w in words]
+    return {r.resolved for r in refs if r.resolved is not None}
 
 
 def _fed_by_download(cmd: SimpleCommand) -> bool:
@@ -248,10 +270,10 @@ def _executes(cmd: SimpleCommand, files: set[Path], folders: set[Path],
     script = _interpreter(cmd) and not inline_code(cmd) and not {"-c", "-m"} & cmd.flags()
     program = cmd.argv[:1] if "/" in (cmd.argv or [""])[0] else []
     for w in cmd.argv[:1] + (cmd.positionals()[:1] if _interpreter(cmd) else []):
-        if res.resolve(cmd.word(w)).resolved in files:
+        if res.resolve(cmd.word(w), cmd.scope).resolved in files:
             return True
     for w in program + (cmd.positionals()[:1] if script else []):
-        ref = res.resolve(cmd.word(w))
+        ref = res.resolve(cmd.word(w), cmd.scope)
         if ref.resolved is not None and any(f in ref.resolved.parents for f in folders):
             return True
     return False
@@ -278,7 +300,7 @@ def dynamic_program(facts: ActionFacts, res: PathResolver) -> str | None:
     """A program whose name is computed when the command runs (`$x …`, `$(…) …`)."""
     for cmd in facts.commands():
         name = cmd.argv[0] if cmd.argv else ""
-        if "$" in name or cmd.has_substitution(name):
+        if "$" in name or cmd.has_substitution(name) or "{}" in name:  # `xargs -I{} sh -c '{}'`
             return f"the program `{cmd.word(name)}` is only known when the command runs"
     return None
 
@@ -290,7 +312,7 @@ def risky_code(facts: ActionFacts, res: PathResolver) -> str | None:
         code = inline_code(cmd)
         found = code_capabilities_unknown(code) if code else {}
         root = next((p for p in deleted_paths(code or "") or []
-                     if res.resolve(p).rel == "."), None)
+                     if res.resolve(p, cmd.scope).rel == "."), None)
         if root is not None:
             return f"{cmd.program} runs inline code that deletes the workspace ({root!r})"
         if found:
@@ -322,7 +344,7 @@ def container_escape(facts: ActionFacts, res: PathResolver) -> str | None:
         if granted:
             return f"{cmd.program} {granted}"
         for word in bind_sources(cmd):
-            ref = res.resolve(word)
+            ref = res.resolve(word, cmd.scope)
             if not ref.inside:
                 return f"{cmd.program} mounts {ref.resolved or word} from the host into a container"
     return None
@@ -364,7 +386,8 @@ def readonly_command(facts: ActionFacts, res: PathResolver) -> str | None:
         if cmd.program == "find" and {"-delete", "-exec", "-execdir", "-fprint", "-ok"} & set(
                 cmd.args):
             return None
-    if any(a.mode != "read" and not res.is_scratch(a.path) for a in facts.accesses):
+    if any(a.mode in ("write", "delete") and not res.is_scratch(a.path)
+           for a in facts.accesses):
         return None
     return "every command only reads"
 
@@ -372,7 +395,7 @@ def readonly_command(facts: ActionFacts, res: PathResolver) -> str | None:
 def writes_inside(facts: ActionFacts, res: PathResolver) -> str | None:
     """Holds when every path the call writes is inside the workspace (or scratch)."""
     for a in facts.accesses:
-        if a.mode != "read" and not (a.path.inside or res.is_scratch(a.path)):
+        if a.mode in ("write", "delete") and not (a.path.inside or res.is_scratch(a.path)):
             return None
     return "writes stay inside the workspace"
 

@@ -1,15 +1,24 @@
-"""Built-in checks on what a call sends out: secrets and files leaving the machine, and
-sends (mail, uploads, payments, messages) judged by where they go. Part of the checks
-in `harness.governance.protections.CHECKS`."""
+"""Built-in checks on what a call sends out: secrets, the environment and files leaving the
+machine (named as files, substituted into arguments, held in variables, piped in, or
+written to a file the line then sends), and sends (mail, uploads, payments, messages)
+judged by where they go. Part of the checks in `harness.governance.protections.CHECKS`."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from harness.governance.actions import DOWNLOADERS, ActionFacts, given_files, is_remote
+from harness.governance.actions import (
+    DOWNLOADERS,
+    ActionFacts,
+    given_files,
+    is_remote,
+    shell_accesses,
+)
+from harness.governance.git_commands import git_call
 from harness.governance.inline_code import code_capabilities
 from harness.governance.paths import PathResolver
-from harness.governance.shell import SimpleCommand, inline_code
+from harness.governance.shell import ParsedCommand, SimpleCommand, inline_code
 
 RAW_NET = {"nc", "ncat", "netcat", "socat", "telnet", "cryptcat", "pwncat"}
 MAILERS = {"mail", "mailx", "sendmail", "mutt", "msmtp", "swaks"}
@@ -20,32 +29,112 @@ UPLOAD_FLAGS = {"-d", "--data", "--data-binary", "--data-raw", "--data-urlencode
 PUBLISH = {("npm", "publish"), ("yarn", "publish"), ("pnpm", "publish"), ("twine", "upload"),
            ("docker", "push"), ("gem", "push"), ("cargo", "publish"), ("git", "push"),
            ("poetry", "publish"), ("gh", "release"), ("hub", "release")}
-SECRET_VAR = re.compile(r"\$\{?[A-Za-z0-9_]*(TOKEN|SECRET|PASSWORD|PASSWD|PASS|KEY|CREDENTIAL|"
-                        r"AUTH|COOKIE|SESSION|PAT|DSN|PRIVATE)[A-Za-z0-9_]*\}?", re.I)
+SECRET_WORD = (r"[A-Za-z0-9_]*(TOKEN|SECRET|PASSWORD|PASSWD|PASS|KEY|CREDENTIAL|AUTH|COOKIE|"
+               r"SESSION|PAT|DSN|PRIVATE)[A-Za-z0-9_]*")
+SECRET_VAR = re.compile(rf"\$\{{?{SECRET_WORD}\}}?", re.I)
+SECRET_NAME = re.compile(SECRET_WORD, re.I)
 # Programs that can send what they are given over the network, besides downloaders.
 NETWORK_CLIS = {"ssh", "gh", "hub", "glab", "aws", "gsutil", "gcloud", "az", "s3cmd", "doctl",
                 "heroku"}
+GIT_NETWORK = {"push", "pull", "fetch", "clone", "ls-remote", "remote", "submodule", "archive",
+               "send-email", "request-pull"}
+DECLARERS = {"export", "declare", "typeset", "readonly"}
+OUTPUT_REDIRECTS = {">", ">>", "&>", "&>>", ">|"}
 
 
 def exfiltration(facts: ActionFacts, res: PathResolver) -> str | None:
+    """A secret or the environment handed to a program that can send it: in its arguments
+    (a substitution, a variable holding one), its files, or its stdin."""
     raw_text = " ".join(str(v) for v in facts.call.arguments.values())
     if facts.kind in ("network", "egress") and SECRET_VAR.search(raw_text):
         return f"{facts.tool} would send a secret from the environment"
+    tainted: set[Path] | None = None
     for cmd in facts.commands():
         if cmd.program in RAW_NET:
             return f"{cmd.program} opens a raw network connection"
-        if _network(cmd):
-            words = " ".join(cmd.word(a) for a in cmd.args)
-            if SECRET_VAR.search(words):
-                return f"{cmd.program} would send a secret from the environment"
-            for sub in cmd.subs.values():
-                for inner in sub.walk():
-                    if inner.program in ("env", "printenv", "set", "cat", "base64", "history"):
-                        return f"{cmd.program} would send the output of `{inner}`"
-            secret = next((f for f in given_files(cmd) if res.is_secret(res.resolve(f))), None)
+        if not _network(cmd):
+            continue
+        words = " ".join(cmd.word(a) for a in cmd.args)
+        if SECRET_VAR.search(words):
+            return f"{cmd.program} would send a secret from the environment"
+        for inner in _output_in_arguments(cmd):
+            if inner.program in ("cat", "base64", "history") or dumps_environment(inner):
+                return f"{cmd.program} would send the output of {_shown(inner)}"
+            secret = _secret_read(inner, res)
             if secret:
-                return f"{cmd.program} can send over the network and is given the secret {secret}"
+                return f"{cmd.program} would send the secret {secret} (read by {_shown(inner)})"
+        for feeder in _feeders(cmd):
+            if dumps_environment(feeder):
+                return f"{cmd.program} would send the environment (printed by {_shown(feeder)})"
+            if SECRET_VAR.search(" ".join(feeder.word(a) for a in feeder.args)):
+                return f"{cmd.program} would send a secret from the environment ({_shown(feeder)})"
+        files = given_files(cmd)
+        secret = next((f for f in files if res.is_secret(res.resolve(f, cmd.scope))), None)
+        if secret:
+            return f"{cmd.program} can send over the network and is given the secret {secret}"
+        tainted = _tainted_files(facts, res) if tainted is None else tainted
+        copied = next((f for f in files if res.resolve(f, cmd.scope).resolved in tainted), None)
+        if copied:
+            return f"{cmd.program} would send {copied}, written from secrets or the environment"
     return None
+
+
+def dumps_environment(cmd: SimpleCommand) -> bool:
+    """Does a command print the environment (`env`, `printenv`, `export -p`, `set`,
+    `declare -x`) or a variable named like a secret (`printenv API_TOKEN`)?"""
+    prog, pos = cmd.program, cmd.positionals()
+    if (not cmd.argv and "env" in cmd.wrappers) or prog == "env":
+        return True
+    if prog == "printenv":
+        return not pos or any(SECRET_NAME.search(p) for p in pos)
+    if prog in DECLARERS:
+        if any("=" in a for a in cmd.args):
+            return False
+        return not pos or any(SECRET_NAME.search(p) for p in pos)
+    return prog == "set" and not cmd.args
+
+
+def _output_in_arguments(cmd: SimpleCommand) -> list[SimpleCommand]:
+    """The commands whose output a command is given in its arguments: its substitutions,
+    and those whose output a variable it names holds (`K=$(< .env); curl -H "$K"`)."""
+    subs: list[ParsedCommand] = list(cmd.subs.values())
+    if cmd.scope is not None:
+        subs += [s for a in cmd.args for s in cmd.scope.carried_by(cmd.word(a))]
+        subs += [s for a in cmd.assignments for s in cmd.scope.carried_by(a)]
+    return [inner for sub in subs for inner in sub.walk()]
+
+
+def _shown(cmd: SimpleCommand) -> str:
+    words = [*cmd.wrappers, str(cmd)] if cmd.argv else cmd.wrappers
+    words += [f"{op} {cmd.word(t)}" for op, t in cmd.redirects if op == "<"]
+    return "`" + " ".join(w for w in words if w) + "`"
+
+
+def _secret_read(cmd: SimpleCommand, res: PathResolver) -> str | None:
+    return next((a.path.show() for a in shell_accesses(cmd, res)
+                 if a.mode == "read" and res.is_secret(a.path)), None)
+
+
+def _feeders(cmd: SimpleCommand) -> list[SimpleCommand]:
+    out, feeder = [], cmd.upstream
+    while feeder is not None:
+        out.append(feeder)
+        feeder = feeder.upstream
+    return out
+
+
+def _tainted_files(facts: ActionFacts, res: PathResolver) -> set[Path]:
+    """Files the line writes from the environment or a secret (`env > e.txt`,
+    `cat .env | base64 > x`): sending them later sends what they hold."""
+    out = set()
+    for cmd in facts.commands():
+        targets = [t for op, t in cmd.redirects if op in OUTPUT_REDIRECTS]
+        targets += cmd.positionals() if cmd.program == "tee" else []
+        chain = [cmd, *_feeders(cmd)]
+        if targets and any(dumps_environment(c) or _secret_read(c, res) for c in chain):
+            refs = [res.resolve(cmd.word(t), cmd.scope) for t in targets]
+            out.update(r.resolved for r in refs if r.resolved is not None)
+    return out
 
 
 def sending(facts: ActionFacts, res: PathResolver | None = None) -> str | None:
@@ -60,7 +149,8 @@ def sending(facts: ActionFacts, res: PathResolver | None = None) -> str | None:
             return f"{cmd.program} sends mail"
         if cmd.program in REMOTE_COPY and any(is_remote(a) for a in cmd.positionals()):
             return f"{cmd.program} copies to or from a remote host"
-        key = (cmd.program, cmd.positionals()[0] if cmd.positionals() else "")
+        git = git_call(cmd)  # its subcommand comes after `-C dir`, `-c k=v`
+        key = (cmd.program, git.sub if git else (cmd.positionals() or [""])[0])
         if key in PUBLISH:
             return f"`{' '.join(key)}` publishes outside the workspace"
     return None
@@ -137,8 +227,10 @@ def _network(cmd: SimpleCommand) -> bool:
     """Can the command send data out: a network tool, a cloud CLI, or inline code that
     uses the network?"""
     code = inline_code(cmd)
+    git = git_call(cmd)
     return (cmd.program in DOWNLOADERS | RAW_NET | MAILERS | REMOTE_COPY | NETWORK_CLIS
             or cmd.program in ("dig", "nslookup", "host", "ping")
+            or (git is not None and git.sub in GIT_NETWORK)
             or bool(code and "use the network" in code_capabilities(code)))
 
 

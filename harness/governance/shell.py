@@ -6,6 +6,12 @@ pipelines, `$(…)`, backticks, `<(…)`, `sh -c '…'`, `eval`, wrappers such a
 `shlex`, recursively, so a rule sees every program that would start. So are scripts fed to a
 shell on stdin when the line spells them out (`echo '…' | sh`, `bash <<< '…'`, here-documents)
 and command lines that inline interpreter code hands to `system()`, `exec` or `subprocess`.
+Escapes are decoded first (`$'\\x72m'`, `printf '\\162m' | sh`; see `printed`); reserved
+words (`then rm …`, `do rm …`) and function definitions (`f() { rm …; }`) are read past, the
+body as if it ran where it is defined; a script the line writes and then runs
+(`printf '…' > x.sh && sh x.sh`) is read as its commands; the output of a `( … )` or a loop
+piped on feeds the next command; each pipeline records the subshells it runs in, for
+`harness.governance.scope` to follow `cd`.
 """
 
 from __future__ import annotations
@@ -14,10 +20,22 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from harness.governance.printed import printed_text, stdin_text
+from harness.governance.substitutions import ShellParseError, extract_substitutions
+
+if TYPE_CHECKING:
+    from harness.governance.scope import Scope
+
+__all__ = ["ShellParseError", "printed_text", "stdin_text"]
 
 SEPARATORS = {";", "&&", "||", "&", "(", ")", ";;", "\n"}
 PIPES = {"|", "|&"}
 REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", "&>>", ">|", "<>", "<<<"}
+OPERATORS = SEPARATORS | PIPES | REDIRECTS | {"<<", "()"}
+OPERATORS_LONGEST_FIRST = sorted(OPERATORS - {"\n"}, key=len, reverse=True)
+PUNCTUATION = re.compile(r"[;&|<>()]+")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 PLACEHOLDER = re.compile(r"__SUBST(\d+)__")
 HEREDOC = re.compile(r"^__HEREDOC(\d+)__$")
@@ -45,10 +63,9 @@ WRAPPERS: dict[str, set[str]] = {
     "watch": {"-n"}, "chroot": set(), "setsid": set(), "unbuffer": set(),
 }
 ELEVATING = {"sudo", "doas", "su", "pkexec", "run0"}
-
-
-class ShellParseError(ValueError):
-    """The command line could not be parsed (unbalanced quotes or substitutions)."""
+# Reserved words that open or continue a compound command: what follows is a command.
+LEADING_KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!"}
+CLOSING_KEYWORDS = {"fi", "done", "esac", "}"}
 
 
 @dataclass
@@ -72,6 +89,9 @@ class SimpleCommand:
     """Original text of each substitution, to show words as written."""
     upstream: SimpleCommand | None = field(default=None, repr=False, compare=False)
     """The command before this one in a pipeline: what it prints is this one's stdin."""
+    scope: Scope | None = field(default=None, repr=False, compare=False)
+    """Where it runs: the directory and variables earlier commands of the line set up
+    (filled in by `harness.governance.scope.locate`; None means the workspace, as is)."""
 
     @property
     def program(self) -> str:
@@ -88,6 +108,22 @@ class SimpleCommand:
     def word(self, w: str) -> str:
         """A word with its substitution placeholders shown as written."""
         return PLACEHOLDER.sub(lambda m: self.text.get(int(m.group(1)), m.group(0)), w)
+
+    def output_word(self, w: str) -> str:
+        """A word with each substitution replaced by what it prints when the line spells
+        that out (`$(printf '\\x72m')` -> `rm`), else shown as written."""
+
+        def known(m: re.Match[str]) -> str:
+            text = self.output_of(int(m.group(1)))
+            return text.rstrip("\n") if text is not None else self.word(m.group(0))
+
+        return PLACEHOLDER.sub(known, w)
+
+    def output_of(self, index: int) -> str | None:
+        """What substitution `index` prints, when the line spells it out (`echo`, `printf`)."""
+        sub = self.subs.get(index)
+        last = sub.pipelines[-1].commands[-1] if sub and len(sub.pipelines) == 1 else None
+        return printed_text(last) if last is not None else None
 
     def has_substitution(self, w: str) -> bool:
         return bool(PLACEHOLDER.search(w))
@@ -119,9 +155,11 @@ class SimpleCommand:
 
 @dataclass
 class Pipeline:
-    """Commands joined by `|`: each one's output feeds the next."""
+    """Commands joined by `|`: each one's output feeds the next. `group` lists the
+    subshells `( … )` it runs in, outermost first (each numbered once per line)."""
 
     commands: list[SimpleCommand]
+    group: tuple[int, ...] = ()
 
 
 @dataclass
@@ -155,42 +193,108 @@ def parse(command: str, _depth: int = 0) -> ParsedCommand:
     """Parse a command line. Raises `ShellParseError` on unbalanced quoting."""
     if _depth > 8:
         raise ShellParseError("command nests substitutions more than 8 levels deep")
-    flat, subs, kinds, heredocs = _extract_substitutions(command)
+    flat, subs, kinds, heredocs = extract_substitutions(command)
     parsed_subs = {i: parse(s, _depth + 1) for i, s in enumerate(subs)}
     lexer = shlex.shlex(flat, posix=True, punctuation_chars=";&|<>()")
     lexer.whitespace_split = True
-    lexer.commenters = "#"
+    lexer.commenters = ""  # comments were taken out with the substitutions
     try:
-        tokens = list(lexer)
+        tokens = [op for tok in lexer for op in _operators(tok)]
     except ValueError as exc:
         raise ShellParseError(f"cannot parse shell command: {exc}") from exc
     pipelines: list[Pipeline] = []
     current: list[SimpleCommand] = []
     words: list[str] = []
+    group: list[int] = []
+    opened = 0
+    closed: SimpleCommand | None = None  # the last command of a `( … )` or `{ …; }` just closed
+    piped_group: SimpleCommand | None = None  # … when its output is piped on: `(env) | curl`
 
     def end_command() -> None:
-        nonlocal words
+        nonlocal words, piped_group
         if words:
-            upstream = current[-1] if current else None
+            upstream = current[-1] if current else piped_group
             current.append(_simple(words, parsed_subs, kinds, subs, heredocs, upstream, _depth))
+            piped_group = None
         words = []
 
     def end_pipeline() -> None:
         nonlocal current
         end_command()
         if current:
-            pipelines.append(Pipeline(current))
+            pipelines.append(Pipeline(current, tuple(group)))
         current = []
 
     for tok in tokens:
-        if tok in SEPARATORS or tok in ("{", "}", "!") and not words:
+        if tok == "()" or tok == "{" and words[:1] == ["function"]:
+            words = []  # `f() {` / `function f {`: the body is read as if it ran here
             end_pipeline()
+        elif tok in SEPARATORS or tok in ("{", "}", "!") and not words:
+            end_pipeline()
+            if tok == "(":
+                opened += 1
+                group.append(opened)
+            elif tok == ")" and group:
+                group.pop()
+            closed = pipelines[-1].commands[-1] if tok in (")", "}") and pipelines else None
+            continue
         elif tok in PIPES:
+            if len(words) == 1 and words[0] in CLOSING_KEYWORDS and not current and pipelines:
+                words, closed = [], pipelines[-1].commands[-1]  # `done | curl …`
+            piped_group = closed if not words and not current else None
             end_command()
+        elif not words and tok in LEADING_KEYWORDS:
+            continue  # `then rm …`, `do rm …`: the command is what follows
         else:
             words.append(tok)
+        closed = None
     end_pipeline()
+    _run_written_scripts(pipelines, _depth)
     return ParsedCommand(command, pipelines)
+
+
+def _run_written_scripts(pipelines: list[Pipeline], depth: int) -> None:
+    """`printf '…' > x.sh && sh x.sh`: a script the line writes with known text and then
+    runs (by a shell, `source`, or its path) is read as the commands it holds."""
+    written: dict[str, str] = {}
+    for cmd in (c for p in pipelines for c in p.commands):
+        script = _script_file(cmd)
+        if script in written and cmd.nested is None:
+            try:
+                cmd.nested = parse(written[script], depth + 1)
+            except ShellParseError:
+                pass
+        text = printed_text(cmd)
+        for op, target in cmd.redirects:
+            if op in (">", ">>", ">|") and text is not None:
+                key = _file_key(cmd.word(target))
+                written[key] = written.get(key, "") + text if op == ">>" else text
+
+
+def _script_file(cmd: SimpleCommand) -> str | None:
+    pos = cmd.positionals()
+    if cmd.program in SHELLS | {"source", "."} and pos and not _inline_script(cmd):
+        return _file_key(cmd.word(pos[0]))
+    if cmd.argv and "/" in cmd.argv[0]:
+        return _file_key(cmd.word(cmd.argv[0]))
+    return None
+
+
+def _file_key(word: str) -> str:
+    return re.sub(r"^(\./)+", "", word)
+
+
+def _operators(token: str) -> list[str]:
+    """shlex runs operators together (`&&(`, `);`, `|(`): split them as bash does, longest
+    first."""
+    if token in OPERATORS or not PUNCTUATION.fullmatch(token):
+        return [token]
+    out, i = [], 0
+    while i < len(token):
+        op = next(o for o in OPERATORS_LONGEST_FIRST if token.startswith(o, i))
+        out.append(op)
+        i += len(op)
+    return out
 
 
 def _simple(words: list[str], subs: dict[int, ParsedCommand], kinds: dict[int, str],
@@ -198,6 +302,8 @@ def _simple(words: list[str], subs: dict[int, ParsedCommand], kinds: dict[int, s
             depth: int) -> SimpleCommand:
     argv: list[str] = []
     redirects: list[tuple[str, str]] = []
+    if words[0] in CLOSING_KEYWORDS:
+        words = words[1:]  # `done < list`: the redirections apply to the loop
     i = 0
     while i < len(words):
         w = words[i]
@@ -230,7 +336,8 @@ def _simple(words: list[str], subs: dict[int, ParsedCommand], kinds: dict[int, s
             argv.pop(0)
         if name in ("nice",) and argv and re.match(r"^-?\d+$", argv[0]):
             argv.pop(0)
-    used = {int(m) for w in argv + [t for _, t in redirects] for m in PLACEHOLDER.findall(w)}
+    used = {int(m) for w in argv + assignments + [t for _, t in redirects]
+            for m in PLACEHOLDER.findall(w)}
     cmd = SimpleCommand(argv=argv, assignments=assignments, redirects=redirects,
                         wrappers=wrappers, subs={i: subs[i] for i in used if i in subs},
                         proc_subs={i for i in used if kinds.get(i) == "proc"},
@@ -261,39 +368,18 @@ def _inline_script(cmd: SimpleCommand) -> str | None:
     """The script text of `sh -c '…'`, `eval …`, `su -c '…'`, if this command runs one."""
     prog, args = cmd.program, cmd.args
     if prog == "eval" and args:
-        return cmd.word(" ".join(args))
+        return " ".join(map(cmd.output_word, args))
     if prog in SHELLS | {"su"}:
         for i, a in enumerate(args[:-1]):
             if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
-                return cmd.word(args[i + 1])
-    if prog in SHELLS and reads_program_from_stdin(cmd):
+                return cmd.output_word(args[i + 1])
+    pos = cmd.positionals()
+    proc = PLACEHOLDER.fullmatch(pos[0]) if pos and prog in SHELLS | {"source", "."} else None
+    if proc and int(proc[1]) in cmd.proc_subs:  # `bash <(printf '…')`
+        return cmd.output_of(int(proc[1]))
+    if prog in SHELLS | {"source", "."} and pos[:1] == ["/dev/stdin"]:
         return stdin_text(cmd)
-    return None
-
-
-def stdin_text(cmd: SimpleCommand) -> str | None:
-    """What a command reads on stdin when the line spells it out: a here-string or
-    here-document, or what an `echo`, `printf` or `cat <<…` before it in a pipeline prints."""
-    for op, target in reversed(cmd.redirects):
-        if op in ("<<", "<<<"):
-            return cmd.word(target)
-        if op == "<":
-            return None
-    return printed_text(cmd.upstream) if cmd.upstream is not None else None
-
-
-def printed_text(cmd: SimpleCommand) -> str | None:
-    """The text `echo`, `printf` or `cat` (of its stdin) prints, when it is known."""
-    words = [cmd.word(a) for a in cmd.args]
-    if cmd.program == "echo":
-        while words and re.fullmatch(r"-[neE]+", words[0]):
-            words.pop(0)
-        return _unescape(" ".join(words))
-    if cmd.program == "printf" and words:
-        text, values = words[0], words[1:]
-        text = re.sub(r"%[-\d.]*[sbdq]", lambda m: values.pop(0) if values else "", text)
-        return _unescape(" ".join([text, *values]))
-    if cmd.program == "cat" and not cmd.positionals():
+    if prog in SHELLS and reads_program_from_stdin(cmd):
         return stdin_text(cmd)
     return None
 
@@ -363,10 +449,6 @@ def _awk_program(args: list[str]) -> str | None:
     return None
 
 
-def _unescape(text: str) -> str:
-    return text.replace("\\n", "\n").replace("\\t", "\t")
-
-
 def _shown(inner: str, kind: str) -> str:
     return {"cmd": f"$({inner})", "tick": f"`{inner}`", "proc": f"<({inner})",
             "procout": f">({inner})"}.get(kind, inner)
@@ -374,108 +456,3 @@ def _shown(inner: str, kind: str) -> str:
 
 def _basename(word: str) -> str:
     return word.rsplit("/", 1)[-1]
-
-
-def _extract_substitutions(s: str) -> tuple[str, list[str], dict[int, str], list[str]]:
-    """Replace `$(…)`, backticks and `<(…)`/`>(…)` with placeholders, newlines with `;`,
-    and here-document bodies with `__HEREDOCn__` (bodies returned in order); quoting is
-    respected (nothing inside '…' is touched)."""
-    out: list[str] = []
-    subs: list[str] = []
-    kinds: dict[int, str] = {}
-    heredocs: list[str] = []
-    quote: str | None = None
-    i, n = 0, len(s)
-    pending_heredoc: list[tuple[str, int]] = []
-
-    def add(inner: str, kind: str) -> None:
-        kinds[len(subs)] = kind
-        out.append(f"__SUBST{len(subs)}__")
-        subs.append(inner)
-
-    while i < n:
-        c = s[i]
-        if quote == "'":
-            out.append(c)
-            if c == "'":
-                quote = None
-            i += 1
-        elif c == "\\" and i + 1 < n:
-            out.append(s[i:i + 2])
-            i += 2
-        elif c == "$" and s.startswith("$((", i):
-            end = _matching(s, i + 2, "(", ")")
-            out.append("0")  # arithmetic expansion: a number
-            i = end + 2 if end + 1 < n and s[end + 1] == ")" else end + 1
-        elif c == "$" and s.startswith("$(", i):
-            end = _matching(s, i + 1, "(", ")")
-            add(s[i + 2:end], "cmd")
-            i = end + 1
-        elif c == "`":
-            end = s.find("`", i + 1)
-            while end != -1 and s[end - 1] == "\\":
-                end = s.find("`", end + 1)
-            if end == -1:
-                raise ShellParseError("cannot parse shell command: unclosed backtick")
-            add(s[i + 1:end], "tick")
-            i = end + 1
-        elif quote is None and c in "<>" and s.startswith("(", i + 1):
-            end = _matching(s, i + 1, "(", ")")
-            add(s[i + 2:end], "proc" if c == "<" else "procout")
-            i = end + 1
-        elif quote is None and c in "'\"":
-            quote = c
-            out.append(c)
-            i += 1
-        elif quote == '"' and c == '"':
-            quote = None
-            out.append(c)
-            i += 1
-        elif quote is None and s.startswith("<<", i) and not s.startswith("<<<", i):
-            m = re.match(r"<<-?\s*(['\"]?)(\w+)\1", s[i:])
-            if m:
-                pending_heredoc.append((m.group(2), len(heredocs)))
-                heredocs.append("")
-                out.append(f"<< __HEREDOC{len(heredocs) - 1}__")
-                i += m.end()
-            else:
-                out.append(c)
-                i += 1
-        elif quote is None and c == "\n":
-            out.append(" ; ")
-            i += 1
-            while pending_heredoc:  # take the body up to its delimiter line
-                delim, index = pending_heredoc.pop(0)
-                m = re.compile(rf"^[ \t]*{re.escape(delim)}[ \t]*$", re.M).search(s, i)
-                heredocs[index] = s[i:m.start()] if m else s[i:]
-                i = m.end() if m else n
-        else:
-            out.append(c)
-            i += 1
-    if quote is not None:
-        raise ShellParseError(f"cannot parse shell command: unclosed {quote} quote")
-    return "".join(out), subs, kinds, heredocs
-
-
-def _matching(s: str, start: int, open_: str, close: str) -> int:
-    """Index of the bracket closing the one at `start`, skipping quoted text."""
-    depth, i, quote = 0, start, None
-    while i < len(s):
-        c = s[i]
-        if quote:
-            if c == quote:
-                quote = None
-            elif c == "\\" and quote == '"':
-                i += 1
-        elif c in "'\"":
-            quote = c
-        elif c == "\\":
-            i += 1
-        elif c == open_:
-            depth += 1
-        elif c == close:
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ShellParseError(f"cannot parse shell command: unbalanced '{open_}' at char {start}")

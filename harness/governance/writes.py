@@ -47,6 +47,9 @@ CONTAINER_CLIS = {"docker", "podman", "nerdctl"}
 HOST_NAMESPACES = ("--pid", "--ipc", "--uts", "--userns", "--cgroupns")
 ESCAPE_CAPABILITIES = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "DAC_READ_SEARCH",
                        "SYS_RAWIO"}
+# `-v/:/host` and `-itv/:/host`: the value attached to the short option (after flags).
+ATTACHED_VOLUME = re.compile(r"-[itdPq]*v=?([^=-].*)")
+HOST_DISK = re.compile(r"^/dev/(sd|hd|nvme|xvd|vd|disk|mmcblk|md|dm-|loop|mapper/|mem|kmem|port)")
 CURRENT_DIR = re.compile(r"^(\$\(pwd\)|`pwd`|\$\{?PWD\}?)")
 
 
@@ -169,16 +172,20 @@ def find_roots(cmd: SimpleCommand) -> list[str]:
 
 def find_exec_commands(cmd: SimpleCommand) -> list[SimpleCommand]:
     """The commands a `find` runs with `-exec …`, with `{}` standing for the find's roots
-    (the folders holding what it finds), one command per root."""
+    (the folders holding what it finds), one command per root; with `-name N`, for the
+    files named N at any depth under them (`root/**/N`)."""
     out, args = [], cmd.args
+    named = option_values(args, ("-name", "-iname"))
     for i, a in enumerate(args):
         if a not in FIND_EXEC:
             continue
         end = next((j for j in range(i + 1, len(args)) if args[j] in (";", "+")), len(args))
         argv = args[i + 1:end]
         if argv:
-            out += [SimpleCommand(argv=[root if w == "{}" else w for w in argv],
-                                  text=cmd.text) for root in find_roots(cmd)]
+            for root in find_roots(cmd):
+                found = f"{root.rstrip('/')}/**/{named[0]}" if named else root
+                out.append(SimpleCommand(argv=[found if w == "{}" else w for w in argv],
+                                         text=cmd.text, scope=cmd.scope))
     return out
 
 
@@ -239,7 +246,9 @@ def bind_sources(cmd: SimpleCommand) -> list[str]:
     as written; `$PWD` and `$(pwd)` stand for the current folder, named volumes are left out."""
     if not _runs_container(cmd):
         return []
-    sources = [v.split(":", 1)[0] for v in option_values(cmd.args, ("-v", "--volume"))]
+    volumes = option_values(cmd.args, ("-v", "--volume"))
+    volumes += [m[1] for a in cmd.args if (m := ATTACHED_VOLUME.fullmatch(a))]
+    sources = [v.split(":", 1)[0] for v in volumes]
     for spec in option_values(cmd.args, ("--mount",)):
         fields = dict(f.split("=", 1) for f in spec.split(",") if "=" in f)
         if fields.get("type") == "bind":
@@ -258,6 +267,9 @@ def container_privilege(cmd: SimpleCommand) -> str | None:
     for opt in HOST_NAMESPACES:
         if "host" in option_values(cmd.args, (opt,)):
             return f"shares the host's namespace ({opt}=host)"
+    disk = next((d for d in option_values(cmd.args, ("--device",)) if HOST_DISK.match(d)), None)
+    if disk is not None:
+        return f"gives the container the host's disk or memory ({disk.split(':')[0]})"
     caps = {c.upper().removeprefix("CAP_") for c in option_values(cmd.args, ("--cap-add",))}
     if caps & ESCAPE_CAPABILITIES:
         return f"grants the container {sorted(caps & ESCAPE_CAPABILITIES)[0]}"
