@@ -234,3 +234,22 @@ def test_code_that_git_would_run_on_the_host_cannot_be_planted(world):
     assert "reverted changes to .git" in hooks.stderr
     assert not (ws / ".git/hooks").exists() and not (ws / ".git/commondir").exists()
     assert "reverted" in commondir.stderr
+
+
+def test_history_in_the_workspace_only_grows(world):
+    ws, _, home = world
+    with session(ws, home) as box:
+        box.run("git init -q -b main . && git add -A && git -c user.name=a -c user.email=a@b "
+                "commit -qm one && git -c user.name=a -c user.email=a@b commit -q --allow-empty "
+                "-m two")
+        tip = box.run("git rev-parse HEAD").stdout.strip()
+        amend = box.run("git -c user.name=a -c user.email=a@b commit -q --amend --allow-empty -m rewritten")
+        reset = box.run("git reset -q --hard HEAD~1")
+        gone = box.run("git checkout -q -b side && git branch -D main")
+        grow = box.run("git checkout -q main && git -c user.name=a -c user.email=a@b commit -q "
+                       "--allow-empty -m three && git log --format=%s | head -1")
+    assert "append-only" in amend.stderr and "append-only" in reset.stderr
+    assert "append-only" in gone.stderr
+    assert grow.stdout == "three\n" and "append-only" not in grow.stderr
+    with session(ws, home) as box:
+        assert box.run(f"git merge-base --is-ancestor {tip} main").exit_code == 0

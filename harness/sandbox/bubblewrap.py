@@ -149,17 +149,22 @@ class BubblewrapSession(SandboxSession):
     def run(self, command: str, *, timeout_s: float | None = None,
             env: dict[str, str] | None = None) -> CommandResult:
         git = self.workspace / ".git"
-        before = git_guard.snapshot(git)
+        before, tips = git_guard.snapshot(git), git_guard.branch_tips(git)
         try:
             result = run_process(self.sandbox.argv(self.bwrap, self.workspace, command),
                                  cwd=self.workspace, env=self.sandbox._env(env or {}),
                                  limits=self.sandbox.limits, timeout_s=timeout_s)
         finally:
             reverted = git_guard.restore(git, before)
+            kept = git_guard.keep_history(git, tips)
         if reverted:
             result.stderr += (f"\nharness sandbox: reverted changes to .git "
                               f"({', '.join(reverted[:5])}): git would run code from there "
                               f"outside the sandbox\n")
+        if kept:
+            result.stderr += (f"\nharness sandbox: history is append-only here; put back "
+                              f"{', '.join(kept[:5])} where it was (the command rewrote or "
+                              f"deleted it; the working tree is as the command left it)\n")
         return result
 
 

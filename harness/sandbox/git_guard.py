@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 CONTROL_FILES = {"config", "commondir", "config.worktree", "gitdir"}
@@ -131,3 +132,40 @@ def safe_config(text: str) -> str:
             continue
         out.append(line)
     return "".join(out)
+
+
+def _git(git_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "--git-dir", str(git_dir), "-c", "core.fsmonitor=false",
+                           "-c", "core.hooksPath=/dev/null", *args], capture_output=True,
+                          text=True, timeout=30, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+
+
+def branch_tips(git_dir: Path) -> dict[str, str]:
+    """Each branch and tag, and the commit it points at (empty when there is no repo)."""
+    if not git_dir.is_dir() or shutil.which("git") is None:
+        return {}
+    try:
+        out = _git(git_dir, "for-each-ref", "--format=%(refname) %(objectname)",
+                   "refs/heads", "refs/tags")
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    return dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
+
+
+def keep_history(git_dir: Path, before: dict[str, str]) -> list[str]:
+    """Put back every branch or tag that a command deleted or moved to a commit that does
+    not contain its old one (an amend, a reset, a rebase, a filter-branch): history in the
+    workspace only grows from inside the sandbox. The refs that were put back."""
+    if not before:
+        return []
+    after = branch_tips(git_dir)
+    restored = []
+    for ref, old in before.items():
+        new = after.get(ref)
+        if new == old or (new is not None and _git(
+                git_dir, "merge-base", "--is-ancestor", old, new).returncode == 0):
+            continue
+        if _git(git_dir, "update-ref", ref, old).returncode == 0:
+            restored.append(ref.removeprefix("refs/heads/"))
+    return restored
