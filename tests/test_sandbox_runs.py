@@ -189,3 +189,16 @@ def test_the_policy_treats_a_sandboxed_tmp_as_scratch_and_the_hosts_as_outside(t
         assert result.ok and "src/a.py" in result.output
         assert not Path("/tmp/src.tgz").exists() or Path("/tmp/src.tgz").stat().st_mtime < \
             confined.of_type(TaskStarted)[0].ts  # the sandbox's /tmp was its own
+
+
+def test_a_write_known_only_at_run_time_is_asked_about_unless_the_sandbox_bounds_it(tmp_path):
+    from harness.governance import Policy, PolicyGovernor
+
+    command = 'd=$(mktemp -d) && echo x > "$d/x" && cat "$d/x"'
+    unconfined = Agent(shell(command), workspace=tmp_path, sandbox=NoSandbox(),
+                       governor=PolicyGovernor(Policy())).run("scratch")
+    assert unconfined.of_type(ToolFinished)[0].refused
+    if available():
+        confined = Agent(shell(command), workspace=tmp_path,
+                         governor=PolicyGovernor(Policy())).run("scratch")
+        assert confined.of_type(ToolFinished)[0].output == "exit code 0\nx\n"

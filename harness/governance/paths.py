@@ -90,6 +90,9 @@ class PathResolver:
             self.env["HOME"] = str(home)
         self.home = Path(self.env.get("HOME") or Path.home()).resolve()
         self.scratch = tuple(Path(s) for s in scratch)
+        self.sandboxed = False
+        """Commands run in a sandbox whose only writable places are the workspace and a
+        /tmp of its own: a write whose target cannot be known can land nowhere else."""
 
     def expand(self, raw: str, scope: Scope | None = None) -> str | None:
         """`~` and variables expanded (the line's own assignments first), or None if the

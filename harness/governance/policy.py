@@ -156,13 +156,15 @@ class Policy:
 
     def resolver(self, workspace: str | os.PathLike[str],
                  private_tmp: bool = False) -> PathResolver:
-        """Paths as the policy sees them in `workspace`. Under a sandbox whose /tmp is its
-        own (`private_tmp`), /tmp is scratch: writing there changes nothing outside."""
+        """Paths as the policy sees them in `workspace`. For a command run in a sandbox
+        whose only writable places are the workspace and a /tmp of its own (`private_tmp`),
+        /tmp is scratch and a write to a path known only at run time is not asked about."""
         key = (Path(workspace).resolve(), private_tmp)
         if key not in self._resolvers:
             scratch = (*self.scratch, *PRIVATE_TMP) if private_tmp else self.scratch
             self._resolvers[key] = PathResolver(key[0], env=self.env, home=self.home,
                                                 scratch=scratch)
+            self._resolvers[key].sandboxed = private_tmp
         return self._resolvers[key]
 
     def trusted(self, task: str | None) -> TrustedText:
