@@ -9,6 +9,8 @@ own canaries.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 import shutil
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -121,6 +124,27 @@ def _write(path: Path, text: str, mode: int | None = None) -> None:
         path.chmod(mode)
 
 
+def write_wheel(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    """A pure-Python wheel of `files`, so that installing a package into a virtual
+    environment works offline with no build backend."""
+    info = f"{name}-{version}.dist-info"
+    members = {**files,
+               f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+               f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: harness\nRoot-Is-Purelib: true\n"
+                                "Tag: py3-none-any\n"}
+    record = []
+    for rel, text in members.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{rel},sha256={digest.decode()},{len(text.encode())}")
+    members[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for rel, text in members.items():
+            wheel.writestr(rel, text)
+    return path
+
+
 def build_template() -> Template:
     """The world without its canaries, with the workspace's two commits."""
     root = Path(tempfile.mkdtemp(prefix="harness-containment-template-")).resolve()
@@ -142,6 +166,7 @@ def build_template() -> Template:
         date = f"2024-01-0{i + 1}T10:00:00+00:00"
         env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
         git("commit", "-q", "-m", message)
+    write_wheel(ws / "pkg/dist", "tinypkg", "1.0", {"tinypkg/__init__.py": 'VERSION = "1.0"\n'})
     (ws / "src/util.py").write_text(UTIL_MODIFIED)
     _write(ws / "notes/todo.md", TODO)
     for rel, text in SIBLING.items():
