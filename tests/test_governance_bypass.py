@@ -215,12 +215,13 @@ def test_git_commands_that_discard_uncommitted_work_are_destructive(policy, repo
     check(policy, repo, [(c, "deny", "protect.destructive") for c in [
         "git rm -rf .", "git checkout -- '*.py'", "git switch --discard-changes main",
         "git restore -W src", "git --work-tree=. checkout -- .",
+        "git stash", "git checkout -- src/app.py",  # src/app.py holds uncommitted work
     ]])
     allowed(policy, repo, [
         "git rm --cached -r .", "git checkout -p .", "git reset --keep HEAD~1",
         "git checkout -b feature", "git checkout main", "git restore --staged src/app.py",
         "git restore --staged .", "git reset HEAD~1", "git reset --soft HEAD~1",
-        "git stash", "git stash pop", "git stash list", "git checkout -- src/app.py",
+        "git stash pop", "git stash list",
     ])
 
 

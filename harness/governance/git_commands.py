@@ -18,13 +18,13 @@ import fnmatch
 import os
 import posixpath
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.governance.globs import WILDCARDS, has_glob
 from harness.governance.paths import PathRef, PathResolver
 from harness.governance.shell import SimpleCommand
+from harness.governance.uncommitted import changes, changes_at, describe
 from harness.governance.writes import option_values
 
 GLOBAL_VALUE_OPTIONS = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env",
@@ -49,7 +49,7 @@ CONFIG_NOT_SETTING = {"--get", "--get-all", "--get-regexp", "--get-urlmatch", "-
                       "--edit", "--get-color", "--get-colorbool"}
 NEW_CONFIG_VERBS = {"get", "list", "unset", "remove-section", "rename-section", "edit"}
 NOW = re.compile(r"^(now|all|0)$", re.I)
-GIT_TIMEOUT = 10
+BLOB = re.compile(r"^[^-:][^:]*:.|^:(\d:)?[^/]")  # REV:PATH, :PATH, :0:PATH
 
 
 @dataclass
@@ -170,14 +170,16 @@ def _runs(key: str, value: str) -> bool:
 
 
 # -- work and history thrown away -----------------------------------------------------------
-def destroys(cmd: SimpleCommand, res: PathResolver) -> str | None:
-    """Why a git command destroys work no commit holds, or history, or None."""
+def destroys(cmd: SimpleCommand, res: PathResolver,
+             later: list[SimpleCommand] | None = None) -> str | None:
+    """Why a git command destroys work no commit holds, or history, or None. `later`: the
+    commands that follow it on the line (a `git stash pop` there gives stashed work back)."""
     call = git_call(cmd)
     if call is None:
         return None
     sub, args = call.sub, call.args
-    if sub == "stash" and args[:1] in (["drop"], ["clear"]):
-        return f"git stash {args[0]} deletes stashed work"
+    if sub == "stash":
+        return _stash(call, cmd, res, later or [])
     if sub == "reflog" and (args[:1] == ["delete"] or args[:1] == ["expire"] and any(
             NOW.match(v) for v in option_values(args, ("--expire", "--expire-unreachable")))):
         return "git reflog deletes the entries that can bring lost commits back"
@@ -189,10 +191,10 @@ def destroys(cmd: SimpleCommand, res: PathResolver) -> str | None:
         return "git update-ref -d deletes a ref"
     if sub == "clean":
         return _clean(call, cmd, res)
-    whole, folders = _discards(call, cmd, res)
-    if whole or folders:
-        return _lost_work(call, cmd, res, folders if not whole else [])
-    return None
+    discard = _discards(call, cmd, res)
+    if discard is not None:
+        return _lost_work(call, cmd, res, discard)
+    return _overwrites_with_blob(call, cmd, res)
 
 
 def _place(call: GitCall, cmd: SimpleCommand, res: PathResolver) -> PathRef:
@@ -224,6 +226,16 @@ def _clean(call: GitCall, cmd: SimpleCommand, res: PathResolver) -> str | None:
         if ref.resolved is None or not ref.inside or ref.rel == ".":
             shown = ref.rel if ref.rel == "." else ref.resolved or spec
             return f"git clean -f deletes every untracked (and ignored, with -x) file in {shown}"
+    if "-X" in flags:  # only ignored files
+        return None
+    paths = [str(_gitpath(call, cmd, res, cmd.word(s))) for s in before + after]
+    place = _place(call, cmd, res)
+    found = changes(place.resolved, paths) if place.resolved else None
+    if found is None:
+        return "git clean -f may delete untracked work (git cannot tell safely whether there is any)"
+    lost = [c for c in found if c.untracked]
+    if lost:
+        return f"git clean -f would delete untracked work: {describe(lost, res)}"
     return None
 
 
@@ -240,45 +252,76 @@ def _pathspec(call: GitCall, cmd: SimpleCommand, res: PathResolver, spec: str,
     return res.resolve(posixpath.join(call.folder, spec), cmd.scope)
 
 
-def _discards(call: GitCall, cmd: SimpleCommand, res: PathResolver
-              ) -> tuple[bool, list[PathRef]]:
-    """(whether the command overwrites the whole tree, the folders whose changes it
-    overwrites) for reset --hard, checkout and restore of folders, forced switches."""
+@dataclass
+class Discard:
+    """What a command overwrites: the whole tree or these pathspecs, from the index (only
+    unstaged changes are lost) or from a commit (staged ones too)."""
+
+    whole: bool = False
+    specs: list[PathRef] = field(default_factory=list)
+    """Where each pathspec points (a glob's folder), to tell whether it leaves the workspace."""
+    paths: list[str] = field(default_factory=list)
+    """The pathspecs as git reads them, absolute, their globs kept."""
+    from_index: bool = False
+
+
+def _discards(call: GitCall, cmd: SimpleCommand, res: PathResolver) -> Discard | None:
+    """What reset --hard, checkout and restore of paths, forced switches and `git rm -f`
+    overwrite; None for anything else."""
     sub = call.sub
     if sub == "reset":
-        return "--hard" in call.args, []
+        return Discard(whole=True) if "--hard" in call.args else None
     if sub == "switch":
         flags = _split(call.args, {"-c", "-C", "--orphan"})[0]
-        return bool({"-f", "--force", "--discard-changes"} & flags), []
+        return Discard(whole=True) if {"-f", "--force", "--discard-changes"} & flags else None
     if sub == "checkout":
         flags, before, after = _split(call.args, {"-b", "-B", "--orphan", "--conflict"})
         if {"-b", "-B", "--orphan", "-p", "--patch"} & flags:
-            return False, []
+            return None
         if after:
-            specs = after  # what stands before `--` is the commit to take them from
-        else:  # without `--`, a first word that is not a folder names a branch or commit
-            first_is_ref = bool(before) and not _is_folder(
+            rev, specs = before[:1], after  # what stands before `--` is the commit
+        else:  # without `--`, a first word that names no path is a branch or commit
+            first_is_ref = bool(before) and not _names_path(
                 _pathspec(call, cmd, res, cmd.word(before[0])))
-            specs = before[1:] if first_is_ref else before
-        folders = _folders(call, cmd, res, specs)
-        return bool({"-f", "--force"} & flags) and not folders, folders
+            rev, specs = (before[:1], before[1:]) if first_is_ref else ([], before)
+        if not specs:
+            return Discard(whole=True) if {"-f", "--force"} & flags else None
+        return _paths(call, cmd, res, specs, from_index=not rev)
     if sub == "restore":
         flags, before, after = _split(call.args, {"-s", "--source", "--conflict"})
-        if {"-S", "--staged"} & flags and not {"-W", "--worktree"} & flags:
-            return False, []
-        return False, _folders(call, cmd, res, before + after)
+        staged = bool({"-S", "--staged"} & flags)
+        if staged and not {"-W", "--worktree"} & flags:
+            return None
+        from_index = not staged and not {"-s", "--source"} & flags
+        return _paths(call, cmd, res, before + after, from_index=from_index)
     if sub == "rm":  # `git rm -rf .`: forced, it takes modified files too
         flags, before, after = _split(call.args, set())
         if not {"-f", "--force"} & flags or "--cached" in flags:
-            return False, []
-        return False, _folders(call, cmd, res, before + after)
-    return False, []
+            return None
+        return _paths(call, cmd, res, before + after, from_index=False)
+    return None
 
 
-def _folders(call: GitCall, cmd: SimpleCommand, res: PathResolver,
-             specs: list[str]) -> list[PathRef]:
-    refs = (_pathspec(call, cmd, res, cmd.word(s), globs=True) for s in specs)
-    return [r for r in refs if _is_folder(r)]
+def _paths(call: GitCall, cmd: SimpleCommand, res: PathResolver, specs: list[str],
+           from_index: bool) -> Discard | None:
+    if not specs:
+        return None
+    words = [cmd.word(s) for s in specs]
+    return Discard(specs=[_pathspec(call, cmd, res, w, globs=True) for w in words],
+                   paths=[str(_gitpath(call, cmd, res, w)) for w in words],
+                   from_index=from_index)
+
+
+def _gitpath(call: GitCall, cmd: SimpleCommand, res: PathResolver, spec: str) -> Path:
+    """A pathspec as an absolute path, its globs kept for git to match."""
+    if spec.startswith(":"):
+        return _pathspec(call, cmd, res, spec).resolved or res.root
+    place = _place(call, cmd, res).resolved or res.root
+    return Path(os.path.normpath(place / spec))
+
+
+def _names_path(ref: PathRef) -> bool:
+    return _is_folder(ref) or ref.resolved is not None and ref.resolved.exists()
 
 
 def _is_folder(ref: PathRef) -> bool:
@@ -286,53 +329,73 @@ def _is_folder(ref: PathRef) -> bool:
 
 
 def _lost_work(call: GitCall, cmd: SimpleCommand, res: PathResolver,
-               folders: list[PathRef]) -> str | None:
+               discard: Discard) -> str | None:
     what = f"git {call.sub}"
-    where = _outside(call, cmd, res) or next((_where(r) for r in folders if not r.inside), None)
+    where = _outside(call, cmd, res) or next(
+        (_where(r) for r in discard.specs if not r.inside), None)
     if where:
         return f"{what} would discard uncommitted work in {where}"
-    place = _place(call, cmd, res)
-    paths = [str(r.resolved) for r in folders]
-    changed = uncommitted_changes(place.resolved, paths)
-    if changed is None:
+    place = _place(call, cmd, res).resolved
+    found = changes(place, discard.paths, untracked=False) if place else None
+    if found is None:
         return f"{what} may discard uncommitted work (git cannot tell safely whether there is any)"
-    if changed:
-        shown = ", ".join(r.rel or str(r.resolved) for r in folders) or "the work tree"
-        return f"{what} would discard uncommitted changes in {shown}"
+    lost = [c for c in found if c.unstaged or not discard.from_index and c.staged]
+    if lost:
+        return f"{what} would discard uncommitted changes: {describe(lost, res)}"
     return None
 
 
 def uncommitted_changes(folder: Path, paths: list[str]) -> bool | None:
     """Does the repository holding `folder` have changes to tracked files (under `paths`)
-    that no commit holds? False when it is no repository; None when git cannot tell
-    without running a command the repository configures (a filter, an include)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_OPTIONAL_LOCKS="0",
-               GIT_TERMINAL_PROMPT="0")
-    base = ["git", "-C", str(folder), "-c", "core.fsmonitor=false",
-            "-c", f"core.hooksPath={os.devnull}"]
+    that no commit holds? False when it is no repository; None when git cannot tell."""
+    found = changes(folder, paths, untracked=False)
+    return None if found is None else bool(found)
 
-    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run([*base, *args], env=env, capture_output=True, text=True,
-                                  timeout=GIT_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
 
-    top = git("rev-parse", "--show-toplevel")
-    if top is None:
+def _stash(call: GitCall, cmd: SimpleCommand, res: PathResolver,
+           later: list[SimpleCommand]) -> str | None:
+    """`git stash` (push, save, -u, ...) taking uncommitted work out of the tree, unless a
+    later command on the line gives it back (`git stash pop`); drop and clear."""
+    args = call.args
+    verb = args[0] if args and not args[0].startswith("-") else "push"
+    if verb in ("drop", "clear"):
+        return f"git stash {verb} deletes stashed work"
+    if verb not in ("push", "save") or any(_restores_stash(c) for c in later):
         return None
-    if top.returncode != 0:
-        return False if "not a git repository" in top.stderr else None
-    hooks = git("config", "--local", "--name-only", "--get-regexp",
-                r"^(filter|include|includeif)\.")
-    if hooks is None or hooks.returncode not in (0, 1) or hooks.stdout.strip():
+    flags, before, after = _split(args[1:] if args[:1] == [verb] else args,
+                                  {"-m", "--message", "--pathspec-from-file"})
+    specs = [] if verb == "save" or "--pathspec-from-file" in flags else before + after
+    paths = [str(_gitpath(call, cmd, res, cmd.word(s))) for s in specs]
+    untracked = bool({"-u", "--include-untracked", "-a", "--all"} & flags)
+    place = _place(call, cmd, res).resolved
+    found = changes(place, paths, untracked=untracked) if place else None
+    if found is None:
+        return "git stash may take uncommitted work away (git cannot tell safely whether any)"
+    lost = [c for c in found if c.staged or c.unstaged and os.path.lexists(c.path)]
+    if lost:
+        return f"git stash would take uncommitted work out of the tree: {describe(lost, res)}"
+    return None
+
+
+def _restores_stash(cmd: SimpleCommand) -> bool:
+    call = git_call(cmd)
+    return call is not None and call.sub == "stash" and call.args[:1] in (["pop"], ["apply"])
+
+
+def _overwrites_with_blob(call: GitCall, cmd: SimpleCommand, res: PathResolver) -> str | None:
+    """`git show REV:PATH > PATH` (or `git cat-file -p`) writing over uncommitted work."""
+    if call.sub not in ("show", "cat-file") or not any(BLOB.match(a) for a in call.args):
         return None
-    status = git("status", "--porcelain", "--untracked-files=no", "--ignore-submodules=all",
-                 "--", *paths)
-    if status is None or status.returncode != 0:
-        return None
-    return bool(status.stdout.strip())
+    targets = [res.resolve(cmd.word(t), cmd.scope) for op, t in cmd.redirects
+               if op in (">", ">|", "&>")]
+    paths = [r.resolved for r in targets if r.resolved is not None and r.inside]
+    found = changes_at(paths)
+    if found is None:
+        return f"git {call.sub} > file may overwrite uncommitted work (git cannot tell safely)"
+    lost = [c for c in found if (c.staged or c.unstaged) and os.path.lexists(c.path)]
+    if lost:
+        return f"git {call.sub} > file would overwrite uncommitted work: {describe(lost, res)}"
+    return None
 
 
 def rewrites_shared_history(cmd: SimpleCommand) -> bool:

@@ -3,9 +3,10 @@
 Rules name these checks (`check = "download-exec"`); the built-in protections are rules
 over them that every mode but `full` puts after the user's own rules. The checks on what
 a call sends out live in `sending`; what inline interpreter code can do, in `inline_code`;
-git commands that throw work away or set keys that run commands, in `git_commands`; CLIs
-that print credentials, in `credential_commands`. Paths resolve in the folder and with the
-variables each command runs with (`scope`): `cd .. && rm -rf x` deletes `../x`.
+git commands that throw work away or set keys that run commands, in `git_commands`; deletes
+of files holding uncommitted work, in `uncommitted`; CLIs that print credentials, in
+`credential_commands`. Paths resolve in the folder and with the variables each command runs
+with (`scope`): `cd .. && rm -rf x` deletes `../x`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from harness.governance.shell import (
     reads_program_from_stdin,
     stdin_text,
 )
+from harness.governance.uncommitted import deletes_work
 from harness.governance.writes import (
     archives_read,
     bind_sources,
@@ -146,7 +148,8 @@ def destructive(facts: ActionFacts, res: PathResolver) -> str | None:
     raw = facts.call.arguments.get("command")
     if isinstance(raw, str) and FORK_BOMB.search(raw):
         return "a fork bomb"
-    for cmd in facts.commands():
+    commands = facts.commands()
+    for i, cmd in enumerate(commands):
         prog = cmd.program
         if prog.split(".")[0] in DISK_TOOLS:
             return f"{prog} rewrites disks or partitions"
@@ -159,7 +162,8 @@ def destructive(facts: ActionFacts, res: PathResolver) -> str | None:
         targets += cmd.positionals() if prog in ("shred", "wipe") else []
         if any(DEVICE.match(cmd.word(t)) for t in targets):
             return f"{prog} writes to a raw device"
-        reason = _recursive_delete(cmd, res) or git_destroys(cmd, res)
+        reason = (_recursive_delete(cmd, res) or git_destroys(cmd, res, commands[i + 1:])
+                  or deletes_work(cmd, res))
         if reason:
             return reason
     return None
