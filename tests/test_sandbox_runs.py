@@ -202,3 +202,15 @@ def test_a_write_known_only_at_run_time_is_asked_about_unless_the_sandbox_bounds
         confined = Agent(shell(command), workspace=tmp_path,
                          governor=PolicyGovernor(Policy())).run("scratch")
         assert confined.of_type(ToolFinished)[0].output == "exit code 0\nx\n"
+
+
+def test_under_a_sandbox_the_workspaces_neighbours_in_tmp_are_still_outside(tmp_path):
+    from harness.governance import Policy, PolicyGovernor
+
+    ws = tmp_path / "projects" / "app"
+    ws.mkdir(parents=True)
+    if not available():
+        pytest.skip("bubblewrap (bwrap) is not installed or cannot make namespaces here")
+    run = Agent(shell("cd .. && rm -rf billing"), workspace=ws,
+                governor=PolicyGovernor(Policy())).run("tidy")
+    assert run.of_type(ToolFinished)[0].refused

@@ -201,6 +201,8 @@ class PathResolver:
         may itself live in /tmp, and its neighbours there are someone else's files."""
         if ref.resolved is None or ref.inside or ref.resolved == self.home or self.home in ref.resolved.parents:
             return False
+        if self.sandboxed and self.root.parent in (ref.resolved, *ref.resolved.parents):
+            return False  # the workspace's neighbours: outside it, whatever the sandbox hides
         return any(ref.resolved == s or s in ref.resolved.parents for s in self.scratch)
 
     def is_credential(self, ref: PathRef, *, reading: bool = True, whole: bool = False) -> bool:
