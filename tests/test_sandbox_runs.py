@@ -214,3 +214,16 @@ def test_under_a_sandbox_the_workspaces_neighbours_in_tmp_are_still_outside(tmp_
     run = Agent(shell("cd .. && rm -rf billing"), workspace=ws,
                 governor=PolicyGovernor(Policy())).run("tidy")
     assert run.of_type(ToolFinished)[0].refused
+
+
+def test_the_file_tools_never_write_into_git_whatever_the_backend(tmp_path):
+    (tmp_path / ".git" / "hooks").mkdir(parents=True)
+    model = ScriptedModel([
+        {"tool": "write_file", "args": {"path": ".git/hooks/pre-commit", "content": "evil"}},
+        {"tool": "edit_file", "args": {"path": "g/config", "old": "a", "new": "b"}}, "done"])
+    (tmp_path / ".git" / "config").write_text("a\n")
+    (tmp_path / "g").symlink_to(".git")
+    run = Agent(model, workspace=tmp_path, sandbox=NoSandbox()).run("t")
+    assert [r.ok for r in run.of_type(ToolFinished)] == [False, False]
+    assert not (tmp_path / ".git/hooks/pre-commit").exists()
+    assert (tmp_path / ".git/config").read_text() == "a\n"

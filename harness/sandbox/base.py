@@ -99,11 +99,16 @@ class SandboxSession(ABC):
         return files
 
     def read_only_paths(self) -> tuple[str, ...]:
-        """Paths under the workspace that no tool may change (relative; default: none)."""
-        return ()
+        """Paths under the workspace that the file tools may not change (relative). By
+        default `.git`: no agent needs to write there with a file tool, and a hook or a
+        config key planted there runs outside any sandbox the next time git runs."""
+        return (".git",)
 
-    def close(self) -> None:  # noqa: B027  (a session with nothing to release)
-        """Stop everything this session started."""
+    def close(self) -> None:
+        """Stop everything this session started and release what it holds."""
+        files = getattr(self, "_files", None)
+        if files is not None:
+            files.close()
 
     def __enter__(self) -> SandboxSession:
         return self

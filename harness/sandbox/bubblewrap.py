@@ -143,9 +143,6 @@ class BubblewrapSession(SandboxSession):
         self.sandbox, self.bwrap, self.workspace = sandbox, bwrap, workspace
         self.info = sandbox.info()
 
-    def read_only_paths(self) -> tuple[str, ...]:
-        return (".git",)  # the file tools never need to write there
-
     def run(self, command: str, *, timeout_s: float | None = None,
             env: dict[str, str] | None = None) -> CommandResult:
         git = self.workspace / ".git"

@@ -121,6 +121,7 @@ class DockerSession(SandboxSession):
         return result
 
     def close(self) -> None:
+        super().close()
         if self.container:
             subprocess.run([self.engine, "rm", "-f", self.container], capture_output=True,
                            timeout=60)

@@ -91,7 +91,8 @@ class WorkspaceFiles:
         self.use_openat2 = openat2_available() if use_openat2 is None else use_openat2
         self._prefixes = {tuple(_split(os.path.abspath(root))), tuple(_split(str(self.root)))}
         self._fd = os.open(self.root, _DIR | os.O_CLOEXEC)
-        weakref.finalize(self, os.close, self._fd)
+        self.close = weakref.finalize(self, os.close, self._fd)
+        """Close the workspace's descriptor (also done when this object is collected)."""
 
     def relative(self, path: str) -> str:
         """`path` relative to the root, for messages ('.' for the root)."""
