@@ -39,6 +39,8 @@ _EXPORTS = {
     "Isolation": "harness.governance", "CommandVerifier": "harness.governance",
     "SchemaVerifier": "harness.governance", "FunctionVerifier": "harness.governance",
     "Worker": "harness.subagent",
+    "Sandbox": "harness.sandbox", "Bubblewrap": "harness.sandbox", "Docker": "harness.sandbox",
+    "NoSandbox": "harness.sandbox", "Limits": "harness.sandbox",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -96,6 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ToolCall,
     )
     from harness.memory import Memory, NullMemory, ProjectMemory, Recalled
+    from harness.sandbox import Bubblewrap, Docker, Limits, NoSandbox, Sandbox
     from harness.skills import (
         EmbeddingRouter,
         HybridRouter,
