@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from harness.context.base import ContextConstructor, FullHistoryContext  # noqa: F401
 from harness.context.budgeted import BudgetedContext
@@ -80,6 +80,7 @@ class Agent:
         self.sinks = list(sinks)
         self.config = config or {}
         self.sandbox = sandbox or strongest_available()
+        self._interrupted: str | None = None
 
     # -- running ----------------------------------------------------------------------
     def run(self, task: str, *, run_id: str | None = None) -> Trajectory:
@@ -120,13 +121,22 @@ class Agent:
             state.stop("error", f"unrecoverable error at step {state.step}: "
                                 f"{type(exc).__name__}: {exc}")
         except (KeyboardInterrupt, asyncio.CancelledError) as exc:
-            state.stop("stopped", f"interrupted at step {state.step} ({interruption(exc)})")
+            why = self._interrupted or interruption(exc)
+            state.stop("stopped", f"interrupted at step {state.step} ({why})")
             self.finish(state)
             raise
         return self.finish(state)
 
+    def interrupt(self, reason: str = "SIGINT") -> NoReturn:
+        """Stop the run in progress, from a signal handler: the call in progress is killed
+        and recorded, and `TaskFinished` gives `reason`, wherever the run was waiting (a
+        run awaiting its model is cancelled by the event loop, which names no signal)."""
+        self._interrupted = reason
+        raise KeyboardInterrupt(reason)
+
     def start(self, task: str, run_id: str | None = None) -> AgentState:
         run_id = run_id or uuid.uuid4().hex[:12]
+        self._interrupted = None
         state = AgentState(run_id=run_id, task=task, workspace=self.workspace,
                            tools=self.tools, budget=self.budget, emit=lambda e: e,
                            digests=RequestDigests(self.tools))

@@ -107,22 +107,25 @@ def cmd_run(args: argparse.Namespace) -> int:
                   budget=Budget(max_steps=args.max_steps, max_tokens=args.max_tokens,
                                 max_cost_usd=args.max_cost, max_seconds=args.max_seconds),
                   config={k: v for k, v in vars(args).items() if k not in ("func", "task")})
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    import asyncio
+
+    def stop(signum, frame) -> None:  # recorded as interrupted; nothing is left running
+        agent.interrupt(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         trajectory = agent.run(args.task)
+    except asyncio.CancelledError:  # the interrupt reached the run while it awaited
+        return EXIT_FAILED
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if writer:
             writer.close()
     end = trajectory.finished
     if args.json:
         print(end.model_dump_json() if end else "{}")
     return EXIT_OK if end and end.status == "success" else EXIT_FAILED
-
-
-def _terminate(signum, frame) -> None:
-    """SIGTERM stops a run as Ctrl-C does: recorded as interrupted, nothing left running."""
-    raise KeyboardInterrupt("SIGTERM")
 
 
 MAX_WARNINGS = 5

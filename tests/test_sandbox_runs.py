@@ -227,3 +227,31 @@ def test_the_file_tools_never_write_into_git_whatever_the_backend(tmp_path):
     assert [r.ok for r in run.of_type(ToolFinished)] == [False, False]
     assert not (tmp_path / ".git/hooks/pre-commit").exists()
     assert (tmp_path / ".git/config").read_text() == "a\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_run_interrupted_while_it_awaits_its_model_names_the_signal(tmp_path, signum):
+    import socket
+
+    server = socket.socket()  # a model endpoint that accepts and never answers
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    out = tmp_path / "run.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "run", "wait", "--model", "openai/any",
+         "--workspace", str(tmp_path), "--out", str(out), "--quiet", "--sandbox", "none"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "OPENAI_API_KEY": "x",
+             "OPENAI_API_BASE": f"http://127.0.0.1:{port}/v1"})
+    server.settimeout(60)
+    try:
+        conn, _ = server.accept()  # the model call is in flight
+        proc.send_signal(signum)
+        assert proc.wait(timeout=60) == 1
+        conn.close()
+    finally:
+        server.close()
+        proc.kill()
+    end = Trajectory.read(out).of_type(TaskFinished)[0]
+    assert end.status == "stopped" and signal.Signals(signum).name in end.reason
