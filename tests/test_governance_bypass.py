@@ -531,3 +531,11 @@ def test_unseen_dangerous_is_blocked(policy, ws, command):
 def test_unseen_benign_is_allowed(policy, ws, command):
     d = run(policy, ws, command)
     assert d.decision == "allow", f"{command!r}: {d.decision} {d.rule} ({d.reason})"
+
+
+def test_a_written_script_that_cannot_be_read_makes_the_line_unreadable(policy, ws):
+    check(policy, ws, [
+        ("printf 'rm -rf ../billing-service\\n\"' > x.sh && sh x.sh", "ask",
+         "protect.unparsable"),
+    ])
+    allowed(policy, ws, ["printf 'echo hi\\n' > x.sh && sh x.sh"])

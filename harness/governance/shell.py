@@ -259,11 +259,8 @@ def _run_written_scripts(pipelines: list[Pipeline], depth: int) -> None:
     written: dict[str, str] = {}
     for cmd in (c for p in pipelines for c in p.commands):
         script = _script_file(cmd)
-        if script in written and cmd.nested is None:
-            try:
-                cmd.nested = parse(written[script], depth + 1)
-            except ShellParseError:
-                pass
+        if script in written and cmd.nested is None:  # unparsable: the whole line is
+            cmd.nested = parse(written[script], depth + 1)
         text = printed_text(cmd)
         for op, target in cmd.redirects:
             if op in (">", ">>", ">|") and text is not None:
