@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 import threading
@@ -14,6 +13,7 @@ import pytest
 from harness.sandbox import Bubblewrap, Limits
 from harness.sandbox.bubblewrap import available
 from harness.sandbox.limits import enforced
+from tests.processes import running
 
 pytestmark = pytest.mark.skipif(
     not available(), reason="bubblewrap (bwrap) is not installed or cannot make namespaces here")
@@ -120,18 +120,6 @@ def test_the_environment_is_an_allowlist(world, monkeypatch):
                 "AWS_PROFILE"} & names  # a secret-looking name is never passed through
 
 
-def _running(marker: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(pid))
-            except OSError:
-                pass
-    return found
-
-
 def test_a_timeout_kills_everything_the_command_started(world):
     ws, _, home = world
     with session(ws, home) as box:
@@ -139,7 +127,7 @@ def test_a_timeout_kills_everything_the_command_started(world):
         result = box.run("sleep 37.25 & sh -c 'sleep 37.25' & sleep 37.25", timeout_s=0.5)
     assert result.timed_out and result.exit_code is None and time.monotonic() - start < 10
     time.sleep(0.2)
-    assert _running("37.25") == []
+    assert running("37.25") == []
 
 
 def test_nothing_a_call_starts_outlives_it(world):
@@ -149,7 +137,7 @@ def test_nothing_a_call_starts_outlives_it(world):
                          "& (sleep 41.5 >/dev/null 2>&1 &) ; echo started")
     assert result.stdout == "started\n"
     time.sleep(0.2)
-    assert _running("41.5") == []
+    assert running("41.5") == []
 
 
 def test_no_capabilities_no_new_namespaces_no_remount(world):

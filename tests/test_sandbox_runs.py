@@ -18,6 +18,7 @@ from harness.governance.audit import audit
 from harness.sandbox import Docker, Limits, NoSandbox, SandboxUnavailable
 from harness.sandbox.bubblewrap import available
 from harness.view import describe
+from tests.processes import running
 
 needs_bwrap = pytest.mark.skipif(
     not available(), reason="bubblewrap (bwrap) is not installed or cannot make namespaces here")
@@ -25,16 +26,6 @@ needs_bwrap = pytest.mark.skipif(
 
 def shell(command: str) -> ScriptedModel:
     return ScriptedModel([{"tool": "run_shell", "args": {"command": command}}, "done"])
-
-
-def _running(marker: str) -> bool:
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-                return True
-        except OSError:
-            pass
-    return False
 
 
 def test_an_unconfined_run_says_so_in_its_record_view_and_audit(tmp_path):
@@ -69,7 +60,7 @@ def test_no_sandbox_kills_the_whole_process_group_on_timeout(tmp_path):
     result = box.run("sleep 53.5 & sleep 53.5")
     assert result.timed_out
     time.sleep(0.2)
-    assert not _running("53.5")
+    assert not running("53.5")
 
 
 def _start_run(tmp_path: Path, command: str, sandbox: str) -> tuple[subprocess.Popen, Path]:
@@ -93,13 +84,13 @@ def test_an_interrupted_run_records_how_it_ended_and_leaves_nothing_running(
     marker = f"sleep 61.{signum}{len(sandbox)}"
     proc, out = _start_run(tmp_path, f"{marker} & {marker}", sandbox)
     deadline = time.monotonic() + 30
-    while not _running(marker) and time.monotonic() < deadline:
+    while not running(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _running(marker), proc.stderr.read() if proc.poll() is not None else "not started"
+    assert running(marker), proc.stderr.read() if proc.poll() is not None else "not started"
     proc.send_signal(signum)
     assert proc.wait(timeout=30) == 1
     time.sleep(0.2)
-    assert not _running(marker)
+    assert not running(marker)
     run = Trajectory.read(out)
     interrupted = run.of_type(ToolFinished)[-1]
     assert not interrupted.ok and "interrupted" in interrupted.error
@@ -173,18 +164,22 @@ def test_a_policy_that_requires_a_sandbox_refuses_machine_tools_without_one(tmp_
         assert confined.of_type(ToolFinished)[0].output == "exit code 0\nhi\n"
 
 
-def test_the_policy_treats_a_sandboxed_tmp_as_scratch_and_the_hosts_as_outside(tmp_path):
+def governed(command: str, workspace: Path, sandbox=None) -> Trajectory:
+    """A run of `command` under the workspace-write policy (default sandbox unless given)."""
     from harness.governance import Policy, PolicyGovernor
 
+    box = {} if sandbox is None else {"sandbox": sandbox}
+    return Agent(shell(command), workspace=workspace, governor=PolicyGovernor(Policy()),
+                 **box).run("a task")
+
+
+def test_the_policy_treats_a_sandboxed_tmp_as_scratch_and_the_hosts_as_outside(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.py").write_text("x = 1\n")
     command = "tar czf /tmp/src.tgz src && tar tzf /tmp/src.tgz"
-    unconfined = Agent(shell(command), workspace=tmp_path, sandbox=NoSandbox(),
-                       governor=PolicyGovernor(Policy())).run("archive src")
-    assert unconfined.of_type(ToolFinished)[0].refused
+    assert governed(command, tmp_path, NoSandbox()).of_type(ToolFinished)[0].refused
     if available():
-        confined = Agent(shell(command), workspace=tmp_path,
-                         governor=PolicyGovernor(Policy())).run("archive src")
+        confined = governed(command, tmp_path)
         result = confined.of_type(ToolFinished)[0]
         assert result.ok and "src/a.py" in result.output
         assert not Path("/tmp/src.tgz").exists() or Path("/tmp/src.tgz").stat().st_mtime < \
@@ -192,28 +187,18 @@ def test_the_policy_treats_a_sandboxed_tmp_as_scratch_and_the_hosts_as_outside(t
 
 
 def test_a_write_known_only_at_run_time_is_asked_about_unless_the_sandbox_bounds_it(tmp_path):
-    from harness.governance import Policy, PolicyGovernor
-
     command = 'd=$(mktemp -d) && echo x > "$d/x" && cat "$d/x"'
-    unconfined = Agent(shell(command), workspace=tmp_path, sandbox=NoSandbox(),
-                       governor=PolicyGovernor(Policy())).run("scratch")
-    assert unconfined.of_type(ToolFinished)[0].refused
+    assert governed(command, tmp_path, NoSandbox()).of_type(ToolFinished)[0].refused
     if available():
-        confined = Agent(shell(command), workspace=tmp_path,
-                         governor=PolicyGovernor(Policy())).run("scratch")
-        assert confined.of_type(ToolFinished)[0].output == "exit code 0\nx\n"
+        result = governed(command, tmp_path).of_type(ToolFinished)[0]
+        assert result.output == "exit code 0\nx\n"
 
 
+@needs_bwrap
 def test_under_a_sandbox_the_workspaces_neighbours_in_tmp_are_still_outside(tmp_path):
-    from harness.governance import Policy, PolicyGovernor
-
     ws = tmp_path / "projects" / "app"
     ws.mkdir(parents=True)
-    if not available():
-        pytest.skip("bubblewrap (bwrap) is not installed or cannot make namespaces here")
-    run = Agent(shell("cd .. && rm -rf billing"), workspace=ws,
-                governor=PolicyGovernor(Policy())).run("tidy")
-    assert run.of_type(ToolFinished)[0].refused
+    assert governed("cd .. && rm -rf billing", ws).of_type(ToolFinished)[0].refused
 
 
 def test_the_file_tools_never_write_into_git_whatever_the_backend(tmp_path):

@@ -285,7 +285,7 @@ class WorkspaceFiles:
         try:
             self._refuse_read_only(parts, path, parent)
             os.mkdir(parts[-1], dir_fd=parent)
-        except FileExistsError:
+        except FileExistsError:  # made meanwhile: it is opened beneath the root below
             pass
         except OSError as exc:
             raise _tool_error(exc, path) from None

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 
 from harness.sandbox.base import CommandResult, Limits
 from harness.sandbox.limits import pids_cgroup, preexec
@@ -59,10 +60,8 @@ def run_process(argv: Sequence[str], *, cwd: str | os.PathLike[str] | None,
 
 def kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL the process group `proc` leads (it was started in a new session)."""
-    try:
+    with suppress(ProcessLookupError, PermissionError):  # the group has already ended
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _text(data: bytes | None) -> str:
