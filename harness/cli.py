@@ -61,19 +61,15 @@ def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
 
 def make_sandbox(name: str, network: bool):
     """The sandbox `--sandbox NAME` asks for; `auto` is the strongest this machine runs."""
-    from harness.sandbox import Bubblewrap, NoSandbox, sandbox_named
-    from harness.sandbox.bubblewrap import available
+    from harness.sandbox import sandbox_named
+    from harness.sandbox.bubblewrap import locate
 
-    if name == "auto":
-        return Bubblewrap(network=network) if available() else NoSandbox()
+    if name in ("bwrap", "bubblewrap") and locate()[0] is None:
+        raise UsageError(f"--sandbox bwrap: {locate()[1]} (or choose --sandbox docker|none)")
     try:
-        sandbox = sandbox_named(name, **({} if name == "none" else {"network": network}))
+        return sandbox_named(name, network=network)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    if name in ("bwrap", "bubblewrap") and not available():
-        raise UsageError("--sandbox bwrap: bubblewrap cannot run here (install it: "
-                         "apt-get install bubblewrap; or choose --sandbox docker|none)")
-    return sandbox
 
 
 def announce_sandbox(sandbox) -> None:

@@ -57,7 +57,7 @@ class PolicyGovernor:
         decision = self.budget_guard(state) or self.sandbox_guard(call, state) or \
             self.policy.evaluate(
             call, state.workspace, task=state.task, sources=self._sources.get(state.run_id),
-            private_tmp=self.sandboxed_tmp(call, state))
+            sandboxed=self.runs_sandboxed(call, state))
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
             decision = gate
@@ -82,7 +82,7 @@ class PolicyGovernor:
                             reason=f"time budget spent ({state.elapsed:.1f}s)")
         return None
 
-    def sandboxed_tmp(self, call: ToolCall, state: AgentState) -> bool:
+    def runs_sandboxed(self, call: ToolCall, state: AgentState) -> bool:
         """Whether the call is a command run in a sandbox whose /tmp is its own (the file
         tools run in this process, where /tmp is the host's)."""
         return (state.sandbox is not None and state.sandbox.info.private_tmp

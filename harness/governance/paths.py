@@ -78,21 +78,26 @@ class PathRef:
         return self.rel if self.rel is not None else str(self.resolved or self.raw)
 
 
+PRIVATE_TMP = ("/tmp", "/var/tmp")
+"""Scratch for a command run in a sandbox that gives it its own /tmp."""
+
+
 class PathResolver:
     """Resolves paths against a workspace, a home directory and an environment."""
 
     def __init__(self, workspace: str | os.PathLike[str], *, env: dict[str, str] | None = None,
                  home: str | os.PathLike[str] | None = None,
-                 scratch: tuple[str, ...] = SINKS):
+                 scratch: tuple[str, ...] = SINKS, sandboxed: bool = False):
         self.root = Path(workspace).resolve()
         self.env = dict(os.environ if env is None else env)
         if home is not None:
             self.env["HOME"] = str(home)
         self.home = Path(self.env.get("HOME") or Path.home()).resolve()
-        self.scratch = tuple(Path(s) for s in scratch)
-        self.sandboxed = False
+        self.sandboxed = sandboxed
         """Commands run in a sandbox whose only writable places are the workspace and a
-        /tmp of its own: a write whose target cannot be known can land nowhere else."""
+        /tmp of its own: /tmp is scratch, and a write whose target cannot be known can land
+        nowhere else."""
+        self.scratch = tuple(Path(s) for s in (*scratch, *(PRIVATE_TMP if sandboxed else ())))
 
     def expand(self, raw: str, scope: Scope | None = None) -> str | None:
         """`~` and variables expanded (the line's own assignments first), or None if the

@@ -37,8 +37,6 @@ from harness.messages import ToolCall
 
 Mode = Literal["read-only", "workspace-write", "full", "plan"]
 GateAction = Literal["inject", "ask", "deny"]
-PRIVATE_TMP = ("/tmp", "/var/tmp")
-"""Scratch under a sandbox that gives each command its own /tmp."""
 
 PROTECTIONS: tuple[Rule, ...] = (
     Rule(id="protect.unparsable", effect="ask", kinds=["shell"], check="unparsable"),
@@ -155,16 +153,13 @@ class Policy:
         return [*self.rules, *protections, *MODES[self.mode]]
 
     def resolver(self, workspace: str | os.PathLike[str],
-                 private_tmp: bool = False) -> PathResolver:
-        """Paths as the policy sees them in `workspace`. For a command run in a sandbox
-        whose only writable places are the workspace and a /tmp of its own (`private_tmp`),
-        /tmp is scratch and a write to a path known only at run time is not asked about."""
-        key = (Path(workspace).resolve(), private_tmp)
+                 sandboxed: bool = False) -> PathResolver:
+        """Paths as the policy sees them in `workspace`, for a command run unconfined or in
+        a sandbox whose only writable places are the workspace and its own /tmp."""
+        key = (Path(workspace).resolve(), sandboxed)
         if key not in self._resolvers:
-            scratch = (*self.scratch, *PRIVATE_TMP) if private_tmp else self.scratch
             self._resolvers[key] = PathResolver(key[0], env=self.env, home=self.home,
-                                                scratch=scratch)
-            self._resolvers[key].sandboxed = private_tmp
+                                                scratch=self.scratch, sandboxed=sandboxed)
         return self._resolvers[key]
 
     def trusted(self, task: str | None) -> TrustedText:
@@ -175,19 +170,19 @@ class Policy:
 
     def facts(self, call: ToolCall, workspace: str | os.PathLike[str],
               task: str | None = None, sources: Provenance | None = None,
-              private_tmp: bool = False) -> ActionFacts:
-        return analyse(call, self.resolver(workspace, private_tmp), self.tool_kinds,
+              sandboxed: bool = False) -> ActionFacts:
+        return analyse(call, self.resolver(workspace, sandboxed), self.tool_kinds,
                        self.trusted(task), sources=sources, known_names=self.known_names)
 
     def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str],
                  task: str | None = None, sources: Provenance | None = None,
-                 *, private_tmp: bool = False) -> Decision:
+                 *, sandboxed: bool = False) -> Decision:
         """The decision of the first rule that matches the call. `task` is the trusted text
         (the task given to the Agent) and `sources` the outputs of calls it designated:
-        egress to a destination one of them names needs no asking. `private_tmp`: the run's
-        sandbox gives each command a /tmp of its own."""
-        res = self.resolver(workspace, private_tmp)
-        facts = self.facts(call, workspace, task, sources, private_tmp)
+        egress to a destination one of them names needs no asking. `sandboxed`: the command
+        runs in a sandbox that can write nowhere but the workspace and its own /tmp."""
+        res = self.resolver(workspace, sandboxed)
+        facts = self.facts(call, workspace, task, sources, sandboxed)
         for rule in self.ordered:
             reason = rule.match(facts, res)
             if reason is not None:

@@ -39,16 +39,17 @@ def strongest_available(*, warn: bool = True) -> Sandbox:
     return NoSandbox()
 
 
-def sandbox_named(name: str, **settings) -> Sandbox:
-    """A backend from its CLI or config name: auto, bwrap (bubblewrap), docker, none."""
+def sandbox_named(name: str, *, network: bool = False) -> Sandbox:
+    """A backend from its CLI name: auto (bwrap where it runs, else none), bwrap
+    (bubblewrap), docker, none. `network` lets sandboxed commands reach the network."""
     if name == "auto":
-        return strongest_available(warn=False)
+        name = "bwrap" if available() else "none"
     if name in ("bwrap", "bubblewrap"):
-        return Bubblewrap(**settings)
+        return Bubblewrap(network=network)
     if name == "docker":
         from harness.sandbox.docker import Docker
 
-        return Docker(**settings)
+        return Docker(network=network)
     if name == "none":
-        return NoSandbox(**settings)
+        return NoSandbox()
     raise ValueError(f"unknown sandbox '{name}'; choose from: {', '.join(NAMES)}")
