@@ -240,3 +240,17 @@ def test_a_run_interrupted_while_it_awaits_its_model_names_the_signal(tmp_path, 
         proc.kill()
     end = Trajectory.read(out).of_type(TaskFinished)[0]
     assert end.status == "stopped" and signal.Signals(signum).name in end.reason
+
+
+def test_branch_tips_read_from_ref_files_agree_with_git(tmp_path):
+    from harness.sandbox import git_guard
+
+    git = ["git", "-c", "user.name=a", "-c", "user.email=a@b"]
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "one"], ["tag", "v1"],
+                 ["tag", "-a", "v2", "-m", "annotated"], ["branch", "side"],
+                 ["pack-refs", "--all"], ["commit", "-q", "--allow-empty", "-m", "two"],
+                 ["branch", "loose"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True, capture_output=True)
+    tips = git_guard.branch_tips(tmp_path / ".git")
+    assert tips == git_guard._tips_from_git(tmp_path / ".git")
+    assert {"refs/heads/side", "refs/heads/loose", "refs/tags/v1", "refs/tags/v2"} <= set(tips)

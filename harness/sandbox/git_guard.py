@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+from contextlib import suppress
 from pathlib import Path
 
 CONTROL_FILES = {"config", "commondir", "config.worktree", "gitdir"}
@@ -142,8 +143,32 @@ def _git(git_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def branch_tips(git_dir: Path) -> dict[str, str]:
-    """Each branch and tag, and the commit it points at (empty when there is no repo)."""
-    if not git_dir.is_dir() or shutil.which("git") is None:
+    """Each branch and tag, and the object it points at (empty when there is no repo).
+    Read from the ref files (this runs around every command), through git only for a
+    repository that keeps its refs in a reftable."""
+    if not git_dir.is_dir() or git_dir.is_symlink():
+        return {}
+    if (git_dir / "reftable").is_dir():
+        return _tips_from_git(git_dir)
+    tips: dict[str, str] = {}
+    with suppress(OSError):
+        for line in (git_dir / "packed-refs").read_text().splitlines():
+            sha, _, name = line.partition(" ")
+            if name.startswith(("refs/heads/", "refs/tags/")):
+                tips[name] = sha
+    for top in ("refs/heads", "refs/tags"):
+        for dirpath, _, filenames in os.walk(git_dir / top):
+            for name in filenames:
+                path = Path(dirpath, name)
+                with suppress(OSError, UnicodeDecodeError):
+                    value = path.read_text().strip()
+                    if not value.startswith("ref:"):  # a loose ref overrides a packed one
+                        tips[path.relative_to(git_dir).as_posix()] = value
+    return tips
+
+
+def _tips_from_git(git_dir: Path) -> dict[str, str]:
+    if shutil.which("git") is None:
         return {}
     try:
         out = _git(git_dir, "for-each-ref", "--format=%(refname) %(objectname)",
