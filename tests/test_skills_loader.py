@@ -166,3 +166,19 @@ def test_shipped_outline_tool_lists_definitions_with_lines(tmp_path):
     assert result.ok
     assert result.output.splitlines() == ["    1  class A  # An A.", "    3      def run",
                                           "    7  def helper"]
+
+
+def test_shipped_outline_tool_cannot_read_past_the_workspace(tmp_path):
+    from harness.messages import ToolCall
+    from harness.tools.base import ToolContext
+
+    skill = SkillLibrary([package_skills_root()])["read-unfamiliar-codebase"]
+    (outline,) = import_skill_tools(skill)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (tmp_path / "secret.py").write_text("def leaked_secret():\n    pass\n")
+    (ws / "link.py").symlink_to(tmp_path / "secret.py")
+    for path in ("link.py", "../secret.py", str(tmp_path / "secret.py"), "missing.py"):
+        result = outline(ToolCall(id="1", name="outline_python", arguments={"path": path}),
+                         ToolContext(workspace=ws))
+        assert not result.ok and "leaked_secret" not in (result.error or "")

@@ -94,7 +94,7 @@ def test_paths_escaping_the_workspace_are_refused(tmp_path, path):
     ws = tmp_path / "ws"
     (ws / "sub").mkdir(parents=True)
     with pytest.raises(WorkspaceEscape):
-        ToolContext(ws).resolve(path)
+        ToolContext(ws).files.write_text(path, "x")
     tools = Toolset(default_tools())
     result = tools.execute(call("write_file", {"path": path, "content": "x"}), ToolContext(ws))
     assert not result.ok and "outside the workspace" in result.error
@@ -221,3 +221,10 @@ def test_a_tools_result_is_written_as_json_whatever_its_type(tmp_path):
     for i, v in enumerate(values):
         out = give(ToolCall(id=f"c{i}", name="give", arguments={"i": i}), ctx).output
         assert out == ("" if v is None else v if isinstance(v, str) else json.dumps(v))
+
+
+def test_tool_context_resolve_still_refuses_escapes_and_says_to_use_files(tmp_path):
+    with pytest.warns(DeprecationWarning, match="ctx.files"):
+        assert ToolContext(tmp_path).resolve("a.txt") == tmp_path.resolve() / "a.txt"
+    with pytest.warns(DeprecationWarning), pytest.raises(WorkspaceEscape):
+        ToolContext(tmp_path).resolve("../x")

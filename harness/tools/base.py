@@ -10,6 +10,7 @@ import inspect
 import json
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,18 +63,16 @@ class ToolContext:
         return self.sandbox.files
 
     def resolve(self, path: str) -> Path:
-        """Resolve `path` inside the workspace, refusing `..`, outside absolute paths and
-        symlinks that lead out."""
+        """Deprecated: a path checked here and then opened by name can be swapped for a
+        symlink in between. Read and write through `ctx.files` instead."""
+        warnings.warn("ToolContext.resolve is deprecated: use ctx.files, which resolves "
+                      "beneath the workspace as it opens", DeprecationWarning, stacklevel=2)
         root = self.workspace.resolve()
         raw = Path(path).expanduser() if path.startswith("~") else Path(path)
-        candidate = raw if raw.is_absolute() else root / raw
-        resolved = candidate.resolve()
+        resolved = (raw if raw.is_absolute() else root / raw).resolve()
         if resolved != root and root not in resolved.parents:
             raise WorkspaceEscape(f"path '{path}' is outside the workspace {root}")
         return resolved
-
-    def relative(self, path: Path) -> str:
-        return str(path.resolve().relative_to(self.workspace.resolve())) or "."
 
 
 class ToolResult(BaseModel):

@@ -14,11 +14,12 @@ def outline_python(path: str, ctx: ToolContext) -> str:
     Args:
         path: the file, relative to the workspace.
     """
-    target = ctx.resolve(path)
-    if not target.is_file():
-        raise ToolError(f"no such file: {path}")
     try:
-        tree = ast.parse(target.read_text(encoding="utf-8", errors="replace"), filename=path)
+        source = ctx.files.read_text(path)  # resolved beneath the workspace, never out of it
+    except (FileNotFoundError, NotADirectoryError):
+        raise ToolError(f"no such file: {path}") from None
+    try:
+        tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
         raise ToolError(f"{path} line {exc.lineno}: not valid Python ({exc.msg})") from exc
     lines: list[str] = []
