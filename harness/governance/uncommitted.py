@@ -15,7 +15,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -24,6 +23,7 @@ from harness.governance.globs import expand_braces
 from harness.governance.paths import PathRef, PathResolver
 from harness.governance.shell import SimpleCommand
 from harness.governance.writes import find_deletes, find_roots, option_values
+from harness.safe_git import run_git
 
 GIT_TIMEOUT = 10
 DELETERS = {"rm", "unlink", "shred", "srm", "wipe"}
@@ -70,34 +70,24 @@ def changes(folder: Path, paths: Iterable[Path | str] = (), *,
     Empty when `folder` is in no repository; None when git cannot tell."""
     if _repository(folder) is None:
         return []
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_OPTIONAL_LOCKS="0",
-               GIT_TERMINAL_PROMPT="0")
-    safe = ["-c", "core.fsmonitor=false", "-c", f"core.hooksPath={os.devnull}"]
-
-    def git(where: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run(["git", "-C", str(where), *safe, *args], env=env, text=True,
-                                  capture_output=True, timeout=GIT_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    top = git(folder, "rev-parse", "--show-toplevel")
+    top = run_git("rev-parse", "--show-toplevel", cwd=folder, timeout=GIT_TIMEOUT)
     if top is None:
         return None
     if top.returncode != 0:
         return [] if "not a git repository" in top.stderr else None
     root = Path(top.stdout.strip())
-    filters = git(root, "config", "--name-only", "--get-regexp", r"^filter\.")
+    filters = run_git("config", "--name-only", "--get-regexp", r"^filter\.", cwd=root,
+                      timeout=GIT_TIMEOUT)
     if filters is None or filters.returncode not in (0, 1):
         return None
+    off: list[str] = []
     for name in filters.stdout.split():  # `filter.<driver>.<key>`, the driver may hold dots
         driver = name[len("filter."):].rpartition(".")[0]
-        safe += [arg for key in ("clean", "smudge", "process") for arg in
-                 ("-c", f"filter.{driver}.{key}=")] + ["-c", f"filter.{driver}.required=false"]
-    status = git(root, "status", "--porcelain=v1", "-z", "--no-renames",
-                 "--ignore-submodules=all", f"--untracked-files={'all' if untracked else 'no'}",
-                 "--", *map(str, paths))
+        off += [arg for key in ("clean", "smudge", "process") for arg in
+                ("-c", f"filter.{driver}.{key}=")] + ["-c", f"filter.{driver}.required=false"]
+    status = run_git("status", "--porcelain=v1", "-z", "--no-renames", "--ignore-submodules=all",
+                     f"--untracked-files={'all' if untracked else 'no'}", "--",
+                     *map(str, paths), cwd=root, config=off, timeout=GIT_TIMEOUT)
     if status is None or status.returncode != 0:
         return None
     found = [Change(root / entry[3:], entry[0], entry[1])

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from contextlib import suppress
 from pathlib import Path
+
+from harness.safe_git import run_git
 
 CONTROL_FILES = {"config", "commondir", "config.worktree", "gitdir"}
 CONTROL_DIRS = {"hooks"}
@@ -135,13 +136,6 @@ def safe_config(text: str) -> str:
     return "".join(out)
 
 
-def _git(git_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "--git-dir", str(git_dir), "-c", "core.fsmonitor=false",
-                           "-c", "core.hooksPath=/dev/null", *args], capture_output=True,
-                          text=True, timeout=30, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-
-
 def branch_tips(git_dir: Path) -> dict[str, str]:
     """Each branch and tag, and the object it points at (empty when there is no repo).
     Read from the ref files (this runs around every command), through git only for a
@@ -168,12 +162,9 @@ def branch_tips(git_dir: Path) -> dict[str, str]:
 
 
 def _tips_from_git(git_dir: Path) -> dict[str, str]:
-    if shutil.which("git") is None:
-        return {}
-    try:
-        out = _git(git_dir, "for-each-ref", "--format=%(refname) %(objectname)",
-                   "refs/heads", "refs/tags")
-    except (OSError, subprocess.TimeoutExpired):
+    out = run_git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads",
+                  "refs/tags", git_dir=git_dir)
+    if out is None:
         return {}
     return dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
 
@@ -188,9 +179,14 @@ def keep_history(git_dir: Path, before: dict[str, str]) -> list[str]:
     restored = []
     for ref, old in before.items():
         new = after.get(ref)
-        if new == old or (new is not None and _git(
-                git_dir, "merge-base", "--is-ancestor", old, new).returncode == 0):
+        if new == old or (new is not None and _succeeds(
+                "merge-base", "--is-ancestor", old, new, git_dir=git_dir)):
             continue
-        if _git(git_dir, "update-ref", ref, old).returncode == 0:
+        if _succeeds("update-ref", ref, old, git_dir=git_dir):
             restored.append(ref.removeprefix("refs/heads/"))
     return restored
+
+
+def _succeeds(*args: str, git_dir: Path) -> bool:
+    done = run_git(*args, git_dir=git_dir, timeout=30)
+    return done is not None and done.returncode == 0
