@@ -13,12 +13,13 @@ install:
 test:
 	$(BIN)/python -m pytest
 
-lint:
+lint:  # ruff, then mypy over harness/ (its settings: [tool.mypy] in pyproject.toml)
 	$(BIN)/ruff check harness tests benchmarks
+	$(BIN)/mypy
 
 bench:  # every suite, offline; results, trajectories and one report in bench-out/
 	$(BIN)/harness bench --all --jobs 2 --out bench-out
 	@echo "report: bench-out/report.html"
 
 clean:
-	rm -rf $(VENV) bench-out .pytest_cache
+	rm -rf $(VENV) bench-out .pytest_cache .mypy_cache

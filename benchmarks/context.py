@@ -192,7 +192,7 @@ def replay_one(t: Transcript, context: BudgetedContext, tot: dict[str, float]) -
     events: list[Event] = []
     context.system_prompt = t.system or context.system_prompt
     state = AgentState(run_id=f"replay-{t.id}", task=t.task, workspace=Path("."),
-                       tools=Toolset(), budget=Budget(), emit=lambda e: events.append(e) or e)
+                       tools=Toolset(), budget=Budget(), sinks=[events.append])
     per_step = []
     for i, m in enumerate(t.history):
         if m.role != "assistant":

@@ -22,14 +22,14 @@ from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, rea
 from harness.memory import ProjectMemory
 from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS
 from harness.memory.events import (
-    Action,
     Attempt,
-    Decision,
     Fix,
     Fragile,
     Issue,
     MemoryEvent,
     Note,
+    ProjectDecision,
+    RecordedAction,
     Supersede,
 )
 from harness.memory.paths import normalize_path, same_file
@@ -60,7 +60,7 @@ class HistoryEvent(BaseModel):
     files: list[str] = Field(default_factory=list)
     issue: str | None = None
     approach: str = ""
-    action: Action | None = None
+    action: RecordedAction | None = None
     outcome: Literal["failed", "succeeded"] | None = None
     error: str = ""
     attempt: str | None = None
@@ -94,7 +94,7 @@ class HistoryEvent(BaseModel):
         if self.kind == "fragile":
             return Fragile(path=self.path, reason=self.reason, **common)
         if self.kind == "decision":
-            return Decision(title=self.title, files=self.files, rule=self.rule, **common)
+            return ProjectDecision(title=self.title, files=self.files, rule=self.rule, **common)
         if self.kind == "supersede":
             return Supersede(old=self.old, new=self.new, reason=self.reason, **common)
         return Note(text=self.text, **common)
@@ -107,7 +107,7 @@ class Scenario(BaseModel):
 
     id: str
     history: list[HistoryEvent]
-    action: Action
+    action: RecordedAction
     expect: Literal["warn", "allow"]
     why: str = ""
 

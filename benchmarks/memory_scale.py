@@ -32,7 +32,15 @@ from typing import Any
 
 from harness.bench.suite import BenchOptions, Suite, SuiteResult
 from harness.memory import ProjectMemory
-from harness.memory.events import Action, Attempt, Decision, Fact, Issue, MemoryEvent, Note
+from harness.memory.events import (
+    Attempt,
+    Fact,
+    Issue,
+    MemoryEvent,
+    Note,
+    ProjectDecision,
+    RecordedAction,
+)
 
 SIZES = (10_000, 100_000)
 FULL_SIZES = (*SIZES, 1_000_000)
@@ -84,13 +92,13 @@ class Synth:
             return Fact(subject=self.text(2), claim=self.text(8), provenance=[f"src:{i}"])
         if r < 0.95:
             return Attempt(approach=self.text(6), outcome=self.rng.choice(["failed", "succeeded"]),
-                           action=Action(tool="edit_file", args={
+                           action=RecordedAction(tool="edit_file", args={
                                "path": f"src/m{self.rng.randint(0, 500)}.py",
                                "old": self.text(4), "new": self.text(5)}),
                            error=self.text(5), provenance=[f"src:{i}"])
         if r < 0.98:
             return Issue(title=self.text(6), files=[f"src/m{self.rng.randint(0, 500)}.py"])
-        return Decision(title=self.text(4), rule=self.text(10),
+        return ProjectDecision(title=self.text(4), rule=self.text(10),
                         files=[f"src/p{self.rng.randint(0, 50)}/"])
 
     def events(self, start: int, stop: int) -> list[MemoryEvent]:

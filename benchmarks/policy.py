@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
 from harness.governance import InstructionDetector, Policy, Provenance
-from harness.governance.policy import MODES
+from harness.governance.policy.policy import MODES
 from harness.messages import ToolCall
 
 DATA = Path(__file__).parent / "data" / "policy_actions.jsonl"

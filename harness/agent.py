@@ -1,16 +1,16 @@
 """The reference `Agent`: the loop that composes the components around a model.
 
-Read `step` top to bottom: it is the whole control flow of an agent. What it records every
-step is made with `validated(Model, ...)`: the constructor's validation, at less cost.
+Read `step` top to bottom: it is the whole control flow of an agent. The run records
+through its state (`state.emit`, `state.charge`); each run gets its own copy of the agent
+whose components are their per-run objects (`Agent.for_run`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import copy
 import uuid
-import weakref
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,10 +19,7 @@ from harness.context.base import ContextConstructor, FullHistoryContext  # noqa:
 from harness.context.budgeted import BudgetedContext
 from harness.events import (
     ContextBuilt,
-    Event,
     GateWarned,
-    MemoryRecorded,
-    ModelCalled,
     PolicyDecided,
     SkillsRouted,
     TaskFinished,
@@ -35,21 +32,13 @@ from harness.events import (
 from harness.governance.base import AllowAll, FinalAnswer, Governor
 from harness.llm.base import Model, ModelError, SyncModel
 from harness.memory.base import Memory, NullMemory
-from harness.messages import (
-    Message,
-    ModelRequest,
-    ModelResponse,
-    RequestDigests,
-    ToolCall,
-    validated,
-)
-from harness.sandbox import Sandbox, strongest_available
+from harness.messages import Message, ModelRequest, ModelResponse, ToolCall
+from harness.sandbox.base import Sandbox
+from harness.sandbox.choose import strongest_available
 from harness.skills.base import NoSkills, SkillRouter
-from harness.state import AgentState, Budget
+from harness.state import AgentState, Budget, Sink, for_run
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
 from harness.tools.builtin import default_tools
-
-Sink = Callable[[Event], Any]
 
 
 class Agent:
@@ -113,19 +102,21 @@ class Agent:
         A Ctrl-C or a cancellation stops the run: the call in progress is recorded as
         interrupted, `TaskFinished(status="stopped")` is written, then the interrupt goes on.
         """
-        state = self.start(task, run_id)
+        state = self.new_state(task, run_id)
+        run = self.for_run(state)
+        run.start(state)
         try:
             while not state.done:
-                await self.step(state)
+                await run.step(state)
         except Exception as exc:  # unrecoverable: record why, keep everything recorded so far
             state.stop("error", f"unrecoverable error at step {state.step}: "
                                 f"{type(exc).__name__}: {exc}")
         except (KeyboardInterrupt, asyncio.CancelledError) as exc:
             why = self._interrupted or interruption(exc)
             state.stop("stopped", f"interrupted at step {state.step} ({why})")
-            self.finish(state)
+            run.finish(state)
             raise
-        return self.finish(state)
+        return run.finish(state)
 
     def interrupt(self, reason: str = "SIGINT") -> NoReturn:
         """Stop the run in progress, from a signal handler: the call in progress is killed
@@ -134,23 +125,38 @@ class Agent:
         self._interrupted = reason
         raise KeyboardInterrupt(reason)
 
-    def start(self, task: str, run_id: str | None = None) -> AgentState:
-        run_id = run_id or uuid.uuid4().hex[:12]
+    def new_state(self, task: str, run_id: str | None = None) -> AgentState:
+        """The state of a new run, with its own toolset; nothing recorded yet."""
         self._interrupted = None
-        state = AgentState(run_id=run_id, task=task, workspace=self.workspace,
-                           tools=self.tools, budget=self.budget, emit=lambda e: e,
-                           digests=RequestDigests(self.tools))
-        state.emit = _Emitter(self, state)
+        return AgentState(run_id=run_id or uuid.uuid4().hex[:12], task=task,
+                          workspace=self.workspace, tools=self.tools.copy(), budget=self.budget,
+                          sinks=list(self.sinks), record_requests=self.record_requests)
+
+    def start(self, state: AgentState) -> None:
+        """Open the run's sandbox and record `TaskStarted`."""
         try:
             state.sandbox = self.sandbox.open(self.workspace)
             info = state.sandbox.info
         except Exception as exc:  # recorded; every tool that touches the machine refuses
             state.stop("error", f"sandbox {self.sandbox.name} cannot start: {exc}")
             info = self.sandbox.info()
-        state.emit(TaskStarted(task=task, model=getattr(self.model, "name", ""),
+        state.emit(TaskStarted(task=state.task, model=getattr(self.model, "name", ""),
                                workspace=str(self.workspace), config=self.config,
-                               sandbox=info))
-        return state
+                               sandbox=info, tools={t.name: t.effects for t in state.tools}))
+
+    def for_run(self, state: AgentState) -> Agent:
+        """This agent for one run: a shallow copy whose context, memory, router and governor
+        are the objects each makes for the run (`for_run`), and whose tools are the run's
+        own; its memory observes every event the run records. Two runs of one agent, even
+        interleaved, never share state."""
+        run = copy.copy(self)
+        run.tools = state.tools
+        run.context = for_run(self.context, state)
+        run.memory = for_run(self.memory, state)
+        run.router = for_run(self.router, state)
+        run.governor = for_run(self.governor, state)
+        state.observe = run.memory.observe
+        return run
 
     # -- the loop -----------------------------------------------------------------------
     async def step(self, state: AgentState) -> None:
@@ -159,7 +165,7 @@ class Agent:
         self.route_skills(state)
         state.put(self.memory.context(state))
         context = self.context.build(state)
-        state.emit(validated(ContextBuilt, manifest=context.manifest))
+        state.emit(ContextBuilt(manifest=context.manifest))
         reply = await self.call_model(state, context.request)
         if reply is None:
             return
@@ -169,21 +175,20 @@ class Agent:
             return
         for call in reply.tool_calls:
             result = self.act(state, call)
-            state.history.append(validated(Message, role="tool", tool_call_id=call.id,
-                                           name=call.name, content=result.content(),
-                                           channel=result.channel))
+            state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
+                                         content=result.content(), channel=result.channel))
         self.check_budget(state)
 
     def act(self, state: AgentState, call: ToolCall) -> ToolResult:
         """Review, execute, screen and verify one tool call."""
-        state.emit(validated(ToolRequested, call=call))
-        warnings = self.memory.check(call)
+        state.emit(ToolRequested(call=call))
+        warnings = self.memory.check(call, state.tools.effects(call.name))
         if warnings:
             state.emit(GateWarned(call_id=call.id, tool=call.name, warnings=warnings))
         decision = self.governor.review(call, state, warnings)
-        state.emit(validated(PolicyDecided, call_id=call.id, tool=call.name,
-                             decision=decision.decision, rule=decision.rule,
-                             reason=decision.reason, approved=decision.approved))
+        state.emit(PolicyDecided(call_id=call.id, tool=call.name, decision=decision.decision,
+                                 rule=decision.rule, reason=decision.reason,
+                                 approved=decision.approved))
         if decision.allowed:
             ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step,
                               session=state.sandbox)
@@ -198,9 +203,9 @@ class Agent:
         else:
             result = ToolResult(call_id=call.id, tool=call.name, ok=False, refused=True,
                                 error=f"refused by policy ({decision.rule}): {decision.reason}")
-        state.emit(validated(ToolFinished, call_id=result.call_id, tool=result.tool, ok=result.ok,
-                             output=result.output, error=result.error, refused=result.refused,
-                             duration_s=result.duration_s, channel=result.channel))
+        state.emit(ToolFinished(call_id=result.call_id, tool=result.tool, ok=result.ok,
+                                output=result.output, error=result.error, refused=result.refused,
+                                duration_s=result.duration_s, channel=result.channel))
         for verdict in self.governor.verify(call, result, state):
             state.emit(Verified(call_id=call.id, **verdict.model_dump()))
         return result
@@ -219,14 +224,7 @@ class Agent:
         except ModelError as exc:
             state.stop("error", f"model error: {exc}")
             return None
-        state.emit(validated(ModelCalled, model=reply.model or getattr(self.model, "name", ""),
-                             request_digest=state.digests.digest(request),
-                             request=request if self.record_requests else None,
-                             response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
-                             latency_s=reply.latency_s))
-        state.tokens += reply.usage.total_tokens
-        if state.cost_usd is not None:
-            state.cost_usd = None if reply.cost_usd is None else state.cost_usd + reply.cost_usd
+        state.charge(reply, "agent", request=request, model=getattr(self.model, "name", ""))
         return reply
 
     def conclude(self, state: AgentState, answer: str) -> None:
@@ -248,19 +246,9 @@ class Agent:
             self.check_budget(state)
 
     def check_budget(self, state: AgentState) -> None:
-        b = state.budget
-        if state.done:
-            return
-        if state.step >= b.max_steps:
-            state.stop("stopped", f"max_steps reached ({b.max_steps})")
-        elif b.max_tokens is not None and state.tokens >= b.max_tokens:
-            state.stop("stopped", f"token budget reached ({state.tokens} >= {b.max_tokens})")
-        elif (b.max_cost_usd is not None and state.cost_usd is not None
-              and state.cost_usd >= b.max_cost_usd):
-            state.stop("stopped", f"cost budget reached (${state.cost_usd:.4f} >= "
-                                  f"${b.max_cost_usd:.4f})")
-        elif b.max_seconds is not None and state.elapsed >= b.max_seconds:
-            state.stop("stopped", f"time budget reached ({state.elapsed:.1f}s >= {b.max_seconds}s)")
+        spent = None if state.done else state.budget_spent()
+        if spent is not None:
+            state.stop("stopped", spent[1])
 
     def finish(self, state: AgentState) -> Trajectory:
         if state.sandbox is not None:
@@ -283,41 +271,8 @@ def _run_to_end(run: Coroutine[Any, Any, Trajectory]) -> Trajectory:
     try:
         run.send(None)
     except StopIteration as done:
-        return done.value
+        trajectory: Trajectory = done.value
+        return trajectory
     run.close()
     raise RuntimeError("a run expected never to suspend awaited something pending")
 
-
-class _Emitter:
-    """A run's `state.emit`: numbers each event, appends it to the trajectory, hands it to
-    the agent's sinks and lets its memory observe it (what memory records is an event too).
-
-    It holds the state weakly: a closure over the state would make state -> emit -> state
-    a reference cycle, keeping every finished run's objects alive until a full collection.
-    """
-
-    __slots__ = ("_agent", "_state", "_seq")
-
-    def __init__(self, agent: Agent, state: AgentState):
-        self._agent = agent
-        self._state = weakref.ref(state)
-        self._seq = itertools.count()
-
-    def __call__(self, event: Event) -> Event:
-        state = self._state()
-        if state is None:
-            raise RuntimeError("event emitted after its run's state was freed")
-        # Written past pydantic's validating __setattr__: the values are already of the right
-        # types, and three validated writes per event were a fifth of the loop's own cost.
-        fields = event.__dict__
-        fields["id"] = f"{state.run_id}:{next(self._seq)}"
-        fields["run_id"], fields["step"] = state.run_id, state.step
-        state.trajectory.events.append(event)
-        agent = self._agent
-        for sink in agent.sinks:
-            sink(event)
-        if not isinstance(event, MemoryRecorded):
-            recorded = agent.memory.observe(event)
-            if recorded:
-                self(MemoryRecorded(memory_ids=recorded))
-        return event

@@ -11,24 +11,21 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from harness._console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    make_model,
+    read_trajectory,
+)
 
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main",
+           "make_model", "read_trajectory"]
 
-class UsageError(Exception):
-    """Bad command-line input; printed as one line, exit status 2."""
-
-
-def make_model(spec: str):
-    """`scripted:FILE` for a scripted model, anything else is a litellm model string."""
-    from harness.llm import LiteLLMModel, ModelError, ScriptedModel
-
-    if spec.startswith("scripted:"):
-        try:
-            return ScriptedModel.from_file(spec.removeprefix("scripted:"))
-        except ModelError as exc:
-            raise UsageError(str(exc)) from exc
-    return LiteLLMModel(spec)
+_read = read_trajectory  # the name `harness.governance.cli` still imports
 
 
 def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
@@ -86,7 +83,7 @@ def announce_sandbox(sandbox) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.agent import Agent
     from harness.events import TrajectoryWriter
-    from harness.state import Budget
+    from harness.state import Budget, Sink
     from harness.view import ConsoleView
 
     workspace = Path(args.workspace)
@@ -95,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     model = make_model(args.model)
     components = build_components(args, model, workspace)
     announce_sandbox(components["sandbox"])
-    sinks = [] if args.quiet else [ConsoleView()]
+    sinks: list[Sink] = [] if args.quiet else [ConsoleView()]
     writer = TrajectoryWriter(args.out) if args.out else None
     if writer:
         sinks.append(writer)
@@ -124,36 +121,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if end and end.status == "success" else EXIT_FAILED
 
 
-MAX_WARNINGS = 5
-"""Unreadable lines of a trajectory reported one by one; the rest are counted."""
-
-
-def _read(path: str):
-    import warnings
-
-    from harness.events import Trajectory, TrajectoryReadWarning
-
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"{path}: no such file")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TrajectoryReadWarning)
-        trajectory = Trajectory.read(p)
-    problems = trajectory.problems
-    for problem in problems[:MAX_WARNINGS]:
-        print(f"warning: skipped {problem}", file=sys.stderr)
-    if len(problems) > MAX_WARNINGS:
-        print(f"warning: ... and {len(problems) - MAX_WARNINGS} more unreadable line(s)",
-              file=sys.stderr)
-    if not trajectory.events:
-        raise UsageError(f"{path}: no readable events (is it a trajectory?)")
-    return trajectory
-
-
 def cmd_view(args: argparse.Namespace) -> int:
     from harness.view import ConsoleView
 
-    trajectory = _read(args.file)
+    trajectory = read_trajectory(args.file)
     if args.json:
         for event in trajectory:
             print(event.model_dump_json())
@@ -171,7 +142,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from harness.events import TaskStarted
     from harness.llm import ReplayModel
 
-    original = _read(args.file)
+    original = read_trajectory(args.file)
     start = original.of_type(TaskStarted)
     if not start:
         raise UsageError(f"{args.file}: no task_started event to replay")
@@ -190,7 +161,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             for t in (original, replayed))
     first_diff = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
     same = first_diff is None and len(a) == len(b)
-    result = {"reproduced": same, "events": len(b), "recorded_events": len(a),
+    result: dict[str, Any] = {"reproduced": same, "events": len(b), "recorded_events": len(a),
               "first_difference": first_diff}
     if first_diff is not None:
         result["recorded"], result["replayed"] = a[first_diff], b[first_diff]
@@ -285,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
-    from harness.bench.suite import DataError
+    from harness.errors import DataError
 
     try:
         return args.func(args)

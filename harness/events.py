@@ -16,8 +16,10 @@ from typing import IO, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from harness import _fast
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
 from harness.sandbox.base import SandboxInfo
+from harness.tools.effects import Effects
 
 # Fields that legitimately differ between two runs of the same trajectory.
 VOLATILE_FIELDS = frozenset({"ts", "latency_s", "duration_s", "seconds"})
@@ -33,9 +35,16 @@ class EventBase(BaseModel):
     step: int = 0
     ts: float = Field(default_factory=time.time)
 
+    def stamp(self, run_id: str, seq: int, step: int) -> None:
+        """Give the event its place in a run's record: `id` (`{run_id}:{seq}`), `run_id`
+        and `step`. The one place these are set: `AgentState.emit` calls it as it records
+        the event. The values are of the fields' types, so they are set past validation."""
+        _fast.stamp(self, run_id, seq, step)
+
     def comparable(self) -> dict[str, Any]:
         """The event without timing fields, for reproducibility checks."""
-        return without_keys(self.model_dump(mode="json"), VOLATILE_FIELDS)
+        comparable: dict[str, Any] = without_keys(self.model_dump(mode="json"), VOLATILE_FIELDS)
+        return comparable
 
 
 def without_keys(value: Any, keys: frozenset[str]) -> Any:
@@ -58,6 +67,9 @@ class TaskStarted(EventBase):
     parent_run_id: str | None = None
     sandbox: SandboxInfo | None = None
     """What confined the run's tools (None in logs written before sandboxes existed)."""
+    tools: dict[str, Effects] = Field(default_factory=dict)
+    """What each of the run's tools declares it does (empty in logs written before tools
+    declared their effects)."""
 
 
 class SectionInfo(BaseModel):
@@ -102,6 +114,8 @@ class ModelCalled(EventBase):
     cost_usd: float | None = None
     latency_s: float = 0.0
     purpose: str = "agent"
+    """Why the call was made: "agent" (the loop's own turn), "summarise", "skill_routing",
+    "worker", ... Every call a run pays for is recorded, each with its purpose."""
 
 
 class ToolRequested(EventBase):

@@ -15,10 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from harness.events import ModelCalled, SubagentReturned, SubagentStarted
-from harness.governance.verifiers import extract_json
+from harness.events import SubagentReturned, SubagentStarted
 from harness.llm.base import Model, ModelError
-from harness.messages import Message, ModelRequest, ToolCall
+from harness.messages import Message, ModelRequest, ToolCall, extract_json
 from harness.state import AgentState
 from harness.tools.base import format_validation
 
@@ -70,8 +69,8 @@ class Worker:
 
     def run(self, intent: str, content: str, state: AgentState, *,
             source: str = "") -> WorkerResult:
-        """Run the worker; emits SubagentStarted, its ModelCalled (purpose 'worker') and
-        SubagentReturned through the parent's `state.emit`."""
+        """Run the worker; records SubagentStarted, each of its model calls (charged to the
+        parent run, purpose 'worker') and SubagentReturned in the parent's record."""
         child = f"{state.run_id}-w{uuid.uuid4().hex[:6]}"
         state.emit(SubagentStarted(child_run_id=child, task=intent,
                                    output_schema=self.schema.model_json_schema()))
@@ -84,11 +83,7 @@ class Worker:
             except ModelError as exc:
                 result.error = f"worker model error: {exc}"
                 break
-            state.emit(ModelCalled(model=reply.model or getattr(self.model, "name", ""),
-                                   request_digest=request.digest(), response=reply,
-                                   usage=reply.usage, cost_usd=reply.cost_usd,
-                                   latency_s=reply.latency_s, purpose="worker"))
-            _charge(state, reply.usage.total_tokens, reply.cost_usd)
+            state.charge(reply, "worker", request=request, model=getattr(self.model, "name", ""))
             result.tokens += reply.usage.total_tokens
             result.attempted = [c for c in reply.tool_calls if c.name != SUBMIT]
             if result.attempted:  # a worker that tries to act has been steered by what it read
@@ -126,9 +121,3 @@ class Worker:
         except ValidationError as exc:
             return None, f"does not match {self.schema.__name__}: {format_validation(exc)}"
 
-
-def _charge(state: AgentState, tokens: int, cost: float | None) -> None:
-    """Worker spend counts against the parent's budget."""
-    state.tokens += tokens
-    if state.cost_usd is not None:
-        state.cost_usd = None if cost is None else state.cost_usd + cost

@@ -102,7 +102,7 @@ def test_batch_summaries_make_one_summary_part_that_changes_only_with_a_new_batc
     from harness.tools.base import Toolset
 
     state = AgentState(run_id="r", task="add numbers", workspace=Path("."), tools=Toolset(),
-                       budget=Budget(), emit=lambda e: e)
+                       budget=Budget())
     strategy, counter, history, views = SummariseHistory(batch=2), TokenCounter(), [], []
     for i in range(8):
         history += [Message(role="assistant", tool_calls=[ToolCall(id=f"c{i}", name="add",

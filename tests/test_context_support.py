@@ -32,7 +32,7 @@ def state(hist: list[Message], *, task: str = "Find the thing.", tools: list[Too
           sections: list[ContextSection] = (), run_id: str = "run") -> tuple[AgentState, list[Event]]:
     events: list[Event] = []
     st = AgentState(run_id=run_id, task=task, workspace=Path("."), tools=Toolset(tools),
-                    budget=Budget(), emit=lambda e: events.append(e) or e)
+                    budget=Budget(), sinks=[events.append])
     st.history = list(hist)
     for s in sections:
         st.put(s)
@@ -60,7 +60,7 @@ def pairs_intact(messages: list[Message]) -> bool:
 def test_a_call_signature_writes_each_argument_as_json_whatever_its_type():
     import json
 
-    from harness.context.steps import call_signature
+    from harness.messages import call_signature
 
     values = [0, -7, 2**70, True, False, None, 2.5, "é \" \\ \n", [1, "x"], {"b": 1, "a": [None]}]
     for v in values:

@@ -11,9 +11,9 @@ from harness.agent import Agent
 from harness.context import FullHistoryContext
 from harness.events import PolicyDecided, ToolFinished
 from harness.governance import AutoApprover, Policy, PolicyGovernor
-from harness.governance.actions import tool_kind
-from harness.governance.destinations import TrustedText, classify, from_arguments
-from harness.governance.provenance import Provenance
+from harness.governance.egress.destinations import TrustedText, classify, from_arguments
+from harness.governance.egress.provenance import Provenance
+from harness.governance.policy._facts import tool_kind
 from harness.messages import ToolCall
 from harness.probes.gullible import GullibleModel
 from harness.tools import list_dir, read_file, tool
@@ -261,7 +261,7 @@ def test_a_refusal_reason_does_not_replay_a_long_destination(policy, tmp_path):
 
 
 def test_provenance_remembers_a_bounded_amount_of_output(monkeypatch):
-    from harness.governance import provenance
+    from harness.governance.egress import provenance
 
     monkeypatch.setattr(provenance, "MAX_OUTPUT_CHARS", 1_000)
     monkeypatch.setattr(provenance, "MAX_OUTPUTS_CHARS", 4_000)
@@ -286,6 +286,6 @@ def test_provenance_remembers_a_bounded_amount_of_output(monkeypatch):
     ({}, "List my channels.", False),                        # nothing pointed at
 ])
 def test_which_calls_a_task_designates(args, task, expected):
-    from harness.governance.provenance import designates
+    from harness.governance.egress.provenance import designates
 
     assert designates(TrustedText(task), ToolCall(id="1", name="t", arguments=args)) is expected

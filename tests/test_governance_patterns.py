@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.governance.globs import expand_braces, glob_folder, intersects
-from harness.governance.paths import PathResolver
-from harness.governance.printed import decode_escapes, printf_output
-from harness.governance.scope import locate
-from harness.governance.shell import parse
+from harness.shell.escapes import decode_escapes, printf_output
+from harness.shell.globs import expand_braces, glob_folder, intersects
+from harness.shell.parser import parse
+from harness.shell.paths import PathResolver
+from harness.shell.scope import locate
 
 
 @pytest.mark.parametrize(("a", "b", "meet"), [

@@ -12,8 +12,8 @@ from harness.governance import (
     PolicyGovernor,
     Rule,
 )
-from harness.governance.shell import parse
 from harness.messages import ToolCall
+from harness.shell.parser import parse
 
 
 @pytest.fixture
@@ -271,8 +271,7 @@ def test_ask_goes_to_the_approver(ws, home):
     from harness.tools import Toolset
 
     seen = []
-    state = AgentState(run_id="r", task="t", workspace=ws, tools=Toolset(), budget=Budget(),
-                       emit=lambda e: e)
+    state = AgentState(run_id="r", task="t", workspace=ws, tools=Toolset(), budget=Budget())
     call = ToolCall(id="c", name="send_email", arguments={"to": "boss@acme.com"})
     yes = PolicyGovernor(Policy(home=home), approver=CallbackApprover(
         lambda c, d: seen.append((c.name, d.rule)) or True))

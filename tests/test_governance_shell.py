@@ -1,6 +1,7 @@
 """The shell parser: what a command reads on stdin, and the code and scripts it runs."""
 
-from harness.governance.shell import embedded_commands, inline_code, parse, stdin_text
+from harness.shell.command import stdin_text
+from harness.shell.parser import embedded_commands, inline_code, parse
 
 
 def commands(line):
@@ -66,8 +67,8 @@ def test_command_lines_inside_code_are_found_only_when_the_code_runs_commands():
 
 
 def test_changed_paths_are_the_files_a_command_writes_or_deletes_as_written(tmp_path):
-    from harness.governance.actions import changed_paths
-    from harness.governance.paths import PathResolver
+    from harness.shell.accesses import changed_paths
+    from harness.shell.paths import PathResolver
 
     res = PathResolver(tmp_path, env={}, home=tmp_path / "home")
     assert changed_paths("sed -i -e 's/a/b/' -e 's/c/d/' ./x.yml y.yml", res) == ["./x.yml",

@@ -16,7 +16,7 @@ from harness.governance import (
     SchemaVerifier,
 )
 from harness.llm import ScriptedModel
-from harness.state import Budget
+from harness.state import Budget, Section
 
 
 class Answer(BaseModel):
@@ -86,7 +86,7 @@ def test_gate_warnings_become_decisions_by_severity(tmp_path):
     from harness.tools import Toolset
 
     state = AgentState(run_id="r", task="t", workspace=tmp_path, tools=Toolset(),
-                       budget=Budget(), emit=lambda e: e)
+                       budget=Budget())
     call = ToolCall(id="c", name="edit_file", arguments={"path": "a.py", "old": "x", "new": "y"})
     warn = GateWarning(message="this fix failed before", severity="warn", cites=["a1"],
                        kind="repeat-failure")
@@ -94,7 +94,7 @@ def test_gate_warnings_become_decisions_by_severity(tmp_path):
     gov = G(Policy(gate=GatePolicy(warn="deny")))
     d = gov.review(call, state, [warn, info])
     assert (d.decision, d.rule) == ("deny", "gate.repeat-failure") and "a1" in d.reason
-    assert "fragile" in state.sections["gate-warnings"].text
+    assert "fragile" in state.sections[Section.GATE].text
     d = G(Policy()).review(call, state, [info])
     assert d.decision == "allow"
     d = G(Policy(gate=GatePolicy(warn="ask"))).review(call, state, [warn])
@@ -131,7 +131,7 @@ def test_injected_gate_warnings_last_only_for_the_step_after_they_were_raised(tm
     class FragileFile(NullMemory):
         """Warns (severity info) before any call that touches a.py."""
 
-        def check(self, call):
+        def check(self, call, effects=None):
             if call.arguments.get("path") == "a.py":
                 return [GateWarning(message="a.py is fragile", severity="info", cites=["n1"])]
             return []

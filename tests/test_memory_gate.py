@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from harness.memory import Action, Attempt, Decision, Fix, Fragile, Issue, ProjectMemory, Supersede
+from harness.memory import (
+    Attempt,
+    Fix,
+    Fragile,
+    Issue,
+    ProjectDecision,
+    ProjectMemory,
+    RecordedAction,
+    Supersede,
+)
 
 OLD = "def total(items):\n    return sum(items)"
 BAD = "def total(items):\n    cache = {}\n    return sum(i.price for i in items)"
@@ -16,14 +25,14 @@ def memory(tmp_path):
     m.add_many([
         Issue(id="i1", title="totals are wrong", files=["src/shop/cart.py"]),
         Attempt(id="a1", issue="i1", approach="sum prices with a cache",
-                action=Action(tool="edit_file", args={"path": "src/shop/cart.py", "old": OLD,
+                action=RecordedAction(tool="edit_file", args={"path": "src/shop/cart.py", "old": OLD,
                                                      "new": BAD}),
                 outcome="failed", error="AssertionError: 12 != 10"),
         Attempt(id="a2", issue="i1", approach="install deps",
-                action=Action(tool="run_shell", args={"command": "pip install --no-deps -e ."}),
+                action=RecordedAction(tool="run_shell", args={"command": "pip install --no-deps -e ."}),
                 outcome="failed", error="build failed"),
         Fragile(id="fr1", path="/repo/migrations/0001_init.sql", reason="applied in production"),
-        Decision(id="d1", title="HTTP through httpx", files=["src/net/"],
+        ProjectDecision(id="d1", title="HTTP through httpx", files=["src/net/"],
                  rule="Use httpx.Client; do not import requests."),
     ], hygiene=False)
     yield m
@@ -113,7 +122,7 @@ def test_gate_warns_when_an_edit_breaks_a_decision_only_where_it_binds(memory):
 
 def test_a_failure_stops_counting_once_superseded_or_later_redeemed(memory):
     memory.add_many([Attempt(id="a3", issue="i1", approach="sum prices with a cache",
-                             action=Action(tool="edit_file", args={"path": "src/shop/cart.py",
+                             action=RecordedAction(tool="edit_file", args={"path": "src/shop/cart.py",
                                                                    "old": OLD, "new": BAD}),
                              outcome="succeeded"),
                      Fix(id="f1", issue="i1", attempt="a3"),
@@ -138,7 +147,7 @@ def clamp_memory(tmp_path):
     m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
     m.add_many([Issue(id="i1", title="clamp is wrong", files=["bounds.py"])] + [
         Attempt(id=f"a{n}", issue="i1", approach=new, outcome="failed", error="AssertionError",
-                action=Action(tool="edit_file", args={"path": "bounds.py",
+                action=RecordedAction(tool="edit_file", args={"path": "bounds.py",
                                                      "old": "max(lo, min(x, lo))", "new": new}))
         for n, new in enumerate(["min(lo, max(x, hi))", "max(hi, min(x, lo))"], 1)],
         hygiene=False)
@@ -162,7 +171,7 @@ def test_the_same_edit_through_a_temporary_or_renamed_variables_still_warns(tmp_
     failed = "    for line in r:\n        out.append(line.strip().lower())"
     m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
     m.add(Attempt(id="a1", approach="normalise lines", outcome="failed", error="x",
-                  action=Action(tool="edit_file", args={"path": "read.py", "old": old,
+                  action=RecordedAction(tool="edit_file", args={"path": "read.py", "old": old,
                                                        "new": failed})), hygiene=False)
     pulled_out = "    for line in r:\n        clean = line.strip().lower()\n        out.append(clean)"
     renamed = "    for row in reader:\n        out.append(row.strip().lower())"
@@ -171,7 +180,7 @@ def test_the_same_edit_through_a_temporary_or_renamed_variables_still_warns(tmp_
             "path": "read.py", "old": old, "new": new}})] == ["a1"], new
     # calling another function is another idea: only names the edit defines are renamed
     m.add(Attempt(id="a2", approach="transliterate", outcome="failed", error="x",
-                  action=Action(tool="edit_file", args={
+                  action=RecordedAction(tool="edit_file", args={
                       "path": "read.py", "old": old, "new": old.replace("(line)", "(unidecode(line))")})),
           hygiene=False)
     assert m.check({"tool": "edit_file", "args": {
@@ -183,7 +192,7 @@ def test_floor_division_is_code_not_a_comment_in_python(tmp_path):
     old = "return xs[len(xs) // 2]"
     m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
     m.add(Attempt(id="a1", approach="upper median", outcome="failed", error="x",
-                  action=Action(tool="edit_file", args={"path": "stats.py", "old": old,
+                  action=RecordedAction(tool="edit_file", args={"path": "stats.py", "old": old,
                                                        "new": "return xs[len(xs) // 2 - 1]"})),
           hygiene=False)
     assert m.check({"tool": "edit_file", "args": {
@@ -198,7 +207,7 @@ def test_undoing_a_failed_edit_is_not_repeating_it(memory):
     assert memory.check(revert) == []
     # nor is a recorded failed undo a failure of its own: the text it restores is the start
     memory.add(Attempt(id="a9", issue="i1", approach="undo a1", outcome="failed",
-                       action=Action(**revert), error="AssertionError"), hygiene=False)
+                       action=RecordedAction(**revert), error="AssertionError"), hygiene=False)
     assert memory.check(revert) == []
     assert memory.check(edit("src/shop/cart.py"))[0].cites[0] == "a1"
 
@@ -207,7 +216,7 @@ def test_summary_keeps_a_failed_approach_after_its_issue_was_fixed_another_way(m
     good = "def total(items):\n    return sum(i.price * i.qty for i in items)"
     memory.add_many([Attempt(id="a3", issue="i1", approach="price times quantity",
                              outcome="succeeded",
-                             action=Action(**edit("src/shop/cart.py", good))),
+                             action=RecordedAction(**edit("src/shop/cart.py", good))),
                      Fix(id="f1", issue="i1", attempt="a3")], hygiene=False)
     assert not memory.projection.open_issues()
     text = memory.summary(400)
@@ -233,7 +242,7 @@ def test_a_fragile_directory_covers_every_file_under_it(tmp_path):
 
 def test_a_decision_warns_on_the_code_it_names_not_on_its_ordinary_words(tmp_path):
     m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
-    m.add(Decision(id="d7", title="clock and logging", files=["app/"],
+    m.add(ProjectDecision(id="d7", title="clock and logging", files=["app/"],
                    rule="Never call Clock.now in services; do not log card numbers."),
           hygiene=False)
     ordinary = "class Services:\n    def charge(self, card):\n        log.info(card.numbers)\n"
@@ -249,7 +258,7 @@ def test_a_decision_warns_on_the_code_it_names_not_on_its_ordinary_words(tmp_pat
 def test_a_failed_command_matches_however_the_paths_in_its_flags_are_written(tmp_path):
     m = ProjectMemory(tmp_path / "mem", workspace="/repo", record=False)
     m.add(Attempt(id="a5", approach="apply staging", outcome="failed", error="lock held",
-                  action=Action(tool="run_shell", args={
+                  action=RecordedAction(tool="run_shell", args={
                       "command": "terraform -chdir=./infra/staging apply -auto-approve"})),
           hygiene=False)
     for command in ("terraform apply -auto-approve -chdir=infra/staging",

@@ -18,7 +18,7 @@ from harness.memory import (
     ProjectMemory,
     parse_memory_event,
 )
-from harness.memory.events import Action, Decision, Fragile, Issue, Supersede
+from harness.memory.events import Fragile, Issue, ProjectDecision, RecordedAction, Supersede
 
 
 def _writer(path: str, tag: str, n: int) -> None:
@@ -134,11 +134,11 @@ events = st.one_of(
     st.builds(Fact, subject=texts, claim=texts),
     st.builds(Issue, title=texts, files=st.lists(paths, max_size=3)),
     st.builds(Fragile, path=paths, reason=texts),
-    st.builds(Decision, title=texts, rule=texts, files=st.lists(paths, max_size=2)),
+    st.builds(ProjectDecision, title=texts, rule=texts, files=st.lists(paths, max_size=2)),
     st.builds(Supersede, old=texts, new=texts, reason=texts),
     st.builds(Attempt, approach=texts, error=texts,
               outcome=st.sampled_from(["failed", "succeeded", "pending"]),
-              action=st.builds(Action, tool=st.sampled_from(["edit_file", "run_shell"]),
+              action=st.builds(RecordedAction, tool=st.sampled_from(["edit_file", "run_shell"]),
                                args=st.dictionaries(st.sampled_from(["path", "old", "new"]),
                                                     texts, max_size=3))),
 )

@@ -69,7 +69,7 @@ def test_incremental_digests_of_requests_that_grow_shrink_and_change_equal_full_
 def test_a_message_is_digested_as_the_canonical_json_of_what_the_provider_gets():
     import random
 
-    from harness.messages import _CANONICAL
+    from harness._fast import CANONICAL as _CANONICAL
 
     rng = random.Random(11)
     texts = [None, "", "plain", 'quote " and \\ backslash', "ünïcödé ☃ 🚀", "line\nbreak\ttab\x00",
@@ -118,8 +118,8 @@ def test_a_request_made_with_of_is_what_model_construct_makes():
 def test_validated_makes_and_checks_what_the_constructor_does():
     from pydantic import ValidationError
 
+    from harness._fast import validated
     from harness.events import ContextManifest, PolicyDecided, SectionInfo, ToolFinished
-    from harness.messages import validated
 
     info = SectionInfo(name="history", tokens=3, items=["step 1: verbatim"])
     for cls, fields in [(ToolFinished, {"call_id": "c1", "tool": "add", "ok": True}),
@@ -137,7 +137,7 @@ def test_validated_makes_and_checks_what_the_constructor_does():
 
 
 def test_updated_makes_what_model_copy_makes():
-    from harness.messages import updated
+    from harness._fast import updated
 
     call = ToolCall(id="c1", name="add", arguments={"a": 1})
     resp = ModelResponse(tool_calls=[call], usage=Usage(input_tokens=3), raw={"id": "x"})

@@ -8,6 +8,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.bench.suite import BenchOptions, DataError
 
@@ -154,7 +155,7 @@ def _print_tables(record) -> None:
         _print_grid(console, "by variant", {n: (v, {}) for n, v in variants.items()})
     ablations = record.metrics.get("ablations") or {}
     if ablations:
-        cells = {"base": (record.metrics, {})}
+        cells: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {"base": (record.metrics, {})}
         cells.update({n: (c.get("metrics", {}), c.get("delta", {})) for n, c in ablations.items()})
         _print_grid(console, "ablations (delta vs base)", cells)
 

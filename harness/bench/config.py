@@ -241,6 +241,7 @@ def build_component(kind: str, spec: ComponentSpec, **runtime: Any) -> Any:
     """Instantiate a component with its params plus whichever `runtime` values (workspace,
     root, ...) its constructor names as parameters."""
     factory = import_variant(kind, spec.variant)
+    accepted: Mapping[str, inspect.Parameter]
     try:
         accepted = inspect.signature(factory).parameters
     except (TypeError, ValueError):

@@ -14,14 +14,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.errors import DataError as DataError  # re-exported: its home until it moved down
+
 T = TypeVar("T", bound=BaseModel)
 
 DATA_ENV = "HARNESS_DATA"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "harness" / "data"
-
-
-class DataError(ValueError):
-    """A benchmark data file is missing or malformed (the message names file, line, field)."""
 
 
 class BenchOptions(BaseModel):

@@ -13,7 +13,6 @@ from harness.context.base import (
 )
 from harness.context.budgeted import BudgetedContext, ContextOverflow
 from harness.context.extractive import ExtractiveSummariser
-from harness.context.fencing import fence, fenced_spans, is_untrusted
 from harness.context.history import (
     FullHistory,
     HistoryStrategy,
@@ -27,6 +26,7 @@ from harness.context.strategies import STRATEGIES, history_strategy
 from harness.context.subgoals import SubgoalHistory, declare_subgoal
 from harness.context.summarise import CompactHistory, SummariseHistory, Summariser
 from harness.context.tokens import TokenCounter, context_window
+from harness.fencing import fence, fenced_spans, is_untrusted
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT", "STRATEGIES", "BudgetedContext", "CompactHistory", "Context",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from harness._fast import validated
 from harness.events import ContextManifest, SectionInfo
-from harness.llm.scripted import estimate_tokens
-from harness.messages import Message, ModelRequest, validated
-from harness.state import AgentState
+from harness.llm.base import estimate_tokens
+from harness.messages import Message, ModelRequest
+from harness.state import AgentState, PerRun
 
 if TYPE_CHECKING:
     from harness.context.history import HistoryView
@@ -37,33 +38,37 @@ class ContextConstructor(Protocol):
     def build(self, state: AgentState) -> Context: ...
 
 
-class FullHistoryContext:
+class FullHistoryContext(PerRun):
     """System prompt and contributed sections, the task, then every message so far."""
 
     name = "full"
 
     def __init__(self, system_prompt: str = DEFAULT_SYSTEM_PROMPT):
         self.system_prompt = system_prompt
-        self._counted: tuple[str, int, Message | None, int] = ("", 0, None, 0)
+        self._counted: tuple[int, Message | None, int] = (0, None, 0)
         self._fixed: tuple[Any, ...] | None = None
+
+    def start_run(self, state: AgentState) -> None:
+        self._counted, self._fixed = (0, None, 0), None
 
     def _history_tokens(self, state: AgentState) -> int:
         """Tokens of the history, counted incrementally (the loop only appends to it), so a
         step costs the same at step 1000 as at step 10; recounted if the history changed."""
-        run_id, n, last, total = self._counted
+        n, last, total = self._counted
         history = state.history
-        if run_id != state.run_id or n > len(history) or (n and history[n - 1] is not last):
+        if n > len(history) or (n and history[n - 1] is not last):
             n, total = 0, 0
         for m in history[n:]:
             total += estimate_tokens((m.content or "") + "".join(
-                c.raw_arguments if c.parse_error else c.arguments_json() for c in m.tool_calls))
-        self._counted = (state.run_id, len(history), history[-1] if history else None, total)
+                c.raw_arguments or "" if c.parse_error else c.arguments_json()
+                for c in m.tool_calls))
+        self._counted = (len(history), history[-1] if history else None, total)
         return total
 
     def build(self, state: AgentState) -> Context:
         sections = sorted(state.sections.values(), key=lambda s: -s.priority)
         system = "\n\n".join([self.system_prompt, *(s.text for s in sections if s.text)])
-        key = (system, state.task, id(state.tools), state.tools.key)
+        key = (system, state.task, state.tools.key)
         if self._fixed is None or self._fixed[0] != key:
             # the same objects while unchanged: each step's request then visibly extends the
             # last, and their digests and counts are remembered

@@ -13,17 +13,13 @@ and why.
 
 from __future__ import annotations
 
-import inspect
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, Literal
 
 from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
-from harness.context.fencing import fence, is_untrusted
 from harness.context.history import HistoryStrategy, HistoryView, Part
-from harness.context.memos import RecentMemos
 from harness.context.steps import Step, extend_steps, steps_label
 from harness.context.strategies import history_strategy
 from harness.context.tally import PartsTally
@@ -34,10 +30,12 @@ from harness.context.tokens import (
     context_window,
 )
 from harness.events import ContextManifest, SectionInfo, TaskStarted
-from harness.messages import Message, ModelRequest, validated
-from harness.state import AgentState, ContextSection
+from harness.fencing import fence, is_untrusted
+from harness.messages import Message, ModelRequest
+from harness.state import AgentState, ContextSection, PerRun, Section, for_run
 
-SECTION_SHARES = {"gate": 0.05, "skills": 0.15, "memory": 0.10, "recalled": 0.10}
+SECTION_SHARES: dict[str, float] = {Section.GATE: 0.05, Section.SKILLS: 0.15,
+                                     Section.MEMORY: 0.10, Section.RECALLED: 0.10}
 """Default share of the budget per component section; other names get `DEFAULT_SHARE`."""
 DEFAULT_SHARE = 0.10
 HISTORY_PRIORITY = 40
@@ -48,13 +46,22 @@ MIN_SECTION_TOKENS = 32
 
 @dataclass
 class _RunMemo:
-    """What a build remembers about one run: the history seen so far, as steps, and the
+    """What a build remembers about its run: the history seen so far, as steps, and the
     tally of the parts last shown."""
 
     seen: int = 0
     last: Message | None = None
     steps: list[Step] = field(default_factory=list)
     tally: PartsTally = field(default_factory=PartsTally)
+
+
+@dataclass
+class _Remembered:
+    """What builds remember by what it depends on (model, task, tools, settings), for the
+    next build with the same: the fixed parts and the tool schemas with their tokens."""
+
+    fixed: _Fixed | None = None
+    tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
 
 
 @dataclass
@@ -82,18 +89,18 @@ class ContextOverflow(ValueError):
     """The parts that must always be in (system prompt, task, tool schemas) exceed the budget."""
 
 
-class BudgetedContext:
+class BudgetedContext(PerRun):
     """Builds the model input from prioritised, budgeted sections and a history strategy.
 
     `history` is a strategy or its name ("compact", "full", "last-n", "mask", "summarise",
     "subgoal"); `history_options` go to its constructor (e.g. `n=8` for last-n,
     `summariser=` a `Model` for compact and summarise). The default, "compact", shows every
     step verbatim until they fill half the history's room, then summarises all but the last
-    few. A strategy whose `view` takes a `room` keyword is told the tokens the budget leaves
-    for the history.
+    few. The strategy is told the tokens the budget leaves for the history (`room`).
     `budget_tokens` fixes the budget; otherwise it is the context window of `model` (or of
     the run's model) minus `reply_reserve`. `shares` overrides the share of the budget a
     component section may take; `history_min_share` is kept free for the history.
+    Each run gets its own copy (`for_run`), with its own copy of the strategy.
     """
 
     def __init__(self, history: str | HistoryStrategy = "compact", *,
@@ -102,7 +109,6 @@ class BudgetedContext:
                  shares: dict[str, float] | None = None, history_min_share: float = 0.25,
                  **history_options: Any):
         self.history = history_strategy(history, **history_options)
-        self._pass_room = _takes_room(type(self.history))
         self.system_prompt = system_prompt
         self.budget_tokens = budget_tokens
         self.reply_reserve = reply_reserve
@@ -111,10 +117,13 @@ class BudgetedContext:
         self.history_min_share = history_min_share
         self._counter: TokenCounter | None = None
         self._fenced: dict[tuple[Any, ...], Message] = {}
-        self._tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
-        self._runs: RecentMemos[str, _RunMemo] = RecentMemos()
         self._messages: dict[tuple[str, str], Message] = {}
-        self._fixed: _Fixed | None = None
+        self._shared = _Remembered()  # by content, not by run: shared by the per-run copies
+        self._run = _RunMemo()
+
+    def start_run(self, state: AgentState) -> None:
+        self.history = for_run(self.history, state)
+        self._run = _RunMemo()
 
     @property
     def name(self) -> str:
@@ -138,8 +147,7 @@ class BudgetedContext:
         f = self._fixed_parts(state)
         counter, budget = f.counter, f.budget
         steps, tally = self._run_memo(state)
-        view = self.history.view(steps, state, counter, room=budget - f.tokens) \
-            if self._pass_room else self.history.view(steps, state, counter)
+        view = self.history.view(steps, state, counter, room=budget - f.tokens)
         tally.update(view.parts, counter)
         reserve = min(tally.tokens, int(self.history_min_share * budget))
         texts, section_infos = self._place_sections(state, counter, budget,
@@ -148,7 +156,7 @@ class BudgetedContext:
         if texts:
             system = self._message("system", "\n\n".join([self.system_prompt, *texts]))
             system_tokens = counter.message(system)
-            system_info = SectionInfo(name="system", priority=100, note=SYSTEM_NOTE,
+            system_info = SectionInfo(name=Section.SYSTEM, priority=100, note=SYSTEM_NOTE,
                                       tokens=system_tokens - sum(i.tokens for i in section_infos))
         else:
             system, system_tokens, system_info = f.system, f.system_tokens, f.system_info
@@ -161,8 +169,8 @@ class BudgetedContext:
         request = ModelRequest.of([system, f.task, *shown.messages], f.schemas)
         # = the sum over `infos`: the sections placed in the system message are counted in it
         total = system_tokens + f.task_tokens + f.tool_tokens + shown.tokens
-        manifest = validated(ContextManifest, sections=infos, total_tokens=total,
-                             budget_tokens=budget, strategy=self.history.name)
+        manifest = ContextManifest(sections=infos, total_tokens=total, budget_tokens=budget,
+                                   strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
 
     def _place_sections(self, state: AgentState, counter: TokenCounter, budget: int,
@@ -202,19 +210,18 @@ class BudgetedContext:
             dropped.append(f"{steps_label(over_budget)}: over the token budget")
         note = f"{self.history.name}: {note}; {shown.fenced} untrusted results fenced; " \
                f"tokens by {counter.method}"
-        return validated(SectionInfo, name="history", tokens=shown.tokens,
-                         priority=HISTORY_PRIORITY, items=shown.described(), dropped=dropped,
-                         note=note)
+        return SectionInfo(name=Section.HISTORY, tokens=shown.tokens, priority=HISTORY_PRIORITY,
+                           items=shown.described(), dropped=dropped, note=note)
 
     # -- caches ----------------------------------------------------------------------
     def _fixed_parts(self, state: AgentState) -> _Fixed:
         """The parts of the input that do not depend on the history, remembered while the
         model, task, tools and settings stay the same (in a run: every step)."""
         model = self.model if self.model is not None else _run_model(state)
-        key = (model, id(state.tools), state.tools.key, state.task,
+        key = (model, state.tools.key, state.task,
                self.system_prompt, self.budget_tokens, self.reply_reserve)
-        if self._fixed is not None and self._fixed.key == key:
-            return self._fixed
+        if self._shared.fixed is not None and self._shared.fixed.key == key:
+            return self._shared.fixed
         counter, budget = self.counter(state), self.budget(state)
         schemas, tool_tokens = self._schemas(state, counter)
         task = self._message("user", state.task)
@@ -226,16 +233,16 @@ class BudgetedContext:
                 f"budget of {budget}; raise budget_tokens or shorten them")
         system = self._message("system", self.system_prompt)
         system_tokens = counter.message(system)
-        self._fixed = _Fixed(
+        self._shared.fixed = _Fixed(
             key, counter, budget, schemas, tool_tokens, task, task_tokens, tokens, system,
             system_tokens,
-            SectionInfo(name="system", priority=100, note=SYSTEM_NOTE, tokens=system_tokens),
-            SectionInfo(name="task", tokens=task_tokens, priority=95),
-            SectionInfo(name="tools", tokens=tool_tokens, priority=90, items=list(key[2]),
+            SectionInfo(name=Section.SYSTEM, priority=100, note=SYSTEM_NOTE, tokens=system_tokens),
+            SectionInfo(name=Section.TASK, tokens=task_tokens, priority=95),
+            SectionInfo(name="tools", tokens=tool_tokens, priority=90, items=list(key[1]),
                         note="tool schemas"))
-        return self._fixed
+        return self._shared.fixed
 
-    def _message(self, role: str, content: str) -> Message:
+    def _message(self, role: Literal["system", "user"], content: str) -> Message:
         """The system or task message, the same object while its text is unchanged (so its
         token count and digest are remembered, and a request is seen to extend the last)."""
         m = self._messages.get((role, content))
@@ -250,9 +257,9 @@ class BudgetedContext:
         the last build (the loop only appends; any other change starts over), and the
         tally of the parts the last build showed."""
         h = state.history
-        memo = self._runs.get(state.run_id)
-        if memo is None or memo.seen > len(h) or (memo.seen and h[memo.seen - 1] is not memo.last):
-            memo = self._runs[state.run_id] = _RunMemo()
+        memo = self._run
+        if memo.seen > len(h) or (memo.seen and h[memo.seen - 1] is not memo.last):
+            memo = self._run = _RunMemo()
         if memo.seen < len(h):
             extend_steps(memo.steps, [self._fence(m) for m in h[memo.seen:]])
             memo.seen, memo.last = len(h), h[-1]
@@ -274,19 +281,12 @@ class BudgetedContext:
 
     def _schemas(self, state: AgentState, counter: TokenCounter
                  ) -> tuple[list[dict[str, Any]], int]:
-        key = (id(state.tools), state.tools.key, counter.method)
-        if self._tools is None or self._tools[0] != key:
+        key = (state.tools.key, counter.method)
+        if self._shared.tools is None or self._shared.tools[0] != key:
             schemas = state.tools.schemas()
             tokens = counter.count(state.tools.schemas_json(compact=False)) if schemas else 0
-            self._tools = (key, schemas, tokens)
-        return self._tools[1], self._tools[2]
-
-
-@cache
-def _takes_room(strategy: type) -> bool:
-    """Whether a strategy class's `view` takes `room` (asked once per class: `signature` is
-    slow, and a constructor is often made per run)."""
-    return "room" in inspect.signature(strategy.view).parameters
+            self._shared.tools = (key, schemas, tokens)
+        return self._shared.tools[1], self._shared.tools[2]
 
 
 def fit_parts(tally: PartsTally, room: int, counter: TokenCounter

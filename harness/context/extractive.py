@@ -18,9 +18,8 @@ from functools import lru_cache
 from itertools import chain
 
 from harness.context.steps import steps_label
-from harness.context.summarise import MERGE_HEADER, STEPS_HEADER
-from harness.llm.base import SyncModel
-from harness.llm.scripted import estimate_tokens
+from harness.context.summary_prompts import MERGE_HEADER, STEPS_HEADER
+from harness.llm.base import SyncModel, estimate_tokens
 from harness.messages import ModelRequest, ModelResponse, Usage
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -88,7 +87,7 @@ class ExtractiveSummariser(SyncModel):
         return ModelResponse(text=text, model=self.name, usage=Usage(
             input_tokens=estimate_tokens(request.text()), output_tokens=estimate_tokens(text)))
 
-    def _select(self, entries: list[Entry], query: set[str]) -> list[Entry]:
+    def _select(self, entries: list[Entry], query: frozenset[str]) -> list[Entry]:
         weight: dict[str, float] | None = None  # needed only once a sentence qualifies
         out = []
         kept: set[str] = set()  # a sentence already in the summary is not repeated
@@ -145,8 +144,8 @@ def _parse_summary(text: str) -> list[Entry]:
     for line in text.splitlines():
         if line.startswith(BULLET) and entries:
             entries[-1].sentences.append(line.removeprefix(BULLET))
-        elif _HEADER.match(line):
-            label, what = _HEADER.match(line).groups()
+        elif header := _HEADER.match(line):
+            label, what = header.groups()
             entries.append(Entry(label, what))
         elif line.strip():
             entries.append(Entry("note", "", [line.strip()]))
@@ -189,11 +188,11 @@ def _text(entries: list[Entry], dropped: set[tuple[int, int]]) -> str:
     return "\n".join(lines)
 
 
-def _idf(docs: list[set[str]]) -> dict[str, float]:
+def _idf(docs: list[frozenset[str]]) -> dict[str, float]:
     df = Counter(chain.from_iterable(docs))
     n = len(docs) or 1
     return {t: math.log(1 + n / c) for t, c in df.items()}
 
 
-def _score(shared: set[str], weight: dict[str, float]) -> float:
+def _score(shared: frozenset[str], weight: dict[str, float]) -> float:
     return sum(weight.get(t, 1.0) for t in shared)

@@ -11,29 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from harness.context.memos import RecentMemos
-from harness.context.steps import Step, call_signature, outcome, steps_label
+from harness.context.steps import Part, Step, call_signature, outcome, steps_label
 from harness.context.tokens import TokenCounter
 from harness.messages import Message
-from harness.state import AgentState
-
-Treatment = Literal["verbatim", "masked", "summary", "omitted", "truncated"]
-"""How a part shows its steps; "omitted" parts are a note saying which steps are left out."""
-
-
-@dataclass
-class Part:
-    """Messages standing for `steps` (1-based, ascending), and how they were treated."""
-
-    messages: list[Message]
-    steps: Sequence[int]
-    treatment: Treatment
-
-    @property
-    def results(self) -> int:
-        return sum(m.role == "tool" for m in self.messages)
+from harness.state import AgentState, PerRun
 
 
 @dataclass
@@ -55,15 +39,16 @@ class HistoryView:
 
 @runtime_checkable
 class HistoryStrategy(Protocol):
-    """Chooses how past steps appear in the next model input. A strategy whose choice
-    depends on the budget also takes `room` (keyword): the tokens the budget leaves for the
-    history; `BudgetedContext` passes it to those whose `view` has it. Each `view` returns a
-    new `HistoryView` (the parts may be the same objects as before): the built context
-    keeps it as the history it shows."""
+    """Chooses how past steps appear in the next model input. `room` is the tokens the
+    budget leaves for the history (None when no budget applies), for a strategy whose
+    choice depends on it. Each `view` returns a new `HistoryView` (the parts may be the same
+    objects as before): the built context keeps it as the history it shows. A strategy that
+    remembers things about a run between views is a `PerRun`: it gets a copy per run."""
 
     name: str
 
-    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView: ...
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
+             room: int | None = None) -> HistoryView: ...
 
 
 def verbatim(step: Step) -> Part:
@@ -99,13 +84,13 @@ def omitted_note(steps: Sequence[int], why: str) -> Part:
 
 
 class PartsMemo:
-    """A strategy's parts for each run's steps, kept between views so that a view remakes
+    """A strategy's parts for a run's steps, kept between views so that a view remakes
     only the parts that can have changed: the loop appends steps, and results only to the
     last step, so a strategy whose treatment of a step depends on how many steps follow it
     remakes just the last few. A different steps list, or a shorter one, starts over.
     Without it, `full` and `mask` cost O(steps) Python work a build."""
 
-    def __init__(self, keep: int = 16) -> None:
+    def __init__(self, keep: int = 4) -> None:
         self._memos: RecentMemos[int, tuple[list[Step], list[Part], Counter[str]]] = \
             RecentMemos(keep=keep)
 
@@ -127,7 +112,7 @@ class PartsMemo:
         return list(parts), treatments
 
 
-class FullHistory:
+class FullHistory(PerRun):
     """Every step, verbatim (the budget still drops the oldest steps when it must)."""
 
     name = "full"
@@ -135,7 +120,11 @@ class FullHistory:
     def __init__(self) -> None:
         self._parts = PartsMemo()
 
-    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+    def start_run(self, state: AgentState) -> None:
+        self._parts = PartsMemo()
+
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
+             room: int | None = None) -> HistoryView:
         parts, _ = self._parts.update(steps, lambda i, s: verbatim(s), redo=1)
         return HistoryView(parts, "all steps verbatim")
 
@@ -150,7 +139,8 @@ class LastN:
             raise ValueError("last-n: n must be at least 1")
         self.n = n
 
-    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
+             room: int | None = None) -> HistoryView:
         recent = steps[-self.n:]
         old = range(1, recent[0].index) if recent else range(0)
         parts = [omitted_note(old, f"only the last {self.n} steps are kept")] if old else []
@@ -158,7 +148,7 @@ class LastN:
                            f"last {self.n} steps verbatim, {len(old)} older left out")
 
 
-class MaskObservations:
+class MaskObservations(PerRun):
     """Observation masking: every call stays, but tool outputs older than the last
     `keep_last` steps become a one-line placeholder with the call's outcome and size.
     Outputs of at most `min_tokens` are kept as they are (a placeholder would not be
@@ -174,17 +164,19 @@ class MaskObservations:
         self._cache: dict[int, tuple[Step, int, Part]] = {}
         self._parts = PartsMemo()
 
+    def start_run(self, state: AgentState) -> None:
+        self._cache, self._parts = {}, PartsMemo()
+
     def _masked(self, step: Step, counter: TokenCounter) -> Part:
         """`masked(step)`, remembered per step (a masked step never changes again)."""
         hit = self._cache.get(id(step))
         if hit is None or hit[0] is not step or hit[1] != len(step.messages):
-            if len(self._cache) > 20_000:
-                self._cache.clear()
             hit = self._cache[id(step)] = (step, len(step.messages),
                                            masked(step, counter, self.min_tokens))
         return hit[2]
 
-    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
+             room: int | None = None) -> HistoryView:
         cut = len(steps) - self.keep_last
         parts, treatments = self._parts.update(
             steps, lambda i, s: self._masked(s, counter) if i < cut else verbatim(s),

@@ -5,15 +5,27 @@ provider rejects the history), or a lone user message such as verification feedb
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Literal
 
-from harness.messages import Message, ToolCall
+from harness.messages import Message, ToolCall, call_signature
 
-if TYPE_CHECKING:
-    from harness.context.history import Part
+Treatment = Literal["verbatim", "masked", "summary", "omitted", "truncated"]
+"""How a part shows its steps; "omitted" parts are a note saying which steps are left out."""
+
+
+@dataclass
+class Part:
+    """Messages standing for `steps` (1-based, ascending), and how they were treated."""
+
+    messages: list[Message]
+    steps: Sequence[int]
+    treatment: Treatment
+
+    @property
+    def results(self) -> int:
+        return sum(m.role == "tool" for m in self.messages)
 
 
 @dataclass
@@ -48,26 +60,6 @@ def extend_steps(steps: list[Step], messages: list[Message]) -> list[Step]:
         else:
             steps.append(Step(index=len(steps) + 1, messages=[m]))
     return steps
-
-
-_ARG_JSON = json.JSONEncoder(ensure_ascii=False)
-"""`json.dumps(v, ensure_ascii=False)`, with one encoder built once (it is immutable)."""
-
-
-def _arg_json(value: object) -> str:
-    """`_ARG_JSON.encode(value)`; an int is written directly (the encoder's general path
-    builds an iterator per value, and most arguments are plain numbers or strings)."""
-    return int.__repr__(value) if type(value) is int else _ARG_JSON.encode(value)
-
-
-def call_signature(call: ToolCall, limit: int = 120) -> str:
-    """`read_file(path="a.py")`, shortened to `limit` characters."""
-    if call.parse_error:
-        args = call.raw_arguments or ""
-    else:
-        args = ", ".join([f"{k}={_arg_json(v)}" for k, v in call.arguments.items()])
-    text = f"{call.name}({args})"
-    return text if len(text) <= limit else text[: limit - 4] + "...)"
 
 
 def outcome(result: Message) -> str:

@@ -18,12 +18,11 @@ import re
 from dataclasses import dataclass, field
 
 from harness.context.history import HistoryView, Part
-from harness.context.memos import RecentMemos
 from harness.context.steps import Step, steps_label
 from harness.context.summarise import SummariseHistory, Summariser, summary_part
 from harness.context.tokens import TokenCounter
 from harness.llm.base import Model
-from harness.state import AgentState
+from harness.state import AgentState, PerRun
 from harness.tools.base import tool
 
 SUBGOAL_TOOL = "declare_subgoal"
@@ -96,7 +95,7 @@ class _Grouping:
     """Each finished subgoal's summary part, the same object every build."""
 
 
-class SubgoalHistory:
+class SubgoalHistory(PerRun):
     """Finished subgoals as one summary each; the current subgoal verbatim, except that
     when it runs long (or the agent never declares one) its steps more than `keep_open`
     back are summarised in batches of `batch`, as `SummariseHistory` does."""
@@ -112,27 +111,31 @@ class SubgoalHistory:
         self._open = SummariseHistory(keep_last=keep_open, batch=batch,
                                       max_summary_tokens=max_summary_tokens)
         self._open.summariser = self.summariser
-        self._summaries: RecentMemos[
-            str, dict[tuple[int, int], tuple[str, str, list[int]]]] = RecentMemos(dict)
-        """Per run and finished subgoal (first, last step): the summariser's summary, and its
-        error with the steps whose summary fell back to the list of calls ("", [] if none)."""
-        self._groupings: RecentMemos[str, _Grouping] = RecentMemos()
+        self._summaries: dict[tuple[int, int], tuple[str, str, list[int]]] = {}
+        """Per finished subgoal (first, last step): the summariser's summary, and its error
+        with the steps whose summary fell back to the list of calls ("", [] if none)."""
+        self._grouping_of: _Grouping | None = None
+
+    def start_run(self, state: AgentState) -> None:
+        self._open = self._open.for_run(state)
+        self._summaries, self._grouping_of = {}, None
 
     def _grouping(self, steps: list[Step], state: AgentState) -> _Grouping:
         """The run's subgoals, grouping only the steps added since the last view."""
-        g = self._groupings.get(state.run_id)
+        g = self._grouping_of
         if g is None or g.steps is not steps or g.seen > len(steps):
-            g = self._groupings[state.run_id] = _Grouping(steps)
+            g = self._grouping_of = _Grouping(steps)
         extend_subgoals(g.groups, steps[g.seen:])
         g.seen = len(steps)
         return g
 
-    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter) -> HistoryView:
+    def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
+             room: int | None = None) -> HistoryView:
         grouping = self._grouping(steps, state)
         groups = [g for g in grouping.groups if g.steps]
         if not groups:
             return HistoryView([], "no steps yet")
-        cache = self._summaries.of(state.run_id)
+        cache = self._summaries
         parts = []
         for n, g in enumerate(groups[:-1], 1):
             ids = [s.index for s in g.steps]
@@ -151,8 +154,8 @@ class SubgoalHistory:
                                                                              title)
             parts.append(part)
         current = groups[-1]
-        key = f"{state.run_id}#{current.steps[0].index}"
-        shown = self._open.view(current.steps, state, counter, key=key)
+        shown = self._open.view(current.steps, state, counter,
+                                key=f"subgoal from step {current.steps[0].index}")
         note = f"{len(groups) - 1} finished subgoal(s) collapsed to summaries; current " \
                f'subgoal "{current.goal}" ({len(current.steps)} steps): {shown.note}'
         failed = [f"{steps_label(steps)}: {error}" for _, error, steps in cache.values() if error]

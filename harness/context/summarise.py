@@ -12,28 +12,20 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from harness.context.fencing import fence
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
 from harness.context.memos import RecentMemos
 from harness.context.steps import Step, describe_ranges, step_text, steps_label
+from harness.context.summary_prompts import MERGE_HEADER, STEPS_HEADER, SUMMARY_SYSTEM
 from harness.context.tokens import (
     DEFAULT_WINDOW,
     MESSAGE_OVERHEAD,
     TokenCounter,
     context_window,
 )
-from harness.events import ModelCalled
-from harness.llm.base import Model, ModelError
-from harness.llm.scripted import estimate_tokens
+from harness.fencing import fence
+from harness.llm.base import Model, ModelError, estimate_tokens
 from harness.messages import Message, ModelRequest
-from harness.state import AgentState
-
-SUMMARY_SYSTEM = (
-    "You compress an agent's earlier steps so that it can continue without them. Keep every "
-    "fact the task may need: names, numbers, identifiers, paths, errors, decisions and what "
-    "each step found. Drop everything else. Reply with the summary only, in short lines.")
-STEPS_HEADER = "Steps to summarise:\n"
-MERGE_HEADER = "Summary to shorten:\n"
+from harness.state import AgentState, PerRun
 
 
 class Summariser:
@@ -116,13 +108,9 @@ class Summariser:
             self.error = f"{type(exc).__name__}: {exc}"
             return ""
         self.error = ""
-        state.emit(ModelCalled(model=reply.model or self.name, request_digest=request.digest(),
-                               response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
-                               latency_s=reply.latency_s or time.perf_counter() - start,
-                               purpose="summarise"))
-        state.tokens += reply.usage.total_tokens
-        if state.cost_usd is not None:
-            state.cost_usd = None if reply.cost_usd is None else state.cost_usd + reply.cost_usd
+        if not reply.latency_s:
+            reply = reply.model_copy(update={"latency_s": time.perf_counter() - start})
+        state.charge(reply, "summarise", request=request, model=self.name)
         return (reply.text or "").strip()
 
 
@@ -147,7 +135,7 @@ class _Memo:
         self.upto, self.tail, self.tail_tokens = upto, [], 0
 
 
-class SummariseHistory:
+class SummariseHistory(PerRun):
     """The last `keep_last` steps verbatim; older steps summarised by `summariser` (any
     `Model`, e.g. a cheaper one; the offline `ExtractiveSummariser` when None).
 
@@ -180,12 +168,15 @@ class SummariseHistory:
         self.trigger = trigger
         self._memos: RecentMemos[str, _Memo] = RecentMemos(_Memo)
 
+    def start_run(self, state: AgentState) -> None:
+        self._memos = RecentMemos(_Memo)
+
     def view(self, steps: list[Step], state: AgentState, counter: TokenCounter, *,
              key: str | None = None, room: int | None = None) -> HistoryView:
-        """`key` names the memo (default: the run), for callers that summarise several
-        stretches of one run separately. `room` is the tokens the budget leaves for the
+        """`key` names the memo, for callers that summarise several stretches of one run
+        separately. `room` is the tokens the budget leaves for the
         history, which a `trigger` share is of (without it: of `DEFAULT_WINDOW`)."""
-        memo = self._memos.of(key or state.run_id)
+        memo = self._memos.of(key or "")
         covered = memo.upto + len(memo.tail)  # summarised or in the tail: all but the newest
         if covered and covered >= len(steps):
             memo.restart()  # the history was replaced or cut: start over

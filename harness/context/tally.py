@@ -14,9 +14,9 @@ import operator
 from itertools import compress, count
 from typing import NamedTuple
 
-from harness.context.fencing import is_untrusted
 from harness.context.history import Part
 from harness.context.tokens import TokenCounter
+from harness.fencing import is_untrusted
 from harness.messages import Message
 
 

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.llm.scripted import estimate_tokens
+from harness.llm.base import estimate_tokens
 from harness.messages import Message
 
 MESSAGE_OVERHEAD = 4

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from harness.bench.suite import DataError
+from harness.errors import DataError
 from harness.messages import Message, ToolCall
 
 SUFFIXES = (".json", ".traj")

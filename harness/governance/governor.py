@@ -8,35 +8,34 @@ verify  = verifiers (commands, schemas, functions), each verdict with its own co
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from harness.events import GateWarning
-from harness.governance.actions import tool_kind
 from harness.governance.approvers import Approver, AutoApprover
 from harness.governance.base import Action, Decision, Verdict
-from harness.governance.detector import InstructionDetector
-from harness.governance.isolation import Isolation
-from harness.governance.policy import Policy
-from harness.governance.provenance import Provenance
+from harness.governance.egress.provenance import Provenance
+from harness.governance.injection.detector import InstructionDetector
+from harness.governance.injection.isolation import Isolation
+from harness.governance.policy.policy import Policy
 from harness.governance.verifiers import Verifier
 from harness.messages import ToolCall
-from harness.state import AgentState, ContextSection
+from harness.state import AgentState, ContextSection, PerRun, Section
 from harness.tools.base import ToolResult
 
 RANK = {"allow": 0, "inject": 0, "ask": 1, "deny": 2}
-GATE_SECTION = "gate-warnings"
 MACHINE_KINDS = ("read", "write", "shell")
 """Tool kinds that reach the machine's files or run commands on it."""
-MAX_RUNS = 16
-"""Runs whose provenance a governor keeps (one Agent may run many tasks in turn)."""
 
 
-class PolicyGovernor:
+class PolicyGovernor(PerRun):
     """Rules, approvals, gate warnings, isolation and verifiers behind the `Governor` protocol.
 
     >>> gov = PolicyGovernor(Policy("workspace-write"), approver=AutoApprover(False))
 
     `detector` finds instruction-like passages in the outputs of calls the task designated,
     which vouch for no destination (default: the isolation's detector, else a new one).
+    Each run gets its own copy (`for_run`) holding the run's designated sources and the
+    step its gate warnings are about.
     """
 
     def __init__(self, policy: Policy | None = None, *, approver: Approver | None = None,
@@ -45,19 +44,25 @@ class PolicyGovernor:
         self.policy = policy or Policy()
         self.detector = detector or (isolation.detector if isolation else None) \
             or InstructionDetector()
-        self._sources: dict[str, Provenance] = {}
         self.approver = approver or AutoApprover(False)
         self.isolation = isolation
         self.verifiers = list(verifiers)
         self.name = name or ("policy+isolation" if isolation else "policy")
-        self._warned_at: tuple[str, int] | None = None  # (run, step) the warnings are about
+        self.sources = Provenance(self.detector)
+        """What the run's task designated as sources, and what they said."""
+        self.warned_at: int | None = None
+        """The step the gate warnings in the context are about."""
+
+    def start_run(self, state: AgentState) -> None:
+        self.sources = Provenance(self.detector)
+        self.warned_at = None
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
         self.expire_warnings(state)
         decision = self.budget_guard(state) or self.sandbox_guard(call, state) or \
             self.policy.evaluate(
-            call, state.workspace, task=state.task, sources=self._sources.get(state.run_id),
-            sandboxed=self.runs_sandboxed(call, state))
+            call, state.workspace, task=state.task, sources=self.sources,
+            sandboxed=self.runs_sandboxed(call, state), effects=state.tools.effects(call.name))
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
             decision = gate
@@ -69,30 +74,21 @@ class PolicyGovernor:
     def budget_guard(self, state: AgentState) -> Decision | None:
         """Refuse further calls once a token, cost or time budget is spent (the loop then
         stops the run with the reason)."""
-        b = state.budget
-        if b.max_tokens is not None and state.tokens >= b.max_tokens:
-            return Decision(decision="deny", rule="budget.tokens",
-                            reason=f"token budget spent ({state.tokens} >= {b.max_tokens})")
-        if b.max_cost_usd is not None and state.cost_usd is not None and \
-                state.cost_usd >= b.max_cost_usd:
-            return Decision(decision="deny", rule="budget.cost",
-                            reason=f"cost budget spent (${state.cost_usd:.4f})")
-        if b.max_seconds is not None and state.elapsed >= b.max_seconds:
-            return Decision(decision="deny", rule="budget.time",
-                            reason=f"time budget spent ({state.elapsed:.1f}s)")
-        return None
+        spent = state.budget_spent(steps=False)
+        return None if spent is None else Decision(decision="deny", rule=spent[0],
+                                                   reason=spent[1])
 
     def runs_sandboxed(self, call: ToolCall, state: AgentState) -> bool:
         """Whether the call is a command run in a sandbox whose /tmp is its own (the file
         tools run in this process, where /tmp is the host's)."""
         return (state.sandbox is not None and state.sandbox.info.private_tmp
-                and tool_kind(call.name, self.policy.tool_kinds) == "shell")
+                and self.policy.kind(call, state.tools.effects(call.name)) == "shell")
 
     def sandbox_guard(self, call: ToolCall, state: AgentState) -> Decision | None:
         """Under `Policy(require_sandbox=True)`, refuse every tool that touches the machine
         (files, commands) when the run's tools are not confined by the operating system."""
-        if not self.policy.require_sandbox or tool_kind(
-                call.name, self.policy.tool_kinds) not in MACHINE_KINDS:
+        if not self.policy.require_sandbox or self.policy.kind(
+                call, state.tools.effects(call.name)) not in MACHINE_KINDS:
             return None
         box = state.sandbox
         if box is not None and box.info.confined:
@@ -122,33 +118,24 @@ class PolicyGovernor:
         """Put warnings into the next context; several calls of one step add up."""
         lines = [f"- {w.message} (cites {', '.join(w.cites) or '-'})" for w in warnings]
         items = [c for w in warnings for c in w.cites]
-        held = state.sections.get(GATE_SECTION)
+        held = state.sections.get(Section.GATE)
         if held is not None:
             lines = [*held.text.splitlines()[1:], *lines]
             items = [*held.items, *items]
-        state.put(ContextSection(name=GATE_SECTION, priority=80, items=items, text=(
+        state.put(ContextSection(name=Section.GATE, priority=80, items=items, text=(
             "Memory warnings about your last actions:\n" + "\n".join(lines))))
-        self._warned_at = (state.run_id, state.step)
+        self.warned_at = state.step
 
     def expire_warnings(self, state: AgentState) -> None:
         """Gate warnings are about the step that raised them: drop them once a later step's
         actions come up for review."""
-        if GATE_SECTION in state.sections and self._warned_at != (state.run_id, state.step):
-            del state.sections[GATE_SECTION]
+        if Section.GATE in state.sections and self.warned_at != state.step:
+            del state.sections[Section.GATE]
 
     def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
         if result.ok:
-            self.provenance(state).observe(call, result.output, self.policy.trusted(state.task))
+            self.sources.observe(call, result.output, self.policy.trusted(state.task))
         return self.isolation.screen(call, result, state) if self.isolation else result
-
-    def provenance(self, state: AgentState) -> Provenance:
-        """The run's designated sources (kept for the last `MAX_RUNS` runs)."""
-        sources = self._sources.get(state.run_id)
-        if sources is None:
-            if len(self._sources) >= MAX_RUNS:
-                self._sources.pop(next(iter(self._sources)))
-            sources = self._sources[state.run_id] = Provenance(self.detector)
-        return sources
 
     def verify(self, action: Action, result: ToolResult | None,
                state: AgentState) -> list[Verdict]:
@@ -159,5 +146,5 @@ class PolicyGovernor:
 class IsolationOnly(PolicyGovernor):
     """Isolation without permission rules (for ablations): every call is allowed."""
 
-    def __init__(self, isolation: Isolation, **kwargs):
+    def __init__(self, isolation: Isolation, **kwargs: Any):
         super().__init__(Policy("full"), isolation=isolation, name="isolation", **kwargs)

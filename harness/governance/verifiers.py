@@ -8,8 +8,6 @@ seconds), so verification spend is measured apart from the agent's.
 from __future__ import annotations
 
 import fnmatch
-import json
-import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness.events import VerificationCost
 from harness.governance.base import Action, FinalAnswer, Verdict
+from harness.messages import extract_json
 from harness.state import AgentState
 from harness.tools.base import ToolResult
 from harness.tools.builtin import truncate
@@ -88,7 +87,7 @@ class SchemaVerifier(_Scoped):
 
     def check(self, action: Action, result: ToolResult | None,
               state: AgentState) -> Verdict | None:
-        if not self.applies(action):
+        if not self.applies(action) or not isinstance(action, FinalAnswer):
             return None
         start = time.perf_counter()
         ok, detail = True, "valid"
@@ -103,22 +102,6 @@ class SchemaVerifier(_Scoped):
         return Verdict(verifier=self.name, ok=ok, detail=detail, cost=cost)
 
 
-def extract_json(text: str) -> str:
-    """The JSON in an answer: a fenced block if there is one, else the outermost {...}."""
-    m = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
-    if m:
-        return m.group(1).strip()
-    start, end = text.find("{"), text.rfind("}")
-    if start != -1 and end > start:
-        candidate = text[start:end + 1]
-        try:
-            json.loads(candidate)
-            return candidate
-        except json.JSONDecodeError:
-            pass
-    return text.strip()
-
-
 CheckFn = Callable[[Action, ToolResult | None, AgentState], "bool | tuple[bool, str] | Verdict"]
 
 
@@ -130,7 +113,7 @@ class FunctionVerifier(_Scoped):
                  tools: tuple[str, ...] = ("*",)):
         super().__init__(when, tools)
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "function")
+        self.name = name or str(getattr(fn, "__name__", "function"))
 
     def check(self, action: Action, result: ToolResult | None,
               state: AgentState) -> Verdict | None:

@@ -1,13 +1,34 @@
 """Models: the `Model` protocol, `LiteLLMModel`, and the offline `ScriptedModel` and `ReplayModel`."""
 
-from harness.llm.base import Model, ModelError, SyncModel
-from harness.llm.litellm_model import LiteLLMModel, RetryPolicy, is_transient
-from harness.llm.replay import ReplayDivergence, ReplayModel
-from harness.llm.scripted import FunctionModel, ScriptedModel, ScriptExhausted, estimate_tokens
-from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "FunctionModel", "LiteLLMModel", "Message", "Model", "ModelError", "ModelRequest",
-    "ModelResponse", "ReplayDivergence", "ReplayModel", "RetryPolicy", "ScriptExhausted",
-    "ScriptedModel", "SyncModel", "ToolCall", "Usage", "estimate_tokens", "is_transient",
-]
+from harness._lazy import lazy_exports
+
+_EXPORTS = {
+    "Model": "harness.llm.base",
+    "ModelError": "harness.llm.base",
+    "SyncModel": "harness.llm.base",
+    "estimate_tokens": "harness.llm.base",
+    "LiteLLMModel": "harness.llm.litellm_model",
+    "RetryPolicy": "harness.llm.litellm_model",
+    "is_transient": "harness.llm.litellm_model",
+    "ReplayDivergence": "harness.llm.replay",
+    "ReplayModel": "harness.llm.replay",
+    "FunctionModel": "harness.llm.scripted",
+    "ScriptedModel": "harness.llm.scripted",
+    "ScriptExhausted": "harness.llm.scripted",
+    "Message": "harness.messages",
+    "ModelRequest": "harness.messages",
+    "ModelResponse": "harness.messages",
+    "ToolCall": "harness.messages",
+    "Usage": "harness.messages",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.llm.base import Model, ModelError, SyncModel, estimate_tokens
+    from harness.llm.litellm_model import LiteLLMModel, RetryPolicy, is_transient
+    from harness.llm.replay import ReplayDivergence, ReplayModel
+    from harness.llm.scripted import FunctionModel, ScriptedModel, ScriptExhausted
+    from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage

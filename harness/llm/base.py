@@ -1,4 +1,5 @@
-"""The `Model` protocol: one request in, one response out, sync and async."""
+"""The `Model` protocol: one request in, one response out, sync and async; and the
+dependency-free token estimate the offline models, the context and the routers share."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ class Model(Protocol):
     def complete(self, request: ModelRequest) -> ModelResponse: ...
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse: ...
+
+
+def estimate_tokens(text: str) -> int:
+    """A fast, dependency-free token estimate (~4 characters per token)."""
+    return (len(text) + 3) // 4
 
 
 class ModelError(RuntimeError):

@@ -14,7 +14,9 @@ from itertools import compress
 from pathlib import Path
 from typing import Any
 
+from harness._fast import updated
 from harness.llm.base import ModelError, SyncModel
+from harness.llm.base import estimate_tokens as estimate_tokens  # re-exported: its old home
 from harness.messages import (
     Message,
     ModelRequest,
@@ -22,7 +24,6 @@ from harness.messages import (
     ToolCall,
     Usage,
     text_parts,
-    updated,
 )
 
 Reply = str | dict[str, Any] | list[dict[str, Any]] | ModelResponse
@@ -32,11 +33,6 @@ a list of tool calls, or a full `ModelResponse`."""
 
 class ScriptExhausted(ModelError):
     """The scripted model was asked for more replies than its script holds."""
-
-
-def estimate_tokens(text: str) -> int:
-    """A fast, dependency-free token estimate (~4 characters per token)."""
-    return (len(text) + 3) // 4
 
 
 _call_ids = itertools.count(1)
@@ -70,8 +66,8 @@ class RequestTextLength:
     def _set(self, i: int, m: Message | None) -> None:
         """Put `m` at position `i` (append at the end; None removes the last)."""
         if i < len(self._sizes):
-            chars, parts = self._sizes[i]
-            self._chars, self._parts = self._chars - chars, self._parts - parts
+            old_chars, old_parts = self._sizes[i]
+            self._chars, self._parts = self._chars - old_chars, self._parts - old_parts
         if m is None:
             del self._messages[i], self._sizes[i]
             return

@@ -11,9 +11,7 @@ _EXPORTS = {
     "Memory": "harness.memory.base",
     "NullMemory": "harness.memory.base",
     "Recalled": "harness.memory.base",
-    "Action": "harness.memory.events",
     "Attempt": "harness.memory.events",
-    "Decision": "harness.memory.events",
     "Fact": "harness.memory.events",
     "Fix": "harness.memory.events",
     "Forget": "harness.memory.events",
@@ -21,6 +19,8 @@ _EXPORTS = {
     "Issue": "harness.memory.events",
     "MemoryEvent": "harness.memory.events",
     "Note": "harness.memory.events",
+    "ProjectDecision": "harness.memory.events",
+    "RecordedAction": "harness.memory.events",
     "Supersede": "harness.memory.events",
     "parse_memory_event": "harness.memory.events",
     "HygieneReport": "harness.memory.hygiene",
@@ -35,9 +35,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:  # pragma: no cover
     from harness.memory.base import Memory, NullMemory, Recalled
     from harness.memory.events import (
-        Action,
         Attempt,
-        Decision,
         Fact,
         Fix,
         Forget,
@@ -45,6 +43,8 @@ if TYPE_CHECKING:  # pragma: no cover
         Issue,
         MemoryEvent,
         Note,
+        ProjectDecision,
+        RecordedAction,
         Supersede,
         parse_memory_event,
     )

@@ -6,22 +6,38 @@ file's language), the names of the variables they define, and pulling an express
 a single-use variable. Token order counts: `max(lo, min(x, hi))` and `min(lo, max(x, hi))`
 are different fixes. Undoing an edit is never the same approach as the edit. Two shell
 commands are the same approach when they run the same program with the same arguments,
-up to option order and spacing (only there is order ignored).
+up to option order and spacing (only there is order ignored). Commands are read by the
+shell parser governance uses too (`harness.shell`).
+
+What an action is — a command, a change to a file, or neither — comes from what its tool
+declares (`Effects`: `executes` with a command argument, `writes` with a path argument).
+Records carry only a tool's name: a record of the same tool is read by the same
+declaration; any other, and any action whose tool declares nothing known to memory, by
+the built-in tool names below.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Literal
 
-from harness.memory.events import Action
+from harness.memory.events import RecordedAction
 from harness.memory.paths import normalize_path, same_file
+from harness.shell.parser import parse
+from harness.shell.substitutions import ShellParseError
+from harness.tools.effects import Effects
 
 FILE_WRITERS = frozenset({"edit_file", "write_file"})
+"""Tools that change a file, by name (for records and tools with no declaration)."""
 FILE_READERS = frozenset({"read_file", "list_dir", "search_files", "view_file", "cat"})
 SHELL_TOOLS = frozenset({"run_shell", "shell", "bash"})
+"""Tools that run a command line, by name (for records and tools with no declaration)."""
+Role = Literal["shell", "write", "other"]
+Declared = Mapping[str, Effects]
+"""What tools declare they do, by tool name."""
 SCRIPT_RUNNERS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "python", "python3", "node",
                             "ruby", "perl"})
 """Interpreters that run the script file they are given: `bash x.sh` runs what `./x.sh` does."""
@@ -142,7 +158,8 @@ def _bound_names(lines: list[list[tuple[str, str]]]) -> set[str]:
         if toks and toks[0] == "for":
             end = next((i for i, t in enumerate(toks) if t in ("in", "of", ":=", "=")), 0)
             bound.update(t for k, t in line[1:end] if k == "ident")
-        depth, target = 0, []
+        depth = 0
+        target: list[str] = []
         for i, (kind, tok) in enumerate(line):
             if tok in _ASSIGN and depth == 0:
                 bound.update(target)
@@ -261,7 +278,7 @@ def delta_similarity(a: EditDelta, b: EditDelta) -> float:
     shared = len(a.deleted & deleted_b)
     total = len(a.deleted | deleted_b)
     for g in a.inserted.keys() | inserted_b.keys():
-        sa, sb = a.inserted.get(g, ()), inserted_b.get(g, ())
+        sa, sb = a.inserted.get(g, ()) if isinstance(g, int) else (), inserted_b.get(g, ())
         common = sum(m.size for m in SequenceMatcher(None, sa, sb, autojunk=False)
                      .get_matching_blocks())
         shared += common
@@ -269,17 +286,59 @@ def delta_similarity(a: EditDelta, b: EditDelta) -> float:
     return 1.0 if total == 0 else shared / total
 
 
-def undoes(recorded: Action, action: Action, workspace: str | None = None) -> bool:
+def role(tool: str, declared: Declared | None = None) -> Role:
+    """What memory compares an action of `tool` as: a command line (`shell`), a change to a
+    file (`write`) or neither, from what the tool declares; by its name when `declared`
+    does not hold it."""
+    effects = declared.get(tool) if declared else None
+    if effects is None:
+        return "shell" if tool in SHELL_TOOLS else "write" if tool in FILE_WRITERS else "other"
+    if effects.executes and effects.commands:
+        return "shell"
+    if (effects.writes or effects.deletes) and effects.paths:
+        return "write"
+    return "other"
+
+
+def command_of(action: RecordedAction, declared: Declared | None = None) -> str:
+    """The command line an action runs: the first of its tool's command arguments set."""
+    effects = declared.get(action.tool) if declared else None
+    return _argument(action, effects.commands if effects and effects.commands else ("command",))
+
+
+def path_of(action: RecordedAction, declared: Declared | None = None) -> str:
+    """The file an action changes: the first of its tool's path arguments set."""
+    effects = declared.get(action.tool) if declared else None
+    return _argument(action, effects.paths if effects and effects.paths else ("path",))
+
+
+def _argument(action: RecordedAction, keys: tuple[str, ...]) -> str:
+    return next((str(action.args[k]) for k in keys if action.args.get(k) is not None), "")
+
+
+def _shape(action: RecordedAction) -> Literal["edit", "write", "args"]:
+    """How a file change is given: an edit (`old` -> `new`), the whole content, or other
+    arguments."""
+    if action.tool == "edit_file" or {"old", "new"} & action.args.keys():
+        return "edit"
+    if action.tool == "write_file" or "content" in action.args:
+        return "write"
+    return "args"
+
+
+def undoes(recorded: RecordedAction, action: RecordedAction, workspace: str | None = None,
+           declared: Declared | None = None) -> bool:
     """Whether `action` is the inverse of the `recorded` edit (its old and new swapped, up
     to formatting): it restores what the recorded edit replaced."""
-    if recorded.tool != "edit_file" or action.tool != "edit_file":
+    if recorded.tool != action.tool or role(action.tool, declared) != "write" \
+            or _shape(recorded) != "edit" or _shape(action) != "edit":
         return False
-    path_a = normalize_path(str(recorded.args.get("path", "")), workspace)
-    if not same_file(path_a, normalize_path(str(action.args.get("path", "")), workspace)):
+    path_a = normalize_path(path_of(recorded, declared), workspace)
+    if not same_file(path_a, normalize_path(path_of(action, declared), workspace)):
         return False
     lang = language(path_a)
 
-    def toks(act: Action, key: str) -> list[str]:
+    def toks(act: RecordedAction, key: str) -> list[str]:
         return [t for _, t in code_tokens(str(act.args.get(key, "")), lang)]
 
     return (toks(action, "old") == toks(recorded, "new")
@@ -316,16 +375,7 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
     Readings of options are produced with and without `-o VALUE` pairing, because
     whether an option takes a value cannot be known from the text alone, and with
     clusters of one-letter options split (`-xq` as `-x -q`)."""
-    try:
-        words = shlex.split(command, posix=True)
-    except ValueError:
-        words = command.split()
-    segments: list[list[str]] = [[]]
-    for w in words:
-        if w in ("&&", "||", ";", "|"):
-            segments.append([])
-        else:
-            segments[-1].append(_normal_word(w, workspace))
+    segments = [[_normal_word(w, workspace) for w in seg] for seg in command_words(command)]
     forms: list[list[tuple]] = [[], [], []]
     for seg in filter(None, segments):
         n = _env_prefix(seg)
@@ -349,6 +399,19 @@ def command_forms(command: str, workspace: str | None = None) -> set[tuple]:
                 i += 1
             form.append((env, tuple(positional), tuple(sorted(options))))
     return {tuple(f) for f in forms}
+
+
+def command_words(command: str) -> list[list[str]]:
+    """The simple commands of a line (split at `&&`, `||`, `;`, `|`), each as its words:
+    assignments, wrappers (`sudo`, `timeout`), program and arguments, then redirections,
+    quotes removed; the line split at whitespace when it cannot be parsed."""
+    try:
+        parsed = parse(command)
+    except ShellParseError:
+        return [command.split()]
+    return [[*cmd.assignments, *cmd.wrappers, *map(cmd.word, cmd.argv),
+             *(w for op, target in cmd.redirects for w in (op, cmd.word(target)))]
+            for pipeline in parsed.pipelines for cmd in pipeline.commands]
 
 
 def _clustered(word: str) -> list[str]:
@@ -385,25 +448,32 @@ class Match:
     why: str
 
 
-def same_approach(recorded: Action, action: Action, workspace: str | None = None) -> Match:
-    """Whether `action` repeats the approach of the `recorded` action."""
-    if recorded.tool in SHELL_TOOLS and action.tool in SHELL_TOOLS:
-        a, b = str(recorded.args.get("command", "")), str(action.args.get("command", ""))
+def same_approach(recorded: RecordedAction, action: RecordedAction,
+                  workspace: str | None = None, declared: Declared | None = None) -> Match:
+    """Whether `action` repeats the approach of the `recorded` action (`declared`: what
+    tools declare they do, by name)."""
+    kind = role(action.tool, declared)
+    if kind == "shell" and role(recorded.tool, declared) == "shell":
+        a, b = command_of(recorded, declared), command_of(action, declared)
         if command_forms(a, workspace) & command_forms(b, workspace):
             why = "the same command" if " ".join(a.split()) == " ".join(b.split()) else \
                 "the same command up to argument order and spacing"
             return Match(True, 1.0, why)
         return Match(False, 0.0, "a different command")
-    if recorded.tool not in FILE_WRITERS or action.tool != recorded.tool:
+    if kind != "write" or action.tool != recorded.tool:
         return Match(False, 0.0, "a different kind of action")
-    pa = normalize_path(str(recorded.args.get("path", "")), workspace)
-    pb = normalize_path(str(action.args.get("path", "")), workspace)
+    pa = normalize_path(path_of(recorded, declared), workspace)
+    pb = normalize_path(path_of(action, declared), workspace)
     if not same_file(pa, pb):
         return Match(False, 0.0, "a different file")
-    if undoes(recorded, action, workspace):
+    if undoes(recorded, action, workspace, declared):
         return Match(False, 0.0, "undoes it (restores the text it replaced)")
     lang = language(pa)
-    if action.tool == "write_file":
+    shape = _shape(action)
+    if shape == "args" or _shape(recorded) != shape:
+        same = recorded.args == action.args
+        return Match(same, float(same), "the same arguments" if same else "different arguments")
+    if shape == "write":
         ta = [t for _, t in code_tokens(str(recorded.args.get("content", "")), lang)]
         tb = [t for _, t in code_tokens(str(action.args.get("content", "")), lang)]
         score = SequenceMatcher(None, ta, tb, autojunk=False).ratio() if (ta or tb) else 1.0

@@ -56,7 +56,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _open(args: argparse.Namespace):
-    from harness.cli import UsageError
+    from harness._console import UsageError
     from harness.memory.project import ProjectMemory
 
     workspace = Path(args.workspace)
@@ -76,7 +76,7 @@ def _print(args: argparse.Namespace, data, text: str) -> None:
 
 
 def _fields(kind: str, pairs: list[str]) -> dict:
-    from harness.cli import UsageError
+    from harness._console import UsageError
 
     out: dict = {"kind": kind}
     for pair in pairs:
@@ -96,7 +96,7 @@ def _fields(kind: str, pairs: list[str]) -> dict:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from harness.cli import UsageError
+    from harness._console import UsageError
     from harness.memory.events import parse_memory_event
 
     try:
@@ -149,7 +149,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from harness.cli import UsageError
+    from harness._console import UsageError
 
     try:
         call_args = json.loads(args.args)

@@ -20,7 +20,7 @@ def new_id(prefix: str = "m") -> str:
     return f"{prefix}-{int(time.time() * 1000):011x}{os.urandom(8).hex()}"
 
 
-class Action(BaseModel):
+class RecordedAction(BaseModel):
     """A tool call as memory stores it: the tool name and its arguments."""
 
     model_config = ConfigDict(extra="forbid")
@@ -71,7 +71,7 @@ class Attempt(MemoryEventBase):
     kind: Literal["attempt"] = "attempt"
     issue: str | None = None
     approach: str = ""
-    action: Action | None = None
+    action: RecordedAction | None = None
     outcome: Literal["failed", "succeeded", "pending"] = "pending"
     error: str = ""
     files: list[str] = Field(default_factory=list)
@@ -96,9 +96,9 @@ class Fix(MemoryEventBase):
         return f"fix of {self.issue}: {self.summary}"
 
 
-class Decision(MemoryEventBase):
+class ProjectDecision(MemoryEventBase):
     """A project decision: what, why, the paths it binds (a path ending in '/' binds a
-    directory) and the rule it implies."""
+    directory) and the rule it implies. (Its log `kind` is "decision".)"""
 
     kind: Literal["decision"] = "decision"
     title: str
@@ -176,7 +176,7 @@ class Forget(MemoryEventBase):
 
 
 MemoryEvent = Annotated[
-    Issue | Attempt | Fix | Decision | Fact | Note | Fragile | Supersede | Forget,
+    Issue | Attempt | Fix | ProjectDecision | Fact | Note | Fragile | Supersede | Forget,
     Field(discriminator="kind"),
 ]
 MEMORY_EVENT_ADAPTER: TypeAdapter[MemoryEvent] = TypeAdapter(MemoryEvent)

@@ -16,29 +16,39 @@ import fnmatch
 
 from harness.events import GateWarning
 from harness.memory.approach import (
-    FILE_WRITERS,
-    SHELL_TOOLS,
+    Declared,
+    command_of,
+    command_words,
+    path_of,
+    role,
     same_approach,
     script_command,
     undoes,
 )
-from harness.memory.events import Action, Attempt
+from harness.memory.events import Attempt, RecordedAction
 from harness.memory.paths import binds, normalize_path
 from harness.memory.projection import Projection
 from harness.memory.rules import added_text, violations
+from harness.shell.accesses import changed_paths
+from harness.shell.paths import PathResolver
+from harness.tools.effects import Effects
 
 
-def check(memory: Projection, action: Action, workspace: str | None = None) -> list[GateWarning]:
-    """Warnings for `action` given what `memory` knows; empty when it is fine."""
-    if action.tool not in FILE_WRITERS and action.tool not in SHELL_TOOLS:
+def check(memory: Projection, action: RecordedAction, workspace: str | None = None,
+          effects: Effects | None = None) -> list[GateWarning]:
+    """Warnings for `action` given what `memory` knows; empty when it is fine. `effects`:
+    what the action's tool declares it does (None: known by its name only)."""
+    declared = {action.tool: effects} if effects is not None else None
+    kind = role(action.tool, declared)
+    if kind == "other":
         return []
-    warnings = repeated_failures(memory, action, workspace)
-    if action.tool in FILE_WRITERS:
-        path = normalize_path(str(action.args.get("path", "")), workspace)
+    warnings = repeated_failures(memory, action, workspace, declared)
+    if kind == "write":
+        path = normalize_path(path_of(action, declared), workspace)
         warnings += fragile_writes(memory, path, workspace)
         warnings += broken_decisions(memory, action, path, workspace)
     else:  # a command that rewrites, moves or deletes a fragile file changes it too
-        command = str(action.args.get("command", ""))
+        command = command_of(action, declared)
         for written in dict.fromkeys(shell_changes(command, workspace)):
             path = normalize_path(written, workspace)
             for hit in _glob_hits(memory, path, workspace) if any(c in path for c in "*?[") \
@@ -47,23 +57,24 @@ def check(memory: Projection, action: Action, workspace: str | None = None) -> l
     return warnings
 
 
-def target(action: Action, workspace: str | None = None) -> str:
+def target(action: RecordedAction, workspace: str | None = None,
+           declared: Declared | None = None) -> str:
     """What an action acts on, coarsely: a file's name or a command's program. Two actions
     can only be one approach when their targets agree, so this narrows comparisons."""
-    if action.tool in SHELL_TOOLS:
-        words = script_command([w for w in str(action.args.get("command", "")).split()
-                                if "=" not in w])
+    if role(action.tool, declared) == "shell":
+        first = next(iter(command_words(command_of(action, declared))), [])
+        words = script_command([w for w in first if "=" not in w])
         return "$" + (words[0].rsplit("/", 1)[-1] if words else "")
-    return normalize_path(str(action.args.get("path", "")), workspace).rsplit("/", 1)[-1]
+    return normalize_path(path_of(action, declared), workspace).rsplit("/", 1)[-1]
 
 
-def still_failed(memory: Projection, action: Action,
-                 workspace: str | None = None) -> list[Attempt]:
+def still_failed(memory: Projection, action: RecordedAction, workspace: str | None = None,
+                 declared: Declared | None = None) -> list[Attempt]:
     """Live failed attempts on the action's target whose approach did not succeed later."""
-    key = target(action, workspace)
-    return _unredeemed([a for a in memory.attempts()
-                        if a.action is not None and target(a.action, workspace) == key],
-                       workspace)
+    key = target(action, workspace, declared)
+    return _unredeemed([a for a in memory.attempts() if a.action is not None
+                        and target(a.action, workspace, declared) == key],
+                       workspace, declared)
 
 
 def still_failed_all(memory: Projection, workspace: str | None = None) -> list[Attempt]:
@@ -77,7 +88,8 @@ def still_failed_all(memory: Projection, workspace: str | None = None) -> list[A
     return sorted(out, key=lambda a: order[a.id])
 
 
-def _unredeemed(attempts: list[Attempt], workspace: str | None) -> list[Attempt]:
+def _unredeemed(attempts: list[Attempt], workspace: str | None,
+                declared: Declared | None = None) -> list[Attempt]:
     """The failed approaches among `attempts` (one target, log order): failures that no
     later attempt of the same approach redeemed. Undoing an earlier failed edit is not an
     approach, so a failed undo is no failure of its own."""
@@ -86,21 +98,21 @@ def _unredeemed(attempts: list[Attempt], workspace: str | None) -> list[Attempt]
         assert failed.action is not None
         if failed.outcome != "failed" or any(
                 f.outcome == "failed" and f.action is not None
-                and undoes(f.action, failed.action, workspace) for f in attempts[:i]):
+                and undoes(f.action, failed.action, workspace, declared) for f in attempts[:i]):
             continue
         if not any(a.outcome == "succeeded" and a.action is not None
-                   and same_approach(failed.action, a.action, workspace).same
+                   and same_approach(failed.action, a.action, workspace, declared).same
                    for a in attempts[i + 1:]):
             out.append(failed)
     return out
 
 
-def repeated_failures(memory: Projection, action: Action,
-                      workspace: str | None = None) -> list[GateWarning]:
+def repeated_failures(memory: Projection, action: RecordedAction, workspace: str | None = None,
+                      declared: Declared | None = None) -> list[GateWarning]:
     out = []
-    for failed in still_failed(memory, action, workspace):
+    for failed in still_failed(memory, action, workspace, declared):
         assert failed.action is not None
-        match = same_approach(failed.action, action, workspace)
+        match = same_approach(failed.action, action, workspace, declared)
         if not match.same:
             continue
         what = f" ({failed.approach})" if failed.approach else ""
@@ -114,11 +126,7 @@ def repeated_failures(memory: Projection, action: Action,
 
 
 def shell_changes(command: str, workspace: str | None = None) -> list[str]:
-    """The paths a shell command writes or deletes, as written, read by the governance
-    layer's command parser."""
-    from harness.governance.actions import changed_paths  # the gate needs it for commands only
-    from harness.governance.paths import PathResolver
-
+    """The paths a shell command writes or deletes, as written (`harness.shell`)."""
     return changed_paths(command, PathResolver(workspace or "."))
 
 
@@ -142,7 +150,7 @@ def fragile_writes(memory: Projection, path: str, workspace: str | None = None) 
     return out
 
 
-def broken_decisions(memory: Projection, action: Action, path: str,
+def broken_decisions(memory: Projection, action: RecordedAction, path: str,
                      workspace: str | None = None) -> list[GateWarning]:
     out = []
     old, new = added_text(action.tool, action.args)

@@ -13,19 +13,22 @@ questions: what hangs together, what is cut off, what a change would touch.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.memory.events import Attempt, Decision, Fact, Fix, Fragile, Issue, Note
+from harness.memory.events import Attempt, Fact, Fix, Fragile, Issue, Note, ProjectDecision
 from harness.memory.paths import normalize_path
 from harness.memory.projection import Projection
 
+if TYPE_CHECKING:
+    import networkx as nx
 
-def memory_graph(projection: Projection) -> Any:
+
+def memory_graph(projection: Projection) -> nx.MultiDiGraph[str]:
     """Build a `networkx.MultiDiGraph` of the projection; the same projection always gives
     the same graph (nodes and edges are added in log order)."""
     import networkx as nx
 
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for eid in projection.order:
         event = projection.events[eid]
         g.add_node(eid, kind=event.kind, live=eid not in projection.retired,
@@ -49,7 +52,7 @@ def memory_graph(projection: Projection) -> Any:
     return g
 
 
-def cut_off(graph: Any) -> list[str]:
+def cut_off(graph: nx.MultiDiGraph[str]) -> list[str]:
     """Live attempts and fixes that reach no issue: work the memory cannot place."""
     out = []
     for node, data in graph.nodes(data=True):
@@ -68,7 +71,7 @@ def _edges(event: Any) -> list[tuple[str, str]]:
         edges.append((event.issue, "fixes"))
         if event.attempt:
             edges.append((event.attempt, "fixed-by"))
-    if isinstance(event, Issue | Attempt | Decision | Note):
+    if isinstance(event, Issue | Attempt | ProjectDecision | Note):
         edges += [(f"file:{normalize_path(p)}", "touches") for p in event.files]
     if isinstance(event, Fragile):
         edges.append((f"file:{normalize_path(event.path)}", "touches"))

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.events import LineProblem
 from harness.memory.events import (
@@ -24,9 +25,11 @@ from harness.memory.events import (
     Attempt,
     Fact,
     Fix,
+    Forget,
     Issue,
     MemoryEvent,
     Note,
+    Supersede,
     parse_memory_event,
 )
 from harness.memory.log import LogRead, MemoryLog
@@ -117,7 +120,7 @@ class SearchIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        self._stemmer = None
+        self._stemmer: Any = None  # a snowballstemmer stemmer (untyped), made on first use
         self._stems: dict[str, str] = {}
         self._df: dict[str, int] = {}
         self._df_at = 0
@@ -217,7 +220,8 @@ class SearchIndex:
                 continue
             self._insert(batch)
             batch = []
-            self._retire(getattr(event, "old", None) or getattr(event, "target", ""))
+            self._retire(event.old if isinstance(event, Supersede)
+                         else event.target if isinstance(event, Forget) else "")
             self.db.execute("INSERT OR IGNORE INTO items(id, kind, ts, live, json) "
                             "VALUES (?, ?, ?, 0, ?)",
                             (event.id, event.kind, event.ts, event.model_dump_json()))
@@ -356,7 +360,8 @@ class SearchIndex:
     def _bm25(self, match: str, limit: int, kinds: Iterable[str] | None, since: float | None,
               floor: int) -> list[tuple[int, float]]:
         sql = "SELECT fts.rowid, -bm25(fts) FROM fts"
-        where, args = ["fts MATCH ?"], [match]
+        where: list[str] = ["fts MATCH ?"]
+        args: list[str | int | float] = [match]
         if floor:
             where.append("fts.rowid >= ?")
             args.append(floor)

@@ -13,23 +13,23 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from harness.events import Event, GateWarning
-from harness.llm.scripted import estimate_tokens
+from harness.events import Event, GateWarning, LineProblem
+from harness.llm.base import estimate_tokens
 from harness.memory import gate
 from harness.memory.base import Recalled
 from harness.memory.events import (
     ID_PREFIX,
-    Action,
     Attempt,
-    Decision,
     Fact,
     Forget,
     Fragile,
     Issue,
     MemoryEvent,
     Note,
+    ProjectDecision,
+    RecordedAction,
     Supersede,
     new_id,
 )
@@ -41,7 +41,8 @@ from harness.memory.recall import RecallConfig, hybrid_recall
 from harness.memory.recorder import AttemptRecorder
 from harness.memory.summary import Summary, render_summary
 from harness.messages import ToolCall
-from harness.state import AgentState, ContextSection
+from harness.state import AgentState, ContextSection, Section
+from harness.tools.effects import Effects
 
 DEFAULT_ROOT = Path(".harness") / "memory"
 
@@ -56,6 +57,9 @@ class ProjectMemory:
     `root` is the memory directory (default `.harness/memory`); `workspace` is where
     relative paths live (default: the folder holding `.harness/`). With `record=True` the
     memory records attempts and outcomes from the trajectory events the loop shows it.
+    Before each model call it contributes its summary (`Section.MEMORY`) and the `recall_k`
+    items most relevant to the task (`Section.RECALLED`, recalled once a run). Each run
+    gets its own view of the memory (`for_run`): the same store, the run's own recorder.
     """
 
     name = "project"
@@ -63,7 +67,7 @@ class ProjectMemory:
     def __init__(self, root: str | os.PathLike[str] = DEFAULT_ROOT, *,
                  workspace: str | os.PathLike[str] | None = None,
                  recall_config: RecallConfig | None = None, budget_tokens: int = 800,
-                 record: bool = True, author: str = ""):
+                 record: bool = True, author: str = "", recall_k: int = 5):
         self.root = Path(root)
         if workspace is None and self.root.name == "memory" and self.root.parent.name == ".harness":
             workspace = self.root.resolve().parent.parent
@@ -73,11 +77,13 @@ class ProjectMemory:
         self.recall_config = recall_config or RecallConfig()
         self.budget_tokens = budget_tokens
         self.author = author
+        self.record = record
+        self.recall_k = recall_k
         self.recorder = AttemptRecorder(self._open_issue) if record else None
         self._projection = Projection()
         self._seq = 0
         self._generation = -1
-        self.problems: list = []
+        self.problems: list[LineProblem] = []
         self.sync()
 
     # -- keeping up with the log --------------------------------------------------------
@@ -151,13 +157,14 @@ class ProjectMemory:
     def issue(self, title: str, files: Iterable[str] = (), **fields: Any) -> str:
         return self.add(Issue(title=title, files=list(files), **fields))
 
-    def attempt(self, approach: str, *, action: Action | dict | None = None,
-                outcome: str = "pending", **fields: Any) -> str:
-        act = Action.model_validate(action) if isinstance(action, dict) else action
+    def attempt(self, approach: str, *, action: RecordedAction | dict[str, Any] | None = None,
+                outcome: Literal["failed", "succeeded", "pending"] = "pending",
+                **fields: Any) -> str:
+        act = RecordedAction.model_validate(action) if isinstance(action, dict) else action
         return self.add(Attempt(approach=approach, action=act, outcome=outcome, **fields))
 
     def decision(self, title: str, rule: str = "", files: Iterable[str] = (), **fields: Any) -> str:
-        return self.add(Decision(title=title, rule=rule, files=list(files), **fields))
+        return self.add(ProjectDecision(title=title, rule=rule, files=list(files), **fields))
 
     def fragile(self, path: str, reason: str = "", **fields: Any) -> str:
         return self.add(Fragile(path=path, reason=reason, **fields))
@@ -198,16 +205,18 @@ class ProjectMemory:
                                 provenance=list(h.provenance)))
         return out
 
-    def check(self, call: ToolCall | Action | dict) -> list[GateWarning]:
-        """The pre-action gate: warnings (citing memory ids) for a tool call."""
+    def check(self, call: ToolCall | RecordedAction | dict[str, Any],
+              effects: Effects | None = None) -> list[GateWarning]:
+        """The pre-action gate: warnings (citing memory ids) for a tool call; `effects` is
+        what its tool declares it does (None: the tool is known by its name only)."""
         if isinstance(call, ToolCall):
-            action = Action(tool=call.name, args=call.arguments)
+            action = RecordedAction(tool=call.name, args=call.arguments)
         elif isinstance(call, dict):
-            action = Action(tool=call.get("tool") or call.get("name", ""),
+            action = RecordedAction(tool=call.get("tool") or call.get("name", ""),
                             args=call.get("args") or call.get("arguments") or {})
         else:
             action = call
-        return gate.check(self.projection, action, self.workspace)
+        return gate.check(self.projection, action, self.workspace, effects)
 
     def summary(self, budget_tokens: int | None = None) -> str:
         """Open issues and their failed attempts, failed approaches, live decisions,
@@ -242,12 +251,30 @@ class ProjectMemory:
         recorded = self.recorder.observe(event)
         return self.add_many(recorded, hygiene=False) if recorded else []
 
-    def context(self, state: AgentState) -> ContextSection | None:
+    def context(self, state: AgentState) -> list[ContextSection]:
+        """The summary, and the items recalled for the task that it does not show."""
+        summary = self.summary_section()
+        recalled = self.recalled(state.task, exclude=summary.items if summary else ())
+        return [s for s in (summary, recalled) if s is not None]
+
+    def summary_section(self) -> ContextSection | None:
         summary = self._summary()
-        if not summary.text:
+        return ContextSection(name=Section.MEMORY, text=summary.text, priority=70,
+                              items=summary.items) if summary.text else None
+
+    def recalled(self, query: str, exclude: Iterable[str] = ()) -> ContextSection | None:
+        """The `recall_k` items most relevant to `query`, as a section (None if none)."""
+        shown = set(exclude)
+        items = [r for r in self.recall(query, self.recall_k) if r.id not in shown] \
+            if self.recall_k and query.strip() else []
+        if not items:
             return None
-        return ContextSection(name="memory", text=summary.text, priority=70,
-                              items=summary.items)
+        return ContextSection(name=Section.RECALLED, priority=65, items=[r.id for r in items],
+                              text="Recalled from project memory:\n" + "\n".join(
+                                  f"- [{r.id}] {' '.join(r.text.split())}" for r in items))
+
+    def for_run(self, state: AgentState) -> ProjectMemoryRun:
+        return ProjectMemoryRun(self, state)
 
     def close(self) -> None:
         self.index.close()
@@ -260,6 +287,38 @@ class ProjectMemory:
         return None
 
 
-def _merge_problems(old: list, new: list) -> list:
+def _merge_problems(old: list[LineProblem], new: list[LineProblem]) -> list[LineProblem]:
     seen = {(p.path, p.line) for p in old}
     return old + [p for p in new if (p.path, p.line) not in seen]
+
+
+class ProjectMemoryRun:
+    """Project memory as one run sees it: the shared store (every read and write goes to
+    it), the run's own recorder of attempts and outcomes, and the items recalled for the
+    run's task (recalled once, at its first context)."""
+
+    def __init__(self, memory: ProjectMemory, state: AgentState):
+        self.memory = memory
+        self.recorder = AttemptRecorder(memory._open_issue) if memory.record else None
+        self._recalled: ContextSection | None | bool = False  # False: not recalled yet
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.memory, name)
+
+    def observe(self, event: Event) -> list[str]:
+        """Record what a trajectory event implies (attempts, outcomes, issues, fixes)."""
+        if self.recorder is None:
+            return []
+        recorded = self.recorder.observe(event)
+        return self.memory.add_many(recorded, hygiene=False) if recorded else []
+
+    def check(self, call: ToolCall, effects: Any = None) -> list[GateWarning]:
+        return self.memory.check(call, effects)
+
+    def context(self, state: AgentState) -> list[ContextSection]:
+        summary = self.memory.summary_section()
+        if self._recalled is False:
+            self._recalled = self.memory.recalled(state.task,
+                                                  exclude=summary.items if summary else ())
+        return [s for s in (summary, self._recalled) if isinstance(s, ContextSection)]
+

@@ -16,13 +16,13 @@ from typing import Any
 
 from harness.memory.events import (
     Attempt,
-    Decision,
     Fact,
     Fix,
     Forget,
     Fragile,
     Issue,
     MemoryEvent,
+    ProjectDecision,
     Supersede,
 )
 
@@ -99,7 +99,8 @@ class Projection:
     def attempts(self, issue: str | None = None) -> list[Attempt]:
         if issue is None:
             return self.live("attempt")
-        return [self.events[i] for i in self.by_issue.get(issue, ()) if i not in self.retired]
+        events = (self.events[i] for i in self.by_issue.get(issue, ()) if i not in self.retired)
+        return [e for e in events if isinstance(e, Attempt)]  # by_issue holds only attempts
 
     def fixed(self) -> dict[str, str]:
         """Issue id -> id of the fix that closed it."""
@@ -109,7 +110,7 @@ class Projection:
         fixed = self.fixed()
         return [i for i in self.live("issue") if i.id not in fixed]
 
-    def decisions(self) -> list[Decision]:
+    def decisions(self) -> list[ProjectDecision]:
         return self.live("decision")
 
     def fragile(self) -> list[Fragile]:

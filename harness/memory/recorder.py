@@ -19,7 +19,15 @@ from collections.abc import Callable
 
 from harness.events import Event, TaskStarted, ToolFinished, ToolRequested
 from harness.memory.approach import FILE_WRITERS, SHELL_TOOLS, undoes
-from harness.memory.events import ID_PREFIX, Action, Attempt, Fix, Issue, MemoryEvent, new_id
+from harness.memory.events import (
+    ID_PREFIX,
+    Attempt,
+    Fix,
+    Issue,
+    MemoryEvent,
+    RecordedAction,
+    new_id,
+)
 from harness.messages import ToolCall
 
 CHECK_COMMAND = re.compile(
@@ -46,7 +54,7 @@ def error_signature(text: str) -> str:
     return pick[:200]
 
 
-def describe(action: Action) -> str:
+def describe(action: RecordedAction) -> str:
     """A short approach label for an action."""
     args = action.args
     if action.tool == "edit_file":
@@ -72,8 +80,8 @@ class AttemptRecorder:
         self.open_issue = open_issue or (lambda title: None)
         self.check = check
         self.calls: dict[str, tuple[ToolCall, str]] = {}
-        self.pending: list[tuple[Action, list[str]]] = []
-        self.failed: list[Action] = []
+        self.pending: list[tuple[RecordedAction, list[str]]] = []
+        self.failed: list[RecordedAction] = []
         self.issue: str | None = None
         self.run_id = ""
 
@@ -93,7 +101,7 @@ class AttemptRecorder:
         return []
 
     def _finished(self, call: ToolCall, done: ToolFinished, provenance: list[str]) -> list[MemoryEvent]:
-        action = Action(tool=call.name, args=call.arguments)
+        action = RecordedAction(tool=call.name, args=call.arguments)
         if call.name in FILE_WRITERS:
             if done.ok:
                 self._changed(action, provenance)
@@ -125,7 +133,7 @@ class AttemptRecorder:
             self.issue = None
         return out
 
-    def _changed(self, action: Action, provenance: list[str]) -> None:
+    def _changed(self, action: RecordedAction, provenance: list[str]) -> None:
         undone = next((n for n, (a, _) in enumerate(self.pending) if undoes(a, action)), None)
         if undone is not None:
             del self.pending[undone]
@@ -146,7 +154,7 @@ class AttemptRecorder:
         self.issue = issue.id
         return [issue]
 
-    def _attempt(self, action: Action, outcome: str, error: str,
+    def _attempt(self, action: RecordedAction, outcome: str, error: str,
                  provenance: list[str]) -> Attempt:
         path = action.args.get("path")
         return Attempt(id=new_id(ID_PREFIX["attempt"]), issue=self.issue, approach=describe(action),

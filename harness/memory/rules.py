@@ -198,7 +198,11 @@ def _entities(phrase: str, names: str) -> list[Term]:
                 for part in alternatives(word)]
     if not out and qualifier == "together_with":  # "never print with fmt.Println": the
         return condition                             # instrument is what is forbidden
-    return [replace(t, **{qualifier: tuple(condition)}) for t in out] if condition else out
+    if not condition:
+        return out
+    if qualifier == "together_with":
+        return [replace(t, together_with=tuple(condition)) for t in out]
+    return [replace(t, unless=tuple(condition)) for t in out]
 
 
 def _qualifier(phrase: str) -> tuple[str, str, list[Term]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.llm.scripted import estimate_tokens
+from harness.llm.base import estimate_tokens
 from harness.memory.events import Attempt
 from harness.memory.gate import still_failed_all
 from harness.memory.projection import Projection

@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def trajectory_files(paths: list[str]) -> list[Path]:
     """The trajectory files named, directories expanded (sorted, each file once)."""
-    from harness.cli import UsageError
+    from harness._console import UsageError
 
     files: list[Path] = []
     for raw in paths:
@@ -50,11 +50,11 @@ def trajectory_files(paths: list[str]) -> list[Path]:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from harness.cli import _read
+    from harness._console import read_trajectory
     from harness.metrics import aggregate, trajectory_metrics
 
-    runs = [{"file": str(f), "metrics": trajectory_metrics(_read(f))}
-            for f in trajectory_files(args.paths)]
+    runs: list[dict[str, Any]] = [{"file": str(f), "metrics": trajectory_metrics(read_trajectory(f))}
+                                  for f in trajectory_files(args.paths)]
     mean = aggregate(r["metrics"] for r in runs)
     if args.json:
         sys.stdout.write(json.dumps({"runs": runs, "aggregate": mean}) + "\n")

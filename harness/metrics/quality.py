@@ -6,6 +6,7 @@ Every function is pure: it reads events and returns a number (None when undefine
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from typing import TypeVar
 
 from harness.events import ModelCalled, Trajectory
 from harness.metrics.calls import CHECK_TOOLS, FIX_TOOLS, READ_ONLY_TOOLS, CallRecord, tool_calls
@@ -146,9 +147,12 @@ def loop_detected(trajectory: Trajectory, repeats: int = 3) -> bool:
     return bool(stuck_patterns(trajectory, repeats))
 
 
-def _runs(items: Iterable) -> list[tuple[object, int]]:
+_T = TypeVar("_T")
+
+
+def _runs(items: Iterable[_T]) -> list[tuple[_T, int]]:
     """Run-length encoding: [(item, consecutive count), ...]."""
-    out: list[tuple[object, int]] = []
+    out: list[tuple[_T, int]] = []
     for item in items:
         if out and out[-1][0] == item:
             out[-1] = (item, out[-1][1] + 1)

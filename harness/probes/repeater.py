@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from harness.context.fencing import fenced_spans
+from harness.fencing import fenced_spans
 from harness.llm.base import SyncModel
 from harness.llm.scripted import to_response
 from harness.messages import Message, ModelRequest, ModelResponse

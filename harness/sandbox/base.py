@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from harness.sandbox.files import WorkspaceFiles
 
 
 class SandboxUnavailable(RuntimeError):
@@ -87,7 +90,7 @@ class SandboxSession(ABC):
         """Run `command` with /bin/sh in the workspace. `env` adds variables for this call."""
 
     @property
-    def files(self):
+    def files(self) -> WorkspaceFiles:
         """Confined file access beneath the workspace (`WorkspaceFiles`)."""
         files = getattr(self, "_files", None)
         if files is None:

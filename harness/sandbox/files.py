@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Literal, NamedTuple
 
-from harness.tools.base import ToolError, WorkspaceEscape
+from harness.errors import ToolError, WorkspaceEscape
 
 MAX_LINKS = 40
 """Symlinks followed while resolving one path, as in the kernel."""
@@ -142,8 +142,8 @@ class WorkspaceFiles:
                             target = shown(os.readlink(e.name, dir_fd=fd))
                             entries.append(Entry(shown(e.name), "symlink", target))
                         else:
-                            kind = "dir" if e.is_dir(follow_symlinks=False) else "file"
-                            entries.append(Entry(shown(e.name), kind))
+                            is_dir = e.is_dir(follow_symlinks=False)
+                            entries.append(Entry(shown(e.name), "dir" if is_dir else "file"))
         finally:
             os.close(fd)
         return sorted(entries, key=lambda e: (e.kind != "dir", e.name))

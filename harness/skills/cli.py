@@ -58,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _library(args: argparse.Namespace):
-    from harness.cli import UsageError
+    from harness._console import UsageError
     from harness.skills.library import SkillLibrary, default_roots
 
     for root in args.root:
@@ -87,7 +87,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from harness.cli import UsageError
+    from harness._console import UsageError
     from harness.skills.library import scan_root
     from harness.skills.skill import SkillFileError, parse_skill_file
 
@@ -123,7 +123,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def make_router(args: argparse.Namespace, library):
-    from harness.cli import UsageError, make_model
+    from harness._console import UsageError, make_model
     from harness.skills import EmbeddingRouter, HybridRouter, LexicalRouter, ModelRouter
 
     kw = {"top_k": args.top_k, "budget_tokens": args.budget,
@@ -148,7 +148,7 @@ def make_router(args: argparse.Namespace, library):
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from harness.cli import UsageError
+    from harness._console import UsageError
 
     library = _library(args)
     if not len(library):

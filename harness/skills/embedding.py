@@ -7,12 +7,13 @@ Optional: install the `embeddings` extra (model2vec) or sentence-transformers, o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Unpack
 
 import numpy as np
 
 from harness.skills.lexical import card_text
 from harness.skills.library import SkillLibrary
-from harness.skills.ranking import RankingRouter
+from harness.skills.ranking import RankingOptions, RankingRouter
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 DEFAULT_MODEL = "minishlab/potion-base-8M"
@@ -49,8 +50,9 @@ class EmbeddingRouter(RankingRouter):
 
     name = "embedding"
 
-    def __init__(self, library: SkillLibrary, embed: Embed | str = DEFAULT_MODEL, **kwargs):
-        super().__init__(library, **kwargs)
+    def __init__(self, library: SkillLibrary, embed: Embed | str = DEFAULT_MODEL,
+                 **options: Unpack[RankingOptions]):
+        super().__init__(library, **options)
         self.embed = load_embedder(embed) if isinstance(embed, str) else embed
         self._names = library.names()
         texts = [f"{card_text(library[n])}\n{'; '.join(library[n].headings())}" for n in self._names]

@@ -8,9 +8,10 @@ weighted sum; a skill a router did not score gets 0 from it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 from harness.skills.library import SkillLibrary
-from harness.skills.ranking import RankingRouter
+from harness.skills.ranking import RankingOptions, RankingRouter
 
 
 class HybridRouter(RankingRouter):
@@ -19,10 +20,10 @@ class HybridRouter(RankingRouter):
     name = "hybrid"
 
     def __init__(self, library: SkillLibrary, parts: Sequence[tuple[RankingRouter, float]],
-                 **kwargs):
+                 **options: Unpack[RankingOptions]):
         if not parts:
             raise ValueError("a hybrid router needs at least one (router, weight) part")
-        super().__init__(library, **kwargs)
+        super().__init__(library, **options)
         self.parts = list(parts)
 
     def scores(self, query: str) -> dict[str, float]:

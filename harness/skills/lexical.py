@@ -24,11 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Unpack
 
 import numpy as np
 
 from harness.skills.library import SkillLibrary
-from harness.skills.ranking import RankingRouter
+from harness.skills.ranking import RankingOptions, RankingRouter
 from harness.skills.skill import Skill, sections
 from harness.skills.spelling import Speller
 from harness.skills.text import Analyzer
@@ -91,8 +92,9 @@ class LexicalRouter(RankingRouter):
 
     name = "lexical"
 
-    def __init__(self, library: SkillLibrary, config: LexicalConfig | None = None, **kwargs):
-        super().__init__(library, **kwargs)
+    def __init__(self, library: SkillLibrary, config: LexicalConfig | None = None,
+                 **options: Unpack[RankingOptions]):
+        super().__init__(library, **options)
         self.config = config or LexicalConfig()
         self.analyze = Analyzer(stem=self.config.stem, stopwords=self.config.stopwords)
         self._skills = list(library)
@@ -102,9 +104,9 @@ class LexicalRouter(RankingRouter):
         self._hub = self._hubness() if self.config.hub_weight else np.zeros(len(self._skills))
 
     @classmethod
-    def plain(cls, library: SkillLibrary, **kwargs) -> LexicalRouter:
+    def plain(cls, library: SkillLibrary, **options: Unpack[RankingOptions]) -> LexicalRouter:
         """Plain BM25 over name + description: the baseline the others are measured against."""
-        router = cls(library, LexicalConfig.plain(), **kwargs)
+        router = cls(library, LexicalConfig.plain(), **options)
         router.name = "bm25-plain"
         return router
 
@@ -133,7 +135,10 @@ class LexicalRouter(RankingRouter):
         return Speller((w, self.analyze.term(w)) for t in self._texts for w in self.analyze.words(t))
 
     def _raw(self, terms: list[str], weighted: Sequence[tuple[str, float]] = ()) -> np.ndarray:
-        return sum(w * f.scores(terms, weighted) for w, f in self._fields)
+        total = np.zeros(len(self._skills))
+        for weight, field in self._fields:
+            total += weight * field.scores(terms, weighted)
+        return total
 
     def query_terms(self, query: str) -> tuple[list[str], list[tuple[str, float]]]:
         """The query's known terms, and the terms its unknown words were corrected to with
@@ -160,7 +165,8 @@ class LexicalRouter(RankingRouter):
         if not rows:
             return np.zeros(len(self._skills))
         matrix = np.sort(np.vstack(rows), axis=0)
-        return matrix[-min(self.config.hub_k, len(rows)):].mean(axis=0)
+        hub: np.ndarray = matrix[-min(self.config.hub_k, len(rows)):].mean(axis=0)
+        return hub
 
     def scores(self, query: str) -> dict[str, float]:
         raw = self._raw(*self.query_terms(query))

@@ -11,13 +11,13 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Unpack
 
-from harness.events import ModelCalled
 from harness.llm.base import Model
 from harness.messages import Message, ModelRequest, ModelResponse
 from harness.skills.base import Routing
 from harness.skills.library import SkillLibrary
-from harness.skills.ranking import RankingRouter
+from harness.skills.ranking import RankingOptions, RankingRouter
 from harness.state import AgentState
 
 SYSTEM = ("You route tasks to skills. Given a task and a list of skills (name: description), "
@@ -52,7 +52,7 @@ class ModelRouter(RankingRouter):
 
     def __init__(self, library: SkillLibrary, model: Model, *,
                  shortlist: RankingRouter | None = None, shortlist_k: int = 10,
-                 cache_path: str | Path | None = None, **kwargs):
+                 cache_path: str | Path | None = None, **kwargs: Unpack[RankingOptions]):
         super().__init__(library, **kwargs)
         self.model = model
         self.shortlist = shortlist
@@ -89,12 +89,9 @@ class ModelRouter(RankingRouter):
         return {n: 1.0 / (i + 1) for i, n in enumerate(self.cache[key])}
 
     def route(self, state: AgentState) -> Routing:
-        """Route, and record each routing model call as a `ModelCalled` (purpose skill_routing)."""
+        """Route, and charge the run for each routing model call (purpose skill_routing)."""
         seen = len(self.responses)
         routing = super().route(state)
         for reply in self.responses[seen:]:
-            state.emit(ModelCalled(model=reply.model or self.model.name, request_digest="",
-                                   response=reply, usage=reply.usage, cost_usd=reply.cost_usd,
-                                   latency_s=reply.latency_s, purpose="skill_routing"))
-            state.tokens += reply.usage.total_tokens
+            state.charge(reply, "skill_routing", model=self.model.name)
         return routing

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import TypedDict
 
-from harness.llm.scripted import estimate_tokens
+from harness.llm.base import estimate_tokens
 from harness.skills.base import Routing
 from harness.skills.disclosure import TokenCounter, disclose
 from harness.skills.library import SkillLibrary
@@ -20,6 +21,17 @@ from harness.state import AgentState
 from harness.tools.base import Tool
 
 Ranked = list[tuple[str, float]]
+
+
+class RankingOptions(TypedDict, total=False):
+    """The keyword options every `RankingRouter` takes (a subclass passes them on with
+    `**options: Unpack[RankingOptions]`)."""
+
+    top_k: int
+    budget_tokens: int | None
+    load_confidence: float
+    count_tokens: TokenCounter
+    provide_tools: bool
 
 
 def query_of(state: AgentState) -> str:

@@ -111,8 +111,9 @@ def sections(body: str) -> list[tuple[int, str, str]]:
     """Split a markdown body into (level, heading, text) sections; text before the first
     heading is a section with level 0 and an empty heading. Fenced code is not split."""
     out: list[tuple[int, str, str]] = []
-    level, title, lines = 0, "", []
-    fence = None
+    level, title = 0, ""
+    lines: list[str] = []
+    fence: str | None = None
     for line in body.splitlines():
         stripped = line.lstrip()
         if stripped.startswith(("```", "~~~")):
@@ -161,7 +162,10 @@ def parse_skill_file(path: str | Path, *, root: Path | None = None) -> tuple[Ski
         raise _error(shown, 2, "", "front matter must be a mapping of fields (name: ..., "
                                    "description: ...)")
     key_lines = _key_lines(node)
-    where = lambda key: key_lines.get(key, end_line)  # noqa: E731
+
+    def where(key: str) -> int:
+        return key_lines.get(key, end_line)
+
     warnings: list[SkillProblem] = []
 
     for key in ("name", "description"):

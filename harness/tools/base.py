@@ -11,14 +11,18 @@ import json
 import re
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from harness.messages import ToolCall, validated
+from harness._fast import validated
+from harness.errors import ToolError as ToolError
+from harness.errors import WorkspaceEscape as WorkspaceEscape
+from harness.messages import ToolCall
+from harness.tools.effects import Effects, undeclared
 
 if TYPE_CHECKING:
     from harness.sandbox.base import SandboxSession
@@ -26,14 +30,6 @@ if TYPE_CHECKING:
 
 Channel = Literal["none", "file", "shell", "search", "web", "subagent"]
 """Where a tool's output comes from; anything but "none" is untrusted content."""
-
-
-class ToolError(Exception):
-    """Raised by a tool for an error the model should see and can correct."""
-
-
-class WorkspaceEscape(ToolError):
-    """A path resolves outside the agent's workspace."""
 
 
 @dataclass(slots=True)
@@ -127,21 +123,26 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
 class Tool:
     """A callable the model can request, with a name, description and argument schema.
 
-    Subclass and override `run`, or use the `@tool` decorator on a function.
+    Subclass and override `run`, or use the `@tool` decorator on a function. `effects`
+    declares what the tool does (reads, writes, executes, sends; which arguments hold
+    paths, commands, destinations); a tool that declares none gets
+    `harness.tools.effects.undeclared(name)`, a guess from its name.
     """
 
     name: str
     description: str
     channel: Channel = "none"
     args_model: type[BaseModel]
+    effects: Effects
 
     def __init__(self, name: str, description: str, args_model: type[BaseModel],
                  fn: Callable[..., Any] | None = None, *, channel: Channel = "none",
-                 wants_context: bool = False):
+                 wants_context: bool = False, effects: Effects | None = None):
         self.name = name
         self.description = description
         self.args_model = args_model
         self.channel = channel
+        self.effects = effects if effects is not None else undeclared(name)
         self._fn = fn
         self._wants_context = wants_context
 
@@ -149,7 +150,8 @@ class Tool:
         """The OpenAI function schema of this tool. Built once and shared (the loop asks for
         it every step): treat it as read-only. Rebuilt if name, description or args change."""
         key = (self.name, self.description, self.args_model)
-        cached = getattr(self, "_schema_cache", None)
+        cached: tuple[tuple[str, str, type[BaseModel]], dict[str, Any]] | None = getattr(
+            self, "_schema_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
         params = self.args_model.model_json_schema()
@@ -167,9 +169,11 @@ class Tool:
         `json.dumps`' default spacing (as token counts read it). Built once per schema, not
         once per run."""
         schema = self.schema()
-        cached = getattr(self, "_json_cache", None)
+        cached: tuple[dict[str, Any], dict[bool, str]] | None = getattr(
+            self, "_json_cache", None)
         if cached is None or cached[0] is not schema:
-            cached = self._json_cache = (schema, {})
+            cached = (schema, {})
+            self._json_cache = cached
         text = cached[1].get(compact)
         if text is None:
             text = cached[1][compact] = json.dumps(
@@ -238,12 +242,24 @@ def _to_text(value: Any) -> str:
         return str(value)
 
 
+@overload
+def tool(fn: Callable[..., Any], *, name: str | None = None, channel: Channel = "none",
+         effects: Effects | None = None) -> Tool: ...
+
+
+@overload
+def tool(fn: None = None, *, name: str | None = None, channel: Channel = "none",
+         effects: Effects | None = None) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
 def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None,
-         channel: Channel = "none") -> Any:
+         channel: Channel = "none",
+         effects: Effects | None = None) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a `Tool` from a typed function; its docstring is the description.
 
     A parameter named `ctx` annotated `ToolContext` receives the run's context and is not
-    shown to the model.
+    shown to the model. `effects` declares what the tool does, e.g.
+    `@tool(effects=Effects.writer("target"))` (see `harness.tools.effects`).
     """
 
     def wrap(f: Callable[..., Any]) -> Tool:
@@ -260,7 +276,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None,
             fields[pname] = (ann, Field(default, description=arg_docs.get(pname)))
         model = create_model(f"{f.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields)
         return Tool(name or f.__name__, desc or f.__name__, model, f,
-                    channel=channel, wants_context=wants_context)
+                    channel=channel, wants_context=wants_context, effects=effects)
 
     return wrap(fn) if fn is not None else wrap
 
@@ -280,8 +296,21 @@ class Toolset:
         self._tools[t.name] = t
         self._names = None
 
+    def copy(self) -> Toolset:
+        """A toolset of the same tools, to which adding does not change this one (each run
+        gets one, so a skill router's tools stay with the run that loaded them)."""
+        clone = Toolset()
+        clone._tools, clone._names = dict(self._tools), self._names
+        return clone
+
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
+
+    def effects(self, name: str) -> Effects | None:
+        """What the tool called `name` declares it does (or its undeclared default); None
+        for a tool not in the set."""
+        t = self._tools.get(name)
+        return t.effects if t is not None else None
 
     def names(self) -> list[str]:
         return list(self._tools)
@@ -302,7 +331,7 @@ class Toolset:
         parts = [t.schema_json(compact=compact) for t in self._tools.values()]
         return "[" + ("," if compact else ", ").join(parts) + "]"
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
 
     def __len__(self) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 
 from harness.tools.base import Tool, ToolContext, ToolError, tool
+from harness.tools.effects import Effects
 
 MAX_OUTPUT_CHARS = 20_000
 SKIP_DIRS = {".git", ".harness", "__pycache__", "node_modules", ".venv", ".mypy_cache"}
@@ -18,7 +20,7 @@ def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return f"{head}\n[... {len(text) - limit} characters truncated ...]\n{tail}"
 
 
-@tool(channel="file")
+@tool(channel="file", effects=Effects.reader("path"))
 def read_file(path: str, ctx: ToolContext) -> str:
     """Read a text file in the workspace.
 
@@ -31,7 +33,7 @@ def read_file(path: str, ctx: ToolContext) -> str:
         raise ToolError(f"no such file: {path}") from None
 
 
-@tool
+@tool(effects=Effects.writer("path"))
 def write_file(path: str, content: str, ctx: ToolContext) -> str:
     """Create or overwrite a file in the workspace.
 
@@ -43,7 +45,7 @@ def write_file(path: str, content: str, ctx: ToolContext) -> str:
     return f"wrote {len(content)} characters to {ctx.files.relative(path)}"
 
 
-@tool
+@tool(effects=Effects.writer("path"))
 def edit_file(path: str, old: str, new: str, ctx: ToolContext) -> str:
     """Replace one exact occurrence of `old` with `new` in a file.
 
@@ -66,7 +68,7 @@ def edit_file(path: str, old: str, new: str, ctx: ToolContext) -> str:
     return f"edited {ctx.files.relative(path)}"
 
 
-@tool(channel="file")
+@tool(channel="file", effects=Effects.reader("path"))
 def list_dir(ctx: ToolContext, path: str = ".") -> str:
     """List the entries of a directory in the workspace (directories end with '/').
 
@@ -82,7 +84,7 @@ def list_dir(ctx: ToolContext, path: str = ".") -> str:
     return "\n".join(lines) or "(empty)"
 
 
-@tool(channel="file")
+@tool(channel="file", effects=Effects.reader("path"))
 def search_files(pattern: str, ctx: ToolContext, path: str = ".", max_results: int = 100) -> str:
     """Search file contents in the workspace with a regular expression.
 
@@ -104,7 +106,8 @@ def search_files(pattern: str, ctx: ToolContext, path: str = ".", max_results: i
                     if rx.search(line):
                         hits.append(f"{rel}:{lineno}: {line.rstrip()[:200]}")
                         if len(hits) >= max_results:
-                            files.close()
+                            if isinstance(files, Generator):
+                                files.close()
                             return "\n".join(hits) + f"\n[stopped at {max_results} matches]"
             except (UnicodeDecodeError, OSError):
                 continue
@@ -116,7 +119,7 @@ def search_files(pattern: str, ctx: ToolContext, path: str = ".", max_results: i
 def make_run_shell(timeout_s: float | None = None, max_chars: int = MAX_OUTPUT_CHARS) -> Tool:
     """A `run_shell` tool with its own timeout (default: the sandbox's) and output limit."""
 
-    @tool(name="run_shell", channel="shell")
+    @tool(name="run_shell", channel="shell", effects=Effects.shell("command"))
     def run_shell(command: str, ctx: ToolContext) -> str:
         """Run a shell command in the workspace and return its exit code and output.
 

@@ -11,65 +11,22 @@ its caller's. A directory or value known only when the line runs (`cd $(mktemp -
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from harness.governance.shell import (
+from harness.shell.command import (
     ASSIGNMENT,
     PLACEHOLDER,
     ParsedCommand,
     Pipeline,
+    Scope,
     SimpleCommand,
 )
-from harness.governance.writes import substituted_roots
-
-if TYPE_CHECKING:
-    from harness.governance.paths import PathResolver
+from harness.shell.paths import PathResolver
+from harness.shell.writes import substituted_roots
 
 DECLARERS = {"export", "declare", "typeset", "local", "readonly"}
 READERS = {"read", "mapfile", "readarray"}
 READ_VALUE_OPTIONS = {"-p", "-d", "-n", "-N", "-t", "-u", "-a", "-i"}
-NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-
-
-@dataclass
-class Scope:
-    """The working directory and the variables a command runs with."""
-
-    cwd: Path | None
-    """Where relative paths start; None when it is only known at run time."""
-    oldpwd: Path | None = None
-    stack: list[Path | None] = field(default_factory=list)
-    """`pushd`'s directory stack."""
-    variables: dict[str, str | None] = field(default_factory=dict)
-    """Values assigned on the line, expanded; None when only known at run time."""
-    carried: dict[str, tuple[ParsedCommand, ...]] = field(default_factory=dict)
-    """For each variable, the substitutions whose output its value holds."""
-    links: dict[Path, Path] = field(default_factory=dict)
-    """Links the line made (`ln -s ~/.bashrc rc`): where each leads, for the commands after
-    it (the file system cannot show them yet)."""
-    listed: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """For a variable holding what a lister printed (`F=$(find ~/.ssh)`, `for f in $(ls
-    x)`), the folders the paths lie under (absolute)."""
-
-    def copy(self) -> Scope:
-        return Scope(self.cwd, self.oldpwd, list(self.stack), dict(self.variables),
-                     dict(self.carried), dict(self.links), dict(self.listed))
-
-    def lookup(self, name: str) -> tuple[bool, str | None]:
-        """(whether the line sets the variable, its value or None when unknown)."""
-        if name in ("PWD", "OLDPWD"):
-            where = self.cwd if name == "PWD" else self.oldpwd
-            return True, str(where) if where is not None else None
-        if name in self.variables:
-            return True, self.variables[name]
-        return False, None
-
-    def carried_by(self, word: str) -> list[ParsedCommand]:
-        """The substitutions whose output reaches a word through the variables it names."""
-        return [sub for name in NAME.findall(word) for sub in self.carried.get(name, ())]
 
 
 def locate(parsed: ParsedCommand, res: PathResolver, scope: Scope | None = None) -> None:
@@ -159,10 +116,11 @@ def _link(scope: Scope, cmd: SimpleCommand, res: PathResolver) -> None:
 
 
 def _chain(cmd: SimpleCommand) -> list[SimpleCommand]:
-    out = []
-    while cmd is not None:
-        out.insert(0, cmd)
-        cmd = cmd.upstream
+    out: list[SimpleCommand] = []
+    at: SimpleCommand | None = cmd
+    while at is not None:
+        out.insert(0, at)
+        at = at.upstream
     return out
 
 
@@ -176,7 +134,8 @@ def _set(scope: Scope, name: str, words: list[str], cmd: SimpleCommand,
     """A variable takes each of the words in turn (one for an assignment, a loop's list):
     known values are written as a brace list; a substituted lister's output is unknown
     but lies under the folders it lists."""
-    values, listed = [], []
+    values: list[str | None] = []
+    listed: list[str] = []
     for word in words:
         sub = PLACEHOLDER.fullmatch(word)
         roots = substituted_roots(cmd.subs[int(sub[1])]) if sub and int(

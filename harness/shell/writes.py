@@ -4,14 +4,14 @@ Writers name their targets in options (`gcc -o out`, `tar -C dir`, `unzip -d dir
 `pip install --target dir`) or in the archive they create (`tar cf a.tgz`, `zip a.zip`);
 `find -exec` runs a command on what it finds; listers (`find`, `git ls-files`, `grep -l`,
 `ls`, `fd`, `rg -l`) print paths under their roots for `xargs` or `$(…)` to use. These are
-facts about words, for `harness.governance.actions` to resolve and the protections to judge.
+facts about words, for `harness.shell.accesses` to resolve and the protections to judge.
 """
 
 from __future__ import annotations
 
 import re
 
-from harness.governance.shell import ParsedCommand, SimpleCommand
+from harness.shell.command import ParsedCommand, SimpleCommand
 
 # Programs -> options whose value is a file or folder the program writes.
 OUTPUT_OPTIONS: dict[str, tuple[str, ...]] = {

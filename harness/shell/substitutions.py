@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from harness.governance.printed import ansi_c
+from harness.shell.escapes import ansi_c
 
 
 class ShellParseError(ValueError):

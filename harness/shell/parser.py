@@ -6,29 +6,31 @@ pipelines, `$(…)`, backticks, `<(…)`, `sh -c '…'`, `eval`, wrappers such a
 `shlex`, recursively, so a rule sees every program that would start. So are scripts fed to a
 shell on stdin when the line spells them out (`echo '…' | sh`, `bash <<< '…'`, here-documents)
 and command lines that inline interpreter code hands to `system()`, `exec` or `subprocess`.
-Escapes are decoded first (`$'\\x72m'`, `printf '\\162m' | sh`; see `printed`); reserved
+Escapes are decoded first (`$'\\x72m'`, `printf '\\162m' | sh`; see `escapes`); reserved
 words (`then rm …`, `do rm …`) and function definitions (`f() { rm …; }`) are read past, the
 body as if it ran where it is defined; a script the line writes and then runs
 (`printf '…' > x.sh && sh x.sh`) is read as its commands; the output of a `( … )` or a loop
 piped on feeds the next command; each pipeline records the subshells it runs in, for
-`harness.governance.scope` to follow `cd`.
+`harness.shell.scope` to follow `cd`.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from harness.governance.printed import printed_text, stdin_text
-from harness.governance.substitutions import ShellParseError, extract_substitutions
+from harness.shell.command import (
+    ASSIGNMENT,
+    PLACEHOLDER,
+    ParsedCommand,
+    Pipeline,
+    SimpleCommand,
+    printed_text,
+    stdin_text,
+)
+from harness.shell.substitutions import ShellParseError, extract_substitutions
 
-if TYPE_CHECKING:
-    from harness.governance.scope import Scope
-
-__all__ = ["ShellParseError", "printed_text", "stdin_text"]
+__all__ = ["ShellParseError", "parse"]
 
 SEPARATORS = {";", "&&", "||", "&", "(", ")", ";;", "\n"}
 PIPES = {"|", "|&"}
@@ -36,8 +38,6 @@ REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", "&>>", ">|", "<>", "<<<"}
 OPERATORS = SEPARATORS | PIPES | REDIRECTS | {"<<", "()"}
 OPERATORS_LONGEST_FIRST = sorted(OPERATORS - {"\n"}, key=len, reverse=True)
 PUNCTUATION = re.compile(r"[;&|<>()]+")
-ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-PLACEHOLDER = re.compile(r"__SUBST(\d+)__")
 HEREDOC = re.compile(r"^__HEREDOC(\d+)__$")
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox"}
 # Interpreters that take a program inline: language -> the short options that carry it.
@@ -62,131 +62,9 @@ WRAPPERS: dict[str, set[str]] = {
     "timeout": {"-s", "-k"}, "xargs": {"-I", "-n", "-P", "-d", "-a", "-E", "-L", "-s"},
     "watch": {"-n"}, "chroot": set(), "setsid": set(), "unbuffer": set(),
 }
-ELEVATING = {"sudo", "doas", "su", "pkexec", "run0"}
 # Reserved words that open or continue a compound command: what follows is a command.
 LEADING_KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!"}
 CLOSING_KEYWORDS = {"fi", "done", "esac", "}"}
-
-
-@dataclass
-class SimpleCommand:
-    """One program invocation, after wrappers and assignments are peeled off.
-
-    `argv[0]` is the program; `wrappers` lists what was peeled (`sudo`, `env`, ...);
-    `subs` maps a placeholder index in a word to the parsed command it substitutes.
-    """
-
-    argv: list[str]
-    assignments: list[str] = field(default_factory=list)
-    redirects: list[tuple[str, str]] = field(default_factory=list)
-    wrappers: list[str] = field(default_factory=list)
-    subs: dict[int, ParsedCommand] = field(default_factory=dict)
-    proc_subs: set[int] = field(default_factory=set)
-    """Indexes of `subs` that are process substitutions (`<(…)`), i.e. files to read."""
-    nested: ParsedCommand | None = None
-    """The script run by `sh -c '…'`, `eval '…'` or `su -c '…'`."""
-    text: dict[int, str] = field(default_factory=dict)
-    """Original text of each substitution, to show words as written."""
-    upstream: SimpleCommand | None = field(default=None, repr=False, compare=False)
-    """The command before this one in a pipeline: what it prints is this one's stdin."""
-    scope: Scope | None = field(default=None, repr=False, compare=False)
-    """Where it runs: the directory and variables earlier commands of the line set up
-    (filled in by `harness.governance.scope.locate`; None means the workspace, as is)."""
-
-    @property
-    def program(self) -> str:
-        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
-
-    @property
-    def args(self) -> list[str]:
-        return self.argv[1:]
-
-    @property
-    def elevated(self) -> bool:
-        return any(w in ELEVATING for w in self.wrappers) or self.program in ELEVATING
-
-    def word(self, w: str) -> str:
-        """A word with its substitution placeholders shown as written."""
-        return PLACEHOLDER.sub(lambda m: self.text.get(int(m.group(1)), m.group(0)), w)
-
-    def output_word(self, w: str) -> str:
-        """A word with each substitution replaced by what it prints when the line spells
-        that out (`$(printf '\\x72m')` -> `rm`), else shown as written."""
-
-        def known(m: re.Match[str]) -> str:
-            text = self.output_of(int(m.group(1)))
-            return text.rstrip("\n") if text is not None else self.word(m.group(0))
-
-        return PLACEHOLDER.sub(known, w)
-
-    def output_of(self, index: int) -> str | None:
-        """What substitution `index` prints, when the line spells it out (`echo`, `printf`)."""
-        sub = self.subs.get(index)
-        last = sub.pipelines[-1].commands[-1] if sub and len(sub.pipelines) == 1 else None
-        return printed_text(last) if last is not None else None
-
-    def has_substitution(self, w: str) -> bool:
-        return bool(PLACEHOLDER.search(w))
-
-    def flags(self) -> set[str]:
-        """Flags as a set: `-rf` gives `-r` and `-f`; `--force=x` gives `--force`."""
-        out: set[str] = set()
-        for a in self.args:
-            if a == "--":
-                break
-            if a.startswith("--"):
-                out.add(a.split("=", 1)[0])
-            elif a.startswith("-") and len(a) > 1 and not a[1].isdigit():
-                out.update(f"-{c}" for c in a[1:])
-        return out
-
-    def positionals(self) -> list[str]:
-        out, after_dashdash = [], False
-        for a in self.args:
-            if a == "--" and not after_dashdash:
-                after_dashdash = True
-            elif after_dashdash or not a.startswith("-") or a == "-":
-                out.append(a)
-        return out
-
-    def __str__(self) -> str:
-        return " ".join(shlex.quote(self.word(w)) for w in self.argv)
-
-
-@dataclass
-class Pipeline:
-    """Commands joined by `|`: each one's output feeds the next. `group` lists the
-    subshells `( … )` it runs in, outermost first (each numbered once per line)."""
-
-    commands: list[SimpleCommand]
-    group: tuple[int, ...] = ()
-
-
-@dataclass
-class ParsedCommand:
-    """A command line as pipelines, in order, with nested scripts reachable via `walk()`."""
-
-    source: str
-    pipelines: list[Pipeline]
-
-    def walk(self) -> Iterator[SimpleCommand]:
-        """Every simple command, including those in substitutions and `sh -c` scripts."""
-        for pipeline in self.pipelines:
-            for cmd in pipeline.commands:
-                yield cmd
-                for sub in cmd.subs.values():
-                    yield from sub.walk()
-                if cmd.nested is not None:
-                    yield from cmd.nested.walk()
-
-    def walk_pipelines(self) -> Iterator[Pipeline]:
-        for pipeline in self.pipelines:
-            yield pipeline
-            for cmd in pipeline.commands:
-                for sub in cmd.subs.values():
-                    yield from sub.walk_pipelines()
-                if cmd.nested is not None:
-                    yield from cmd.nested.walk_pipelines()
 
 
 def parse(command: str, _depth: int = 0) -> ParsedCommand:

@@ -12,7 +12,7 @@ given to the Agent as trusted text. A send is allowed without asking when every
 destination (recipient, account, host, channel or user) is
 - named by the task or `destinations` (`workspace-write.task-destination`), or
 - found in the output of a call the task designated, outside instruction-like passages
-  (`workspace-write.task-source`; see `harness.governance.provenance`), or
+  (`workspace-write.task-source`; see `harness.governance.egress.provenance`), or
 - a channel or user name that earlier output of the tool's own system showed, outside
   instruction-like passages (`workspace-write.known-name`; `known_names=False` turns it off).
 Any other send is asked about (`protect.egress`).
@@ -22,18 +22,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.config_files import SUFFIXES, ConfigFileError, read_mapping
-from harness.governance.actions import ActionFacts, ToolKind, analyse
 from harness.governance.base import Decision
-from harness.governance.destinations import TrustedText
-from harness.governance.paths import SINKS, PathResolver
-from harness.governance.provenance import Provenance
-from harness.governance.rules import Rule
+from harness.governance.egress.destinations import TrustedText
+from harness.governance.egress.provenance import Provenance
+from harness.governance.policy._facts import ActionFacts, ToolKind, analyse, effects_of
+from harness.governance.policy.rules import Rule
 from harness.messages import ToolCall
+from harness.shell.paths import SINKS, PathResolver
+from harness.tools.effects import Effects
 
 Mode = Literal["read-only", "workspace-write", "full", "plan"]
 GateAction = Literal["inject", "ask", "deny"]
@@ -100,6 +101,9 @@ class PolicyConfig(BaseModel):
     mode: Mode = "workspace-write"
     rules: list[Rule] = Field(default_factory=list)
     tool_kinds: dict[str, ToolKind] = Field(default_factory=dict)
+    """Tool name -> kind (read/write/shell/network/egress/other), overriding what the tool
+    declares: the tool is taken to do what a tool of that kind does, with the conventional
+    argument names (`path`, `command`, `url`, `to`, ...; see `harness.tools.effects`)."""
     gate: GatePolicy = Field(default_factory=GatePolicy)
     scratch: list[str] = Field(default_factory=lambda: list(SINKS))
     """Paths outside the workspace that may be written freely. Only sinks by default: to
@@ -138,8 +142,7 @@ class Policy:
         self.tool_kinds = dict(tool_kinds or {})
         self.gate = gate or GatePolicy()
         self.env, self.home = env, home
-        self.scratch = tuple(scratch) if scratch is not None else tuple(
-            PolicyConfig.model_fields["scratch"].default_factory())
+        self.scratch = tuple(scratch) if scratch is not None else SINKS
         self.destinations = tuple(destinations)
         self.known_names = known_names
         self.require_sandbox = require_sandbox
@@ -170,19 +173,28 @@ class Policy:
 
     def facts(self, call: ToolCall, workspace: str | os.PathLike[str],
               task: str | None = None, sources: Provenance | None = None,
-              sandboxed: bool = False) -> ActionFacts:
-        return analyse(call, self.resolver(workspace, sandboxed), self.tool_kinds,
-                       self.trusted(task), sources=sources, known_names=self.known_names)
+              sandboxed: bool = False, effects: Effects | None = None) -> ActionFacts:
+        """What the call would do, from what its tool declares (`effects`; a `tool_kinds`
+        entry overrides it; None: what the tool's name says)."""
+        return analyse(call, self.resolver(workspace, sandboxed), effects, self.trusted(task),
+                       sources=sources, known_names=self.known_names,
+                       overrides=self.tool_kinds)
+
+    def kind(self, call: ToolCall, effects: Effects | None = None) -> ToolKind:
+        """The call's kind as rules see it (`read`, `write`, `shell`, ...)."""
+        return effects_of(call.name, effects, self.tool_kinds).kind
 
     def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str],
                  task: str | None = None, sources: Provenance | None = None,
-                 *, sandboxed: bool = False) -> Decision:
+                 *, sandboxed: bool = False, effects: Effects | None = None) -> Decision:
         """The decision of the first rule that matches the call. `task` is the trusted text
         (the task given to the Agent) and `sources` the outputs of calls it designated:
         egress to a destination one of them names needs no asking. `sandboxed`: the command
-        runs in a sandbox that can write nowhere but the workspace and its own /tmp."""
+        runs in a sandbox that can write nowhere but the workspace and its own /tmp.
+        `effects`: what the call's tool declares it does (`state.tools.effects(call.name)`;
+        None for a tool the policy knows only by name)."""
         res = self.resolver(workspace, sandboxed)
-        facts = self.facts(call, workspace, task, sources, sandboxed)
+        facts = self.facts(call, workspace, task, sources, sandboxed, effects)
         for rule in self.ordered:
             reason = rule.match(facts, res)
             if reason is not None:
@@ -191,7 +203,7 @@ class Policy:
 
     # -- loading ------------------------------------------------------------------------
     @classmethod
-    def from_config(cls, config: PolicyConfig | dict, **kwargs) -> Policy:
+    def from_config(cls, config: PolicyConfig | dict[str, Any], **kwargs: Any) -> Policy:
         if isinstance(config, dict):
             config = PolicyConfig.model_validate(config)
         return cls(config.mode, config.rules, tool_kinds=config.tool_kinds, gate=config.gate,
@@ -200,7 +212,7 @@ class Policy:
                    **kwargs)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], **kwargs) -> Policy:
+    def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> Policy:
         """Load a policy from TOML, YAML or JSON; errors name the file and the field."""
         path = Path(path)
         if path.suffix not in SUFFIXES:
@@ -215,7 +227,7 @@ class Policy:
             raise PolicyError(f"{path}: {_describe(exc, data)}") from exc
 
 
-def _describe(exc: ValidationError, data: dict) -> str:
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
     err = exc.errors()[0]
     loc = list(err["loc"])
     where = ".".join(str(p) for p in loc)

@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.governance.globs import WILDCARDS, has_glob
-from harness.governance.paths import PathRef, PathResolver
-from harness.governance.shell import SimpleCommand
-from harness.governance.uncommitted import changes, changes_at, describe
-from harness.governance.writes import option_values
+from harness.governance.commands._uncommitted import changes, changes_at, describe
+from harness.shell.command import SimpleCommand
+from harness.shell.globs import WILDCARDS, has_glob
+from harness.shell.paths import PathRef, PathResolver
+from harness.shell.writes import option_values
 
 GLOBAL_VALUE_OPTIONS = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env",
                         "--exec-path", "--super-prefix", "--attr-source"}

@@ -1,18 +1,15 @@
-"""Text a command line spells out for another program to read, decoded as it would be.
+"""Backslash escapes decoded as the shell and its printers decode them.
 
 `printf '\\162\\155 -rf x' | sh` runs `rm -rf x`: printf decodes octal, hex and unicode
 escapes in its format (and in `%b` values), `echo -e` does in its words (dash's `echo`
-always does), and bash decodes `$'…'` words wherever they stand. The policy reads the
-decoded text, so a shell fed it is analysed like any other command line.
+always does), and bash decodes `$'…'` words wherever they stand. The parser reads the
+decoded text (see `harness.shell.command.printed_text`), so a shell fed it is analysed like
+any other command line.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from harness.governance.shell import SimpleCommand
 
 SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
           "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
@@ -76,35 +73,3 @@ def printf_output(fmt: str, values: list[str]) -> str:
         out.append("".join(parts))
         if not values or not used:
             return "".join(out)
-
-
-def stdin_text(cmd: SimpleCommand) -> str | None:
-    """What a command reads on stdin when the line spells it out: a here-string or
-    here-document, or what an `echo`, `printf` or `cat <<…` before it in a pipeline prints."""
-    for op, target in reversed(cmd.redirects):
-        if op in ("<<", "<<<"):
-            return cmd.output_word(target)
-        if op == "<":
-            return None
-    return printed_text(cmd.upstream) if cmd.upstream is not None else None
-
-
-def printed_text(cmd: SimpleCommand) -> str | None:
-    """The text `echo`, `printf` or `cat` (of its stdin) prints, when it is known."""
-    words = [cmd.word(a) for a in cmd.args]
-    if cmd.program == "echo":
-        raw = False
-        while words and re.fullmatch(r"-[neE]+", words[0]):
-            raw = raw or "E" in words[0]
-            words.pop(0)
-        text = " ".join(words)
-        return text if raw else decode_escapes(text, echo=True)
-    if cmd.program == "printf" and words:
-        if words[0] == "--":
-            words.pop(0)
-        if words[:1] == ["-v"]:
-            return None  # printf -v NAME assigns instead of printing
-        return printf_output(words[0], words[1:]) if words else None
-    if cmd.program == "cat" and not cmd.positionals():
-        return stdin_text(cmd)
-    return None

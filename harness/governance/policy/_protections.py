@@ -16,27 +16,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.governance.actions import (
-    DOWNLOADERS,
-    INTERPRETERS,
-    ActionFacts,
-    download_files,
-    find_deletes,
-    find_roots,
-    find_selects_all,
-    package_manager,
-)
-from harness.governance.credential_commands import prints_credentials
-from harness.governance.git_commands import destroys as git_destroys
-from harness.governance.git_commands import rewrites_shared_history
-from harness.governance.git_commands import runs_commands as git_runs_commands
-from harness.governance.globs import expand_braces, glob_folder
-from harness.governance.inline_code import (
-    code_capabilities_unknown,
-    deleted_paths,
-)
-from harness.governance.paths import PathResolver
-from harness.governance.sending import (
+from harness.governance.commands._credentials import prints_credentials
+from harness.governance.commands._git import destroys as git_destroys
+from harness.governance.commands._git import rewrites_shared_history
+from harness.governance.commands._git import runs_commands as git_runs_commands
+from harness.governance.commands._uncommitted import deletes_work
+from harness.governance.policy._facts import ActionFacts
+from harness.governance.policy._sending import (
     egress,
     exfiltration,
     known_name,
@@ -44,20 +30,20 @@ from harness.governance.sending import (
     task_destination,
     task_source,
 )
-from harness.governance.shell import (
-    SHELLS,
-    SimpleCommand,
-    inline_code,
-    language,
-    reads_program_from_stdin,
-    stdin_text,
-)
-from harness.governance.uncommitted import deletes_work
-from harness.governance.writes import (
+from harness.shell.accesses import DOWNLOADERS, INTERPRETERS, download_files, package_manager
+from harness.shell.command import SimpleCommand, stdin_text
+from harness.shell.globs import expand_braces, glob_folder
+from harness.shell.inline_code import code_capabilities_unknown, deleted_paths
+from harness.shell.parser import SHELLS, inline_code, language, reads_program_from_stdin
+from harness.shell.paths import PathResolver
+from harness.shell.writes import (
     archives_read,
     bind_sources,
     container_privilege,
     extract_dir,
+    find_deletes,
+    find_roots,
+    find_selects_all,
 )
 
 Check = Callable[[ActionFacts, PathResolver], str | None]
@@ -262,10 +248,11 @@ def _resolved(res: PathResolver, cmd: SimpleCommand, words) -> set[Path]:
 
 def _fed_by_download(cmd: SimpleCommand) -> bool:
     """Is this a download, or does a download feed it through a pipe?"""
-    while cmd is not None:
-        if _downloads(cmd):
+    at: SimpleCommand | None = cmd
+    while at is not None:
+        if _downloads(at):
             return True
-        cmd = cmd.upstream
+        at = at.upstream
     return False
 
 

@@ -27,10 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from harness.context.steps import call_signature
-from harness.governance.detector import InstructionDetector
+from harness.governance.injection.detector import InstructionDetector
 from harness.llm.base import Model
-from harness.messages import ToolCall
+from harness.messages import ToolCall, call_signature
 from harness.state import AgentState
 from harness.subagent import Worker
 from harness.tools.base import ToolResult

@@ -19,17 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.governance.shell import SimpleCommand
+from harness.shell.command import SimpleCommand
+from harness.tools.effects import DESTINATION_ARGS
 
 Shape = Literal["email", "host", "account", "name"]
 
-# Arguments that name where an egress call sends data.
-DESTINATION_ARGS = frozenset({
-    "to", "cc", "bcc", "recipient", "recipients", "receiver", "receivers", "email", "emails",
-    "email_address", "user_email", "iban", "account", "account_number", "account_id", "phone",
-    "phone_number", "url", "uri", "endpoint", "webhook", "webhook_url", "host", "hostname",
-    "domain", "channel", "channels", "channel_name", "user", "users", "username",
-    "participants", "attendees", "invitees", "guests", "members", "target", "destination"})
 # Arguments that make any call that is not a read or a delete an egress: they only ever
 # name who receives something (an invitation, a share, a payment, a message).
 RECIPIENT_ARGS = frozenset({

@@ -15,10 +15,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.governance.actions import AccessMode, ActionFacts, ToolKind
-from harness.governance.paths import PathResolver
-from harness.governance.protections import CHECKS
-from harness.governance.shell import SimpleCommand
+from harness.governance.policy._facts import ActionFacts, ToolKind
+from harness.governance.policy._protections import CHECKS
+from harness.shell.accesses import AccessMode
+from harness.shell.command import SimpleCommand
+from harness.shell.paths import PathRef, PathResolver
 
 Effect = Literal["allow", "deny", "ask"]
 
@@ -26,7 +27,8 @@ Effect = Literal["allow", "deny", "ask"]
 class Rule(BaseModel):
     """One ordered policy rule. Unset conditions match anything.
 
-    - `tools`: globs over the tool name; `kinds`: read/write/shell/network/egress/other.
+    - `tools`: globs over the tool name; `kinds`: read/write/shell/network/egress/other,
+      what the tool declares it does in one word (`harness.tools.effects.Effects.kind`).
     - `paths`: globs over the paths the call touches (relative globs are workspace paths,
       `~/…` and `/…` are absolute; `**` spans directories), limited to `access` modes and
       to a `location` (inside/outside the workspace, or unknown).
@@ -34,7 +36,7 @@ class Rule(BaseModel):
       name), required flags (`-rf` = `-r` + `-f`, extra flags allowed), then positional
       globs one-to-one; a final `**` accepts any further arguments.
     - `args`: argument name -> regular expression searched in its string value.
-    - `check`: a built-in check (see `harness.governance.protections.CHECKS`).
+    - `check`: a built-in check (see `harness.governance.policy._protections.CHECKS`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -108,7 +110,7 @@ class Rule(BaseModel):
             return self.reason or found
         return self.reason or f"rule {self.id}"
 
-    def _path_ok(self, ref, res: PathResolver) -> bool:
+    def _path_ok(self, ref: PathRef, res: PathResolver) -> bool:
         if self.location is not None:
             where = "unknown" if ref.inside is None else "inside" if ref.inside else "outside"
             if where != self.location:

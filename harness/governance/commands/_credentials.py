@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
-from harness.governance.actions import read_candidates
-from harness.governance.paths import PathResolver
-from harness.governance.shell import SimpleCommand
+from harness.shell.accesses import read_candidates
+from harness.shell.command import SimpleCommand
+from harness.shell.paths import PathResolver
 
 # program, the subcommand words in order, and the flags one of which must be given (None:
 # none needed). Options may stand between the words (`kubectl --context x config view`).

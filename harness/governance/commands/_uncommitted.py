@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from harness.governance.globs import expand_braces
-from harness.governance.paths import PathRef, PathResolver
-from harness.governance.shell import SimpleCommand
-from harness.governance.writes import find_deletes, find_roots, option_values
 from harness.safe_git import run_git
+from harness.shell.command import SimpleCommand
+from harness.shell.globs import expand_braces
+from harness.shell.paths import PathResolver
+from harness.shell.writes import find_deletes, find_roots, option_values
 
 GIT_TIMEOUT = 10
 DELETERS = {"rm", "unlink", "shred", "srm", "wipe"}
@@ -143,7 +143,7 @@ def deletes_work(cmd: SimpleCommand, res: PathResolver) -> str | None:
     words, names = selected
     refs = [r for w in words for word in expand_braces(cmd.word(w))
             for r in res.resolve_all(word, cmd.scope)]
-    paths = [r.resolved for r in refs if _inside(r)]
+    paths = [r.resolved for r in refs if r.resolved is not None and r.inside]
     found = changes_at(paths)
     via = cmd.program if cmd.program != "find" else "find … -delete"
     if found is None:
@@ -155,10 +155,6 @@ def deletes_work(cmd: SimpleCommand, res: PathResolver) -> str | None:
     if lost:
         return f"{via} would destroy uncommitted work: {describe(lost, res)}"
     return None
-
-
-def _inside(ref: PathRef) -> bool:
-    return ref.resolved is not None and bool(ref.inside)
 
 
 def _deleted(cmd: SimpleCommand) -> tuple[list[str], list[str] | None] | None:

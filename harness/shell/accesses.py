@@ -1,87 +1,37 @@
-"""What a tool call would do: the paths it reads, writes and deletes, the commands it runs,
-the URLs it contacts. Policies and protections decide over these facts, not over strings.
+"""What a shell command does to files: the paths it reads, lists, writes and deletes, the
+files it passes on or saves a download in, and the package manager it runs. Facts about a
+parsed line (`harness.shell.parser`), located (`harness.shell.scope`) and resolved
+(`harness.shell.paths`), for the policy to judge and the memory gate to compare.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-from harness.governance.destinations import (
-    EMAIL,
-    HOST_IN_TEXT,
-    RECIPIENT_ARGS,
-    URL,
-    Destination,
-    TrustedText,
-    classify,
-    from_arguments,
-    from_command,
-)
-from harness.governance.inline_code import (
+from harness.shell.command import PLACEHOLDER, SimpleCommand
+from harness.shell.inline_code import (
     CODE_CAPABILITIES,
     code_paths,
     deleted_paths,
     written_paths,
 )
-from harness.governance.paths import PathRef, PathResolver
-from harness.governance.provenance import Provenance
-from harness.governance.scope import locate
-from harness.governance.shell import (
-    PLACEHOLDER,
-    ParsedCommand,
-    ShellParseError,
-    SimpleCommand,
-    inline_code,
-    language,
-    parse,
-)
-from harness.governance.writes import (
-    FIND_TESTS,
+from harness.shell.parser import ShellParseError, inline_code, language, parse
+from harness.shell.paths import PathRef, PathResolver
+from harness.shell.scope import locate
+from harness.shell.writes import (
     find_deletes,
     find_exec_commands,
     find_roots,
-    find_selects_all,
     listed_roots,
+    option_value,
     output_paths,
     substituted_roots,
 )
-from harness.governance.writes import option_value as _option_value
-from harness.messages import ToolCall
 
-__all__ = ["FIND_TESTS", "find_deletes", "find_roots", "find_selects_all"]
-
-ToolKind = Literal["read", "write", "shell", "network", "egress", "other"]
 AccessMode = Literal["read", "list", "write", "delete"]
 """`list` is a look at names and metadata (`ls`, `stat`, `test -f`), not at contents."""
-
-DEFAULT_TOOL_KINDS: dict[str, ToolKind] = {
-    "read_file": "read", "list_dir": "read", "search_files": "read", "search": "read",
-    "web_search": "read", "grep": "read", "glob": "read", "view": "read", "cat": "read",
-    "write_file": "write", "edit_file": "write", "create_file": "write", "delete_file": "write",
-    "move_file": "write", "append_file": "write", "mkdir": "write", "apply_patch": "write",
-    "run_shell": "shell", "bash": "shell", "shell": "shell", "exec": "shell",
-    "run_command": "shell", "terminal": "shell", "execute_command": "shell",
-    "http_get": "network", "fetch": "network", "web_fetch": "network", "browse": "network",
-    "send_email": "egress", "http_post": "egress", "http_request": "egress",
-    "upload_file": "egress", "send_message": "egress", "post_message": "egress",
-}
-PATH_ARGS = ("path", "file", "file_path", "filename", "filepath", "src", "dst", "source",
-             "destination", "target", "dir", "directory", "old_path", "new_path", "paths")
-COMMAND_ARGS = ("command", "cmd", "script", "commands")
-# A tool whose name starts with one of these verbs sends something to someone.
-EGRESS_VERBS = {"send", "post", "share", "transfer", "upload", "publish", "forward", "reply",
-                "invite", "pay", "wire", "email", "mail", "message", "tweet", "broadcast",
-                "notify", "dm", "sms", "remit", "donate", "refund"}
-# ... and one with one of these words does not, whatever its arguments.
-NOT_SENDING = {"delete", "remove", "cancel", "revoke", "read", "list", "search", "get", "find",
-               "view", "show", "check", "lookup", "query", "fetch", "download"}
-SENDING_PROGRAMS = {"curl", "wget", "http", "https", "scp", "sftp", "rsync", "ftp", "tftp",
-                    "lftp", "rclone", "smbclient", "mail", "mailx", "sendmail", "mutt", "msmtp",
-                    "swaks"}
-URL_ARGS = ("url", "uri", "endpoint", "href")
 
 # Shell programs by what they do to their file arguments.
 DELETERS = {"rm", "rmdir", "unlink", "shred", "srm", "wipe"}
@@ -96,8 +46,6 @@ DOWNLOADERS = {"curl", "wget", "fetch", "aria2c", "http", "https", "iwr", "lwp-d
 INTERPRETERS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox", "python",
                 "python2", "python3", "perl", "ruby", "node", "php", "source", ".", "eval",
                 "pwsh", "powershell", "osascript", "lua", "tclsh"}
-HOME_WRITES = {("git", "config", "--global"), ("git", "config", "--system"),
-               ("npm", "config", "set"), ("pip", "config", "set"), ("gh", "auth", "login")}
 STDIN_PATHS = PathRef("<paths read from stdin>", None, None)
 INSTALLERS = {"pip", "pip3", "uv", "uvx", "npm", "npx", "yarn", "pnpm", "bun", "bunx", "gem",
               "poetry", "pipx", "cargo", "pdm", "composer"}
@@ -113,144 +61,6 @@ class Access:
     path: PathRef
     mode: AccessMode
     via: str
-
-
-@dataclass
-class ActionFacts:
-    """Everything the policy knows about a tool call, derived once per call."""
-
-    call: ToolCall
-    kind: ToolKind
-    accesses: list[Access] = field(default_factory=list)
-    command: ParsedCommand | None = None
-    urls: list[str] = field(default_factory=list)
-    parse_error: str | None = None
-    destinations: list[Destination] = field(default_factory=list)
-    trusted: TrustedText = field(default_factory=TrustedText)
-    """What the user named: the Agent's task and configured destinations (never tool output)."""
-    sources: Provenance | None = None
-    """The outputs of calls the task designated, which vouch for the addresses they name."""
-    known_names: bool = True
-    """Whether a channel or user name that earlier output showed counts as a member of the
-    system the tool acts on (see `harness.governance.provenance`)."""
-
-    @property
-    def tool(self) -> str:
-        return self.call.name
-
-    @property
-    def args(self) -> dict[str, Any]:
-        return self.call.arguments
-
-    def commands(self) -> list[SimpleCommand]:
-        return list(self.command.walk()) if self.command else []
-
-    def paths(self, *modes: AccessMode) -> list[PathRef]:
-        return [a.path for a in self.accesses if not modes or a.mode in modes]
-
-    @cached_property
-    def vouchers(self) -> dict[Destination, str | None]:
-        """Why each destination may receive data without asking — "named" (by the task or
-        the configuration), "source: CALL" (in the output of a call the task designated) or
-        "known: CALL" (a name the tool's system showed in that call's output) — or None.
-        Worked out once per call: several rules ask, and finding a known name scans outputs."""
-        return {d: self._voucher(d) for d in self.destinations}
-
-    def _voucher(self, dest: Destination) -> str | None:
-        if self.trusted.names(dest):
-            return "named"
-        if self.sources is None:
-            return None
-        label = self.sources.source_of(dest)
-        if label is not None:
-            return f"source: {label}"
-        if self.known_names and plain_name(dest.value):
-            label = self.sources.known_name(dest)
-            if label is not None:
-                return f"known: {label}"
-        return None
-
-
-def plain_name(value: str) -> bool:
-    """A name a system can resolve (`general`, `Alice Smith`, `External_0`): short, a few
-    words, no address or link inside it. Anything longer is text, not a name."""
-    words = value.split()
-    return 0 < len(words) <= 4 and len(value) <= 64 and not (
-        EMAIL.search(value) or URL.search(value) or HOST_IN_TEXT.search(value))
-
-
-def tool_kind(name: str, overrides: dict[str, ToolKind] | None = None) -> ToolKind:
-    """A tool's kind from its name: configured, known, or read off its leading verb."""
-    if overrides and name in overrides:
-        return overrides[name]
-    if name in DEFAULT_TOOL_KINDS:
-        return DEFAULT_TOOL_KINDS[name]
-    words = _words(name)
-    if words and words[0] in EGRESS_VERBS:
-        return "egress"
-    low = name.lower()
-    if re.search(r"(write|edit|delete|remove|move|rename|create|update|patch|append)", low):
-        return "write"
-    if re.search(r"(read|list|search|get|find|view|show|open)", low):
-        return "read"
-    return "other"
-
-
-def analyse(call: ToolCall, resolver: PathResolver,
-            kinds: dict[str, ToolKind] | None = None,
-            trusted: TrustedText | None = None, *, sources: Provenance | None = None,
-            known_names: bool = True) -> ActionFacts:
-    """Derive the facts of a call: its kind, the paths it touches, its parsed command, the
-    destinations it sends to, what the user named (`trusted`) and pointed to (`sources`)."""
-    kind = tool_kind(call.name, kinds)
-    if kind in ("write", "other") and not (kinds and call.name in kinds) and _sends_to(call):
-        kind = "egress"  # e.g. create_event(participants=...), schedule_payment(iban=...)
-    facts = ActionFacts(call=call, kind=kind, trusted=trusted or TrustedText(), sources=sources,
-                        known_names=known_names)
-    mode: AccessMode = "write" if kind == "write" else "read"
-    if kind == "write" and re.search(r"(delete|remove)", call.name):
-        mode = "delete"
-    for key in PATH_ARGS:
-        value = call.arguments.get(key)
-        for raw in value if isinstance(value, list) else [value]:
-            if isinstance(raw, str) and raw:
-                facts.accesses.append(Access(resolver.resolve(raw), mode, call.name))
-    for key in URL_ARGS:
-        if isinstance(call.arguments.get(key), str):
-            facts.urls.append(call.arguments[key])
-    if kind == "shell":
-        text = next((call.arguments[k] for k in COMMAND_ARGS
-                     if isinstance(call.arguments.get(k), str)), None)
-        if text is not None:
-            try:
-                facts.command = parse(text)
-            except ShellParseError as exc:
-                facts.parse_error = str(exc)
-            else:
-                locate(facts.command, resolver)
-                for cmd in facts.command.walk():
-                    facts.accesses += shell_accesses(cmd, resolver)
-                    facts.urls += [a for a in cmd.args if "://" in a]
-                    if cmd.program in SENDING_PROGRAMS:
-                        facts.destinations += from_command(cmd)
-    if kind == "egress":
-        facts.destinations = from_arguments(call.arguments)
-    return facts
-
-
-def _sends_to(call: ToolCall) -> bool:
-    """Does a call that is not a read or a delete name a recipient among its arguments?"""
-    if NOT_SENDING & set(_words(call.name)) or any(k in call.arguments for k in PATH_ARGS):
-        return False
-    if any(k.lower() in RECIPIENT_ARGS and v for k, v in call.arguments.items()):
-        return True
-    to = call.arguments.get("to")
-    return isinstance(to, str) and classify("to", to).shape != "name"
-
-
-def _words(name: str) -> list[str]:
-    """`sendMoney`, `send_money`, `send-money` -> ['send', 'money']."""
-    return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
 
 
 def changed_paths(command: str, resolver: PathResolver) -> list[str]:
@@ -308,7 +118,7 @@ def shell_accesses(cmd: SimpleCommand, resolver: PathResolver) -> list[Access]:
         for p in files:
             add(p, "write")
     elif prog in COPIERS and pos:
-        dest = _option_value(cmd, "-t", "--target-directory") or pos[-1]
+        dest = option_value(cmd, "-t", "--target-directory") or pos[-1]
         written.add(dest)
         add(dest, "write")
         if prog == "mv":
@@ -391,7 +201,7 @@ def download_files(cmd: SimpleCommand) -> list[str]:
     files += cmd.positionals() if cmd.program == "tee" else []
     if cmd.program in DOWNLOADERS:
         wget = cmd.program == "wget"
-        named = _option_value(cmd, *(("-O", "--output-document") if wget else ("-o", "--output")))
+        named = option_value(cmd, *(("-O", "--output-document") if wget else ("-o", "--output")))
         if named:
             files.append(named)
         elif wget or "-O" in cmd.flags() or "--remote-name" in cmd.args:

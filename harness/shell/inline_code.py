@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from harness.governance.paths import is_secret_name
-from harness.governance.shell import EXEC_CALL, STRING, STRING_LIST, string_literals
+from harness.shell.parser import EXEC_CALL, STRING, STRING_LIST, string_literals
+from harness.shell.paths import is_secret_name
 
 # What inline interpreter code can do that a policy cares about, by the calls it makes.
 CODE_CAPABILITIES: dict[str, re.Pattern[str]] = {
@@ -124,7 +124,7 @@ def deleted_paths(code: str) -> list[str] | None:
 
 def runs_known_commands(code: str) -> bool:
     """Does inline code run only command lines spelled out as literals (a string or a
-    list of strings), which `harness.governance.shell` parses into nested commands?"""
+    list of strings), which `harness.shell.parser` parses into nested commands?"""
     for m in EXEC_CALL.finditer(code):
         imported = MODULE_IMPORT.search(code[:m.start()]) and not re.match(
             r"\w*\s+as\b", code[m.end():])  # `import subprocess as sp` hides its calls

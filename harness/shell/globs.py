@@ -109,7 +109,8 @@ def _class_end(pattern: str, start: int) -> int | None:
 
 
 def _class_chars(body: str) -> frozenset[str]:
-    chars, i = set(), 0
+    chars: set[str] = set()
+    i = 0
     while i < len(body):
         if i + 2 < len(body) and body[i + 1] == "-":
             chars.update(chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1))
@@ -193,7 +194,8 @@ def escape(text: str) -> str:
 def expand_braces(word: str) -> list[str]:
     """`a/{b,c}/d` -> `a/b/d`, `a/c/d` (nested and repeated braces too), at most 64 words.
     `${VAR}` is a variable, not a brace list."""
-    out, todo = [], [word]
+    out: list[str] = []
+    todo = [word]
     while todo and len(out) + len(todo) <= MAX_EXPANSIONS:
         w = todo.pop(0)
         m = BRACES.search(w)

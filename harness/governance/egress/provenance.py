@@ -33,10 +33,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.context.steps import call_signature
-from harness.governance.destinations import Destination, TrustedText, classify
-from harness.governance.detector import InstructionDetector
-from harness.messages import ToolCall
+from harness.governance.egress.destinations import Destination, TrustedText, classify
+from harness.governance.injection.detector import InstructionDetector
+from harness.messages import ToolCall, call_signature
 
 LABEL_CHARS = 160
 """A source call is named by its signature cut to this length (decision reasons quote it)."""

@@ -1,24 +1,20 @@
 """Built-in checks on what a call sends out: secrets, the environment and files leaving the
 machine (named as files, substituted into arguments, held in variables, piped in, or
 written to a file the line then sends), and sends (mail, uploads, payments, messages)
-judged by where they go. Part of the checks in `harness.governance.protections.CHECKS`."""
+judged by where they go. Part of the checks in `harness.governance.policy._protections.CHECKS`."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from harness.governance.actions import (
-    DOWNLOADERS,
-    ActionFacts,
-    given_files,
-    is_remote,
-    shell_accesses,
-)
-from harness.governance.git_commands import git_call
-from harness.governance.inline_code import code_capabilities
-from harness.governance.paths import PathResolver
-from harness.governance.shell import ParsedCommand, SimpleCommand, inline_code
+from harness.governance.commands._git import git_call
+from harness.governance.policy._facts import ActionFacts
+from harness.shell.accesses import DOWNLOADERS, given_files, is_remote, shell_accesses
+from harness.shell.command import ParsedCommand, SimpleCommand
+from harness.shell.inline_code import code_capabilities
+from harness.shell.parser import inline_code
+from harness.shell.paths import PathResolver
 
 RAW_NET = {"nc", "ncat", "netcat", "socat", "telnet", "cryptcat", "pwncat"}
 MAILERS = {"mail", "mailx", "sendmail", "mutt", "msmtp", "swaks"}
@@ -126,7 +122,7 @@ def _feeders(cmd: SimpleCommand) -> list[SimpleCommand]:
 def _tainted_files(facts: ActionFacts, res: PathResolver) -> set[Path]:
     """Files the line writes from the environment or a secret (`env > e.txt`,
     `cat .env | base64 > x`): sending them later sends what they hold."""
-    out = set()
+    out: set[Path] = set()
     for cmd in facts.commands():
         targets = [t for op, t in cmd.redirects if op in OUTPUT_REDIRECTS]
         targets += cmd.positionals() if cmd.program == "tee" else []
@@ -180,7 +176,7 @@ def task_destination(facts: ActionFacts, res: PathResolver) -> str | None:
 
 def task_source(facts: ActionFacts, res: PathResolver) -> str | None:
     """Holds when a call sends data only to vouched destinations, some of them found in the
-    output of a call the task designated (see `harness.governance.provenance`)."""
+    output of a call the task designated (see `harness.governance.egress.provenance`)."""
     why = _vouchers(facts)
     found = sorted({w.removeprefix("source: ") for w in (why or {}).values()
                     if w.startswith("source: ")})
@@ -195,7 +191,7 @@ def known_name(facts: ActionFacts, res: PathResolver) -> str | None:
     names the tool's own system showed in earlier output (members of that system)."""
     why = _vouchers(facts)
     shown = [d for d in facts.destinations if (why or {}).get(d, "").startswith("known: ")]
-    if not shown:
+    if not shown or why is None:
         return None
     where = why[shown[0]].removeprefix("known: ")
     return (f"{sending(facts)} to {_places(shown)}: a name the system showed in the output "

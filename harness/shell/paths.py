@@ -5,7 +5,7 @@ resolved, and the result is classified: inside the workspace or not, a credentia
 A path that depends on something unknown (an unset variable, a command substitution) is
 kept with `resolved=None`, so policies can treat it as "could be anywhere"; when it starts
 from a known folder (`~/.ssh/$f`), its `pattern` says where it can land. A `Scope` (see
-`harness.governance.scope`) gives the folder a command runs in and the variables the line
+`harness.shell.scope`) gives the folder a command runs in and the variables the line
 set before it. Globs count as what they could match: `~/.ss?/id_*` is a credential.
 """
 
@@ -20,12 +20,9 @@ import re
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
-from harness.governance.globs import escape, expand_braces, glob_match, has_glob, intersects
-
-if TYPE_CHECKING:
-    from harness.governance.scope import Scope
+from harness.shell.command import Scope
+from harness.shell.globs import escape, expand_braces, glob_match, has_glob, intersects
 
 VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 UNKNOWN = re.compile(r"__SUBST\d+__|\$\(|`|\$\{?[A-Za-z_]")
@@ -175,7 +172,7 @@ class PathResolver:
             words = expand_braces(value) if value and "{" in value else [word]
             lead = VAR.match(word)
             roots = scope.listed.get(lead[1] or lead[2]) if lead and scope is not None else None
-            if roots:  # `cat $f`, f one of the paths `find ~/.ssh` printed: a root or below
+            if roots and lead:  # `cat $f`, f one of the paths `find ~/.ssh` printed: a root or below
                 rest = word[lead.end():]
                 words = [w for r in roots for w in (f"{r}{rest}", f"{r}/$(…){rest}")]
             out += [self.resolve(w, scope) for w in words]
@@ -258,7 +255,8 @@ class PathResolver:
     def is_secret(self, ref: PathRef) -> bool:
         """What must not leave the machine: a credential, or a file named like a secret
         (`.env`, `*.pem`) even inside the workspace."""
-        return self.is_credential(ref) or bool(ref.inside and is_secret_name(ref.resolved.name))
+        return self.is_credential(ref) or bool(ref.inside and ref.resolved is not None
+                                                and is_secret_name(ref.resolved.name))
 
     def matches(self, pattern: str, ref: PathRef) -> bool:
         """Does a rule's path glob match? Relative globs match workspace-relative paths;
