@@ -12,7 +12,8 @@ Every named configuration runs in each run (`metrics.by_variant`); the chosen on
 - `memory+gate`: project memory (records attempts, summary in context) and the policy
   governor, which refuses a call the memory gate warns about;
 - `memory`: project memory, allow-all governor (only the summary carries the failure);
-- `gate`: project memory with no summary in context (budget_tokens=0), policy governor;
+- `gate`: project memory with nothing in context (no summary, no recalled items), policy
+  governor;
 - `baseline_no_memory`: no memory.
 
 Figures: `repeated_failed_fix_count` (fix attempts repeating one that already failed,
@@ -78,7 +79,8 @@ def _config(**fields) -> HarnessConfig:
 CONFIGS = {
     "memory+gate": _config(name="memory+gate", memory="project", governor="policy"),
     "memory": _config(name="memory", memory="project", governor="none"),
-    "gate": _config(name="gate", memory={"variant": "project", "params": {"budget_tokens": 0}},
+    "gate": _config(name="gate", memory={"variant": "project",
+                                         "params": {"budget_tokens": 0, "recall_k": 0}},
                     governor="policy"),
     "baseline_no_memory": _config(name="baseline_no_memory", memory="none", governor="policy"),
 }

@@ -62,6 +62,7 @@ class _Remembered:
 
     fixed: _Fixed | None = None
     tools: tuple[tuple[Any, ...], list[dict[str, Any]], int] | None = None
+    counter: TokenCounter | None = None
 
 
 @dataclass
@@ -115,7 +116,6 @@ class BudgetedContext(PerRun):
         self.model = model
         self.shares = {**SECTION_SHARES, **(shares or {})}
         self.history_min_share = history_min_share
-        self._counter: TokenCounter | None = None
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._messages: dict[tuple[str, str], Message] = {}
         self._shared = _Remembered()  # by content, not by run: shared by the per-run copies
@@ -132,9 +132,10 @@ class BudgetedContext(PerRun):
     # -- budget and counting ---------------------------------------------------------
     def counter(self, state: AgentState) -> TokenCounter:
         model = self.model if self.model is not None else _run_model(state)
-        if self._counter is None or self._counter.model != model:
-            self._counter = TokenCounter(model)
-        return self._counter
+        shared = self._shared
+        if shared.counter is None or shared.counter.model != model:
+            shared.counter = TokenCounter(model)
+        return shared.counter
 
     def budget(self, state: AgentState) -> int:
         if self.budget_tokens is not None:
