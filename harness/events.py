@@ -35,11 +35,10 @@ class EventBase(BaseModel):
     step: int = 0
     ts: float = Field(default_factory=time.time)
 
-    def stamp(self, run_id: str, seq: int, step: int) -> None:
-        """Give the event its place in a run's record: `id` (`{run_id}:{seq}`), `run_id`
-        and `step`. The one place these are set: `AgentState.emit` calls it as it records
-        the event. The values are of the fields' types, so they are set past validation."""
-        _fast.stamp(self, run_id, seq, step)
+    stamp = _fast.stamp
+    """`event.stamp(run_id, seq, step)` gives the event its place in a run's record: `id`
+    (`{run_id}:{seq}`), `run_id` and `step`. The one place these are set, called by
+    `AgentState.emit` as it records the event (a fast path: see `harness._fast.stamp`)."""
 
     def comparable(self) -> dict[str, Any]:
         """The event without timing fields, for reproducibility checks."""

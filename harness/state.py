@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -116,7 +116,7 @@ class AgentState:
         hand it to each sink, and let memory observe it (what memory records is recorded
         too, as `MemoryRecorded`)."""
         event.stamp(self.run_id, next(self._seq), self.step)
-        one = cast(Event, event)  # every event class is a member of the `Event` union
+        one: Event = event  # type: ignore[assignment]  # each event class is in the union
         self.trajectory.events.append(one)
         for sink in self.sinks:
             sink(one)
