@@ -6,14 +6,16 @@ stays fast and litellm loads only when a `LiteLLMModel` makes its first call.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "Agent": "harness.agent",
     "AgentState": "harness.state", "Budget": "harness.state", "ContextSection": "harness.state",
+    "Section": "harness.state", "PerRun": "harness.state", "Effects": "harness.tools",
     "Trajectory": "harness.events", "TrajectoryWriter": "harness.events",
     "Event": "harness.events", "parse_event": "harness.events",
     "Model": "harness.llm", "LiteLLMModel": "harness.llm", "ScriptedModel": "harness.llm",
@@ -44,19 +46,7 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,6 +100,14 @@ if TYPE_CHECKING:  # pragma: no cover
         SkillLibrary,
         SkillRouter,
     )
-    from harness.state import AgentState, Budget, ContextSection
+    from harness.state import AgentState, Budget, ContextSection, PerRun, Section
     from harness.subagent import Worker
-    from harness.tools import Tool, ToolContext, ToolError, ToolResult, default_tools, tool
+    from harness.tools import (
+        Effects,
+        Tool,
+        ToolContext,
+        ToolError,
+        ToolResult,
+        default_tools,
+        tool,
+    )

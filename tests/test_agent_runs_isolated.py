@@ -90,7 +90,7 @@ def test_two_interleaved_runs_of_one_agent_keep_their_own_state(tmp_path):
     assert agent.tools.names() == tools_before
     # the long-lived components hold no run's state
     assert agent.context._run.seen == 0
-    assert agent.governor.sources.sources == []
+    assert agent.governor.sources.sources == [] and agent.governor._seen is None
     assert agent.memory.recorder.calls == {} and agent.memory.recorder.run_id == ""
     assert all(isinstance(e, TaskStarted) for e in (a[0], b[0]))
 

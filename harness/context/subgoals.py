@@ -24,12 +24,13 @@ from harness.context.tokens import TokenCounter
 from harness.llm.base import Model
 from harness.state import AgentState, PerRun
 from harness.tools.base import tool
+from harness.tools.effects import Effects
 
 SUBGOAL_TOOL = "declare_subgoal"
 _SUBGOAL_LINE = re.compile(r"^\s*subgoal:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
-@tool(name=SUBGOAL_TOOL)
+@tool(name=SUBGOAL_TOOL, effects=Effects())  # it only marks the history
 def declare_subgoal(goal: str, summary: str = "") -> str:
     """Declare the subgoal you start now; this finishes the previous subgoal, whose steps
     will then be shown only as a summary.

@@ -8,17 +8,21 @@ verify  = verifiers (commands, schemas, functions), each verdict with its own co
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.events import GateWarning
 from harness.governance.approvers import Approver, AutoApprover
 from harness.governance.base import Action, Decision, Verdict
+from harness.governance.egress.destinations import TrustedText
 from harness.governance.egress.provenance import Provenance
 from harness.governance.injection.detector import InstructionDetector
 from harness.governance.injection.isolation import Isolation
 from harness.governance.policy.policy import Policy
 from harness.governance.verifiers import Verifier
 from harness.messages import ToolCall
+from harness.shell.paths import PathResolver
 from harness.state import AgentState, ContextSection, PerRun, Section
 from harness.tools.base import ToolResult
 
@@ -52,17 +56,25 @@ class PolicyGovernor(PerRun):
         """What the run's task designated as sources, and what they said."""
         self.warned_at: int | None = None
         """The step the gate warnings in the context are about."""
+        self._seen: _RunView | None = None
 
     def start_run(self, state: AgentState) -> None:
         self.sources = Provenance(self.detector)
         self.warned_at = None
+        self._seen = None
+
+    def run_view(self, state: AgentState) -> _RunView:
+        """The run's task and workspace as the policy reads them (made once a run)."""
+        seen = self._seen
+        if seen is None or seen.task != state.task or seen.workspace != state.workspace:
+            seen = self._seen = _RunView(state.task, state.workspace,
+                                         self.policy.trusted(state.task))
+        return seen
 
     def review(self, call: ToolCall, state: AgentState, warnings: list[GateWarning]) -> Decision:
         self.expire_warnings(state)
         decision = self.budget_guard(state) or self.sandbox_guard(call, state) or \
-            self.policy.evaluate(
-            call, state.workspace, task=state.task, sources=self.sources,
-            sandboxed=self.runs_sandboxed(call, state), effects=state.tools.effects(call.name))
+            self.evaluate(call, state)
         gate = self.gate_decision(warnings, state)
         if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
             decision = gate
@@ -70,6 +82,14 @@ class PolicyGovernor(PerRun):
             approved = self.approver.approve(call, decision)
             decision = decision.model_copy(update={"approved": approved})
         return decision
+
+    def evaluate(self, call: ToolCall, state: AgentState) -> Decision:
+        """The policy's decision on the call, with what the call's tool declares."""
+        view, sandboxed = self.run_view(state), self.runs_sandboxed(call, state)
+        return self.policy.evaluate(
+            call, state.workspace, task=state.task, sources=self.sources, sandboxed=sandboxed,
+            effects=state.tools.effects(call.name), resolver=view.resolver(self.policy, sandboxed),
+            trusted=view.trusted)
 
     def budget_guard(self, state: AgentState) -> Decision | None:
         """Refuse further calls once a token, cost or time budget is spent (the loop then
@@ -134,7 +154,7 @@ class PolicyGovernor(PerRun):
 
     def screen(self, call: ToolCall, result: ToolResult, state: AgentState) -> ToolResult:
         if result.ok:
-            self.sources.observe(call, result.output, self.policy.trusted(state.task))
+            self.sources.observe(call, result.output, self.run_view(state).trusted)
         return self.isolation.screen(call, result, state) if self.isolation else result
 
     def verify(self, action: Action, result: ToolResult | None,
@@ -148,3 +168,20 @@ class IsolationOnly(PolicyGovernor):
 
     def __init__(self, isolation: Isolation, **kwargs: Any):
         super().__init__(Policy("full"), isolation=isolation, name="isolation", **kwargs)
+
+
+@dataclass
+class _RunView:
+    """What a governor's policy reads of its run: the trusted text of its task and the
+    path resolvers of its workspace (for commands run confined or not)."""
+
+    task: str
+    workspace: Path
+    trusted: TrustedText
+    resolvers: dict[bool, PathResolver] = field(default_factory=dict)
+
+    def resolver(self, policy: Policy, sandboxed: bool) -> PathResolver:
+        held = self.resolvers.get(sandboxed)
+        if held is None:
+            held = self.resolvers[sandboxed] = policy.resolver(self.workspace, sandboxed)
+        return held

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import TypeVar
 
 from harness.events import ModelCalled, Trajectory
-from harness.metrics.calls import CHECK_TOOLS, FIX_TOOLS, READ_ONLY_TOOLS, CallRecord, tool_calls
+from harness.metrics.calls import CallRecord, tool_calls
 
 
 def success(trajectory: Trajectory) -> bool:
@@ -36,10 +36,11 @@ def tool_error_rate(trajectory: Trajectory) -> float:
 
 
 def repeated_action_rate(trajectory: Trajectory,
-                         read_only: Collection[str] = READ_ONLY_TOOLS) -> float:
+                         read_only: Collection[str] | None = None) -> float:
     """Repeated calls / all tool calls. A call is repeated when an earlier call had the same
     tool and arguments and no *change* happened in between, a change being a successful call
-    of a different action with a tool not in `read_only`. 0.0 when there were no calls."""
+    of a different action with a tool that is not read-only (as its tool declares, or named
+    in `read_only`). 0.0 when there were no calls."""
     calls = tool_calls(trajectory)
     seen: set[str] = set()  # actions seen since the last change
     repeats = 0
@@ -47,20 +48,22 @@ def repeated_action_rate(trajectory: Trajectory,
         sig = c.signature
         if sig in seen:
             repeats += 1
-        elif c.ok and c.tool not in read_only:
+        elif c.ok and not _is(c, read_only, "read_only"):
             seen.clear()
         seen.add(sig)
     return repeats / len(calls) if calls else 0.0
 
 
 def failed_fixes(trajectories: Trajectory | Sequence[Trajectory],
-                 fix_tools: Collection[str] = FIX_TOOLS,
-                 check_tools: Collection[str] = CHECK_TOOLS) -> list[CallRecord]:
+                 fix_tools: Collection[str] | None = None,
+                 check_tools: Collection[str] | None = None) -> list[CallRecord]:
     """Fix attempts that failed, in order over the given runs (sessions, oldest first).
 
-    A fix attempt is a call of a tool in `fix_tools` that the governor did not refuse. It
-    failed when the call itself failed, or when the first check after it (a call of a tool in
-    `check_tools`, before any other fix attempt, in the same run) failed. A fix never checked
+    A fix attempt is a call of a tool that writes the files its arguments name (as the tool
+    declares, or named in `fix_tools`) that the governor did not refuse. It failed when the
+    call itself failed, or when the first check after it (a call of a tool that runs a
+    command, or named in `check_tools`, before any other fix attempt, in the same run)
+    failed. A fix never checked
     is not counted as failed."""
     runs = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     failed: list[CallRecord] = []
@@ -69,13 +72,13 @@ def failed_fixes(trajectories: Trajectory | Sequence[Trajectory],
         for c in tool_calls(run):
             if c.refused:
                 continue
-            if c.tool in fix_tools:
+            if _is(c, fix_tools, "fix"):
                 if c.failed:
                     failed.append(c)
                     pending = None
                 else:
                     pending = c
-            elif c.tool in check_tools and pending is not None and c.ok is not None:
+            elif _is(c, check_tools, "check") and pending is not None and c.ok is not None:
                 if c.failed:
                     failed.append(pending)
                 pending = None
@@ -83,9 +86,9 @@ def failed_fixes(trajectories: Trajectory | Sequence[Trajectory],
 
 
 def repeated_failed_fix_count(trajectories: Trajectory | Sequence[Trajectory],
-                              fix_tools: Collection[str] = FIX_TOOLS,
-                              check_tools: Collection[str] = CHECK_TOOLS) -> int:
-    """Fix attempts (calls of `fix_tools` that were executed, not refused) whose tool and
+                              fix_tools: Collection[str] | None = None,
+                              check_tools: Collection[str] | None = None) -> int:
+    """Fix attempts (see `failed_fixes`; executed, not refused) whose tool and
     arguments equal those of a fix that had already failed (see `failed_fixes`) earlier in
     the same run or in an earlier run of the sequence: the repeats a harness should prevent
     (a repeat the governor refused was prevented). Pass a task's sessions oldest first."""
@@ -99,7 +102,8 @@ def repeated_failed_fix_count(trajectories: Trajectory | Sequence[Trajectory],
     for r, run in enumerate(runs):
         for i, c in enumerate(tool_calls(run)):
             first = failed_at.get(c.signature)
-            if c.tool in fix_tools and not c.refused and first is not None and (r, i) > first:
+            if _is(c, fix_tools, "fix") and not c.refused and first is not None \
+                    and (r, i) > first:
                 count += 1
     return count
 
@@ -159,3 +163,9 @@ def _runs(items: Iterable[_T]) -> list[tuple[_T, int]]:
         else:
             out.append((item, 1))
     return out
+
+
+def _is(call: CallRecord, names: Collection[str] | None, role: str) -> bool:
+    """Whether the call's tool plays `role` ("read_only", "fix", "check"): by the names
+    given, else as its tool declares (by its name, in a log that records no effects)."""
+    return call.tool in names if names is not None else bool(getattr(call, role))

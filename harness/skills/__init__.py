@@ -1,37 +1,49 @@
 """Skills: procedural knowledge in the Agent Skills format, routed into the context by relevance.
 
-Only the protocol is imported eagerly; the rest (and numpy, bm25s, the optional embedding
-backends) loads on first use, so `import harness` stays fast.
+Every name loads on first use (with numpy, bm25s and the optional embedding backends), so `import harness` stays fast.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import Any
+from harness._lazy import lazy_exports
 
-from harness.skills.base import NoSkills, Routing, SkillRouter
-
-_LAZY = {
-    "Disclosure": "disclosure", "disclose": "disclosure",
-    "EmbeddingRouter": "embedding", "load_embedder": "embedding",
-    "HybridRouter": "hybrid",
-    "LexicalConfig": "lexical", "LexicalRouter": "lexical",
-    "SkillLibrary": "library", "default_roots": "library", "package_skills_root": "library",
-    "scan_root": "library",
-    "import_skill_tools": "loading", "loaded_by_model": "loading", "skill_tools": "loading",
-    "ModelRouter": "model_router",
-    "RankingRouter": "ranking", "query_of": "ranking",
-    "Skill": "skill", "SkillFileError": "skill", "SkillProblem": "skill",
-    "parse_skill_file": "skill",
+_EXPORTS = {
+    "Disclosure": "harness.skills.disclosure",
+    "EmbeddingRouter": "harness.skills.embedding",
+    "HybridRouter": "harness.skills.hybrid",
+    "LexicalConfig": "harness.skills.lexical",
+    "LexicalRouter": "harness.skills.lexical",
+    "ModelRouter": "harness.skills.model_router",
+    "NoSkills": "harness.skills.base",
+    "RankingRouter": "harness.skills.ranking",
+    "Routing": "harness.skills.base",
+    "Skill": "harness.skills.skill",
+    "SkillFileError": "harness.skills.skill",
+    "SkillLibrary": "harness.skills.library",
+    "SkillProblem": "harness.skills.skill",
+    "SkillRouter": "harness.skills.base",
+    "default_roots": "harness.skills.library",
+    "disclose": "harness.skills.disclosure",
+    "import_skill_tools": "harness.skills.loading",
+    "load_embedder": "harness.skills.embedding",
+    "loaded_by_model": "harness.skills.loading",
+    "package_skills_root": "harness.skills.library",
+    "parse_skill_file": "harness.skills.skill",
+    "query_of": "harness.skills.ranking",
+    "scan_root": "harness.skills.library",
+    "skill_tools": "harness.skills.loading",
 }
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = ["NoSkills", "Routing", "SkillRouter", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness.skills' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"harness.skills.{module}"), name)
-    globals()[name] = value
-    return value
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.skills.base import NoSkills, Routing, SkillRouter
+    from harness.skills.disclosure import Disclosure, disclose
+    from harness.skills.embedding import EmbeddingRouter, load_embedder
+    from harness.skills.hybrid import HybridRouter
+    from harness.skills.lexical import LexicalConfig, LexicalRouter
+    from harness.skills.library import SkillLibrary, default_roots, package_skills_root, scan_root
+    from harness.skills.loading import import_skill_tools, loaded_by_model, skill_tools
+    from harness.skills.model_router import ModelRouter
+    from harness.skills.ranking import RankingRouter, query_of
+    from harness.skills.skill import Skill, SkillFileError, SkillProblem, parse_skill_file

@@ -17,11 +17,14 @@ from harness.skills.disclosure import body_block
 from harness.skills.library import SkillLibrary
 from harness.skills.skill import Skill, SkillFileError, SkillProblem
 from harness.tools.base import Tool, ToolError, tool
+from harness.tools.effects import Effects
 
 LOAD_SKILL = "load_skill"
 READ_SKILL_FILE = "read_skill_file"
 MAX_FILE_CHARS = 40_000
 
+SKILL_READ = Effects(reads=True)
+"""What the skill tools do: read the skill library (no workspace path, command or send)."""
 
 def skill_tools(library: SkillLibrary) -> list[Tool]:
     """`load_skill(name)` and `read_skill_file(skill, path)` over `library`."""
@@ -34,7 +37,7 @@ def skill_tools(library: SkillLibrary) -> list[Tool]:
             raise ToolError(f"no skill named '{name}'{hint}")
         return skill
 
-    @tool(name=LOAD_SKILL)
+    @tool(name=LOAD_SKILL, effects=SKILL_READ)
     def load_skill(name: str) -> str:
         """Read a skill's full instructions (and the list of its files) into the conversation.
 
@@ -43,7 +46,7 @@ def skill_tools(library: SkillLibrary) -> list[Tool]:
         """
         return body_block(find(name))
 
-    @tool(name=READ_SKILL_FILE)
+    @tool(name=READ_SKILL_FILE, effects=SKILL_READ)
     def read_skill_file(skill: str, path: str) -> str:
         """Read one of a skill's files (a reference, script or asset it names).
 

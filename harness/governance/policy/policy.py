@@ -146,8 +146,6 @@ class Policy:
         self.destinations = tuple(destinations)
         self.known_names = known_names
         self.require_sandbox = require_sandbox
-        self._resolvers: dict[tuple[Path, bool], PathResolver] = {}
-        self._trusted: tuple[str | None, TrustedText] | None = None
 
     @property
     def ordered(self) -> list[Rule]:
@@ -158,27 +156,26 @@ class Policy:
     def resolver(self, workspace: str | os.PathLike[str],
                  sandboxed: bool = False) -> PathResolver:
         """Paths as the policy sees them in `workspace`, for a command run unconfined or in
-        a sandbox whose only writable places are the workspace and its own /tmp."""
-        key = (Path(workspace).resolve(), sandboxed)
-        if key not in self._resolvers:
-            self._resolvers[key] = PathResolver(key[0], env=self.env, home=self.home,
-                                                scratch=self.scratch, sandboxed=sandboxed)
-        return self._resolvers[key]
+        a sandbox whose only writable places are the workspace and its own /tmp. A new one
+        each call: a governor keeps the ones of its run (`PolicyGovernor.for_run`)."""
+        return PathResolver(Path(workspace).resolve(), env=self.env, home=self.home,
+                            scratch=self.scratch, sandboxed=sandboxed)
 
     def trusted(self, task: str | None) -> TrustedText:
         """What the user named: the task given to the Agent, and configured destinations."""
-        if self._trusted is None or self._trusted[0] != task:
-            self._trusted = (task, TrustedText(task or "", self.destinations))
-        return self._trusted[1]
+        return TrustedText(task or "", self.destinations)
 
     def facts(self, call: ToolCall, workspace: str | os.PathLike[str],
               task: str | None = None, sources: Provenance | None = None,
-              sandboxed: bool = False, effects: Effects | None = None) -> ActionFacts:
+              sandboxed: bool = False, effects: Effects | None = None, *,
+              resolver: PathResolver | None = None,
+              trusted: TrustedText | None = None) -> ActionFacts:
         """What the call would do, from what its tool declares (`effects`; a `tool_kinds`
-        entry overrides it; None: what the tool's name says)."""
-        return analyse(call, self.resolver(workspace, sandboxed), effects, self.trusted(task),
-                       sources=sources, known_names=self.known_names,
-                       overrides=self.tool_kinds)
+        entry overrides it; None: what the tool's name says). `resolver` and `trusted`, when
+        given, are `resolver(workspace, sandboxed)` and `trusted(task)` made once per run."""
+        return analyse(call, resolver or self.resolver(workspace, sandboxed), effects,
+                       trusted or self.trusted(task), sources=sources,
+                       known_names=self.known_names, overrides=self.tool_kinds)
 
     def kind(self, call: ToolCall, effects: Effects | None = None) -> ToolKind:
         """The call's kind as rules see it (`read`, `write`, `shell`, ...)."""
@@ -186,15 +183,19 @@ class Policy:
 
     def evaluate(self, call: ToolCall, workspace: str | os.PathLike[str],
                  task: str | None = None, sources: Provenance | None = None,
-                 *, sandboxed: bool = False, effects: Effects | None = None) -> Decision:
+                 *, sandboxed: bool = False, effects: Effects | None = None,
+                 resolver: PathResolver | None = None,
+                 trusted: TrustedText | None = None) -> Decision:
         """The decision of the first rule that matches the call. `task` is the trusted text
         (the task given to the Agent) and `sources` the outputs of calls it designated:
         egress to a destination one of them names needs no asking. `sandboxed`: the command
         runs in a sandbox that can write nowhere but the workspace and its own /tmp.
         `effects`: what the call's tool declares it does (`state.tools.effects(call.name)`;
-        None for a tool the policy knows only by name)."""
-        res = self.resolver(workspace, sandboxed)
-        facts = self.facts(call, workspace, task, sources, sandboxed, effects)
+        None for a tool the policy knows only by name). `resolver` and `trusted`: as
+        `facts` takes them."""
+        res = resolver or self.resolver(workspace, sandboxed)
+        facts = self.facts(call, workspace, task, sources, sandboxed, effects, resolver=res,
+                           trusted=trusted)
         for rule in self.ordered:
             reason = rule.match(facts, res)
             if reason is not None:
