@@ -22,6 +22,7 @@ _EXPORTS = {
     "repeated_action_rate": "harness.metrics.quality",
     "repeated_failed_fix_count": "harness.metrics.quality",
     "signature": "harness.metrics.calls",
+    "spend_by_purpose": "harness.metrics.cost",
     "steps": "harness.metrics.quality",
     "stuck_patterns": "harness.metrics.quality",
     "subagent_schema_valid_rate": "harness.metrics.cost",
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.metrics.cost import (
         cost_usd,
         latency,
+        spend_by_purpose,
         subagent_schema_valid_rate,
         verification_cost_share,
     )

@@ -24,6 +24,21 @@ def cost_usd(trajectory: Trajectory) -> float | None:
     return total
 
 
+def spend_by_purpose(trajectory: Trajectory) -> dict[str, dict[str, float | None]]:
+    """Model spend split by why each call was made (`ModelCalled.purpose`: "agent",
+    "summarise", "skill_routing", "worker", ...): per purpose its `calls`, `tokens` and
+    `cost_usd` (None when any of its calls has no known price). Every call a run paid for is
+    recorded (`AgentState.charge`), so the parts add up to the run's totals."""
+    out: dict[str, dict[str, float | None]] = {}
+    for e in trajectory.of_type(ModelCalled):
+        part = out.setdefault(e.purpose, {"calls": 0, "tokens": 0, "cost_usd": 0.0})
+        part["calls"] = (part["calls"] or 0) + 1
+        part["tokens"] = (part["tokens"] or 0) + e.usage.total_tokens
+        cost = part["cost_usd"]
+        part["cost_usd"] = None if cost is None or e.cost_usd is None else cost + e.cost_usd
+    return out
+
+
 def latency(trajectory: Trajectory) -> dict[str, float]:
     """Seconds spent: `model_s` (sum of model call latencies), `tools_s` (sum of tool
     durations), and `wall_s` (last `TaskFinished.ts` - first `TaskStarted.ts`, 0.0 when the run
