@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import compress
 from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol, TypeVar
@@ -36,7 +36,8 @@ def validated(cls: type[_M], **fields: Any) -> _M:
     """`cls(**fields)`, validated alike, without `BaseModel.__init__`'s Python frame (1.8%
     of the loop's cost when the loop made its events this way). For code outside the loop
     that builds many small models; the loop itself uses the constructors."""
-    return cls.__pydantic_validator__.validate_python(fields)
+    made: _M = cls.__pydantic_validator__.validate_python(fields)
+    return made
 
 
 def updated(model: _M, update: dict[str, Any]) -> _M:
@@ -92,8 +93,8 @@ SORTED = json.JSONEncoder(sort_keys=True)
 CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 """The encoding request digests hash (sorted, compact, ASCII)."""
 
-_SCALAR_JSON = {str: encode_basestring_ascii, int: int.__repr__,
-                bool: lambda v: "true" if v else "false"}
+_SCALAR_JSON: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii, int: int.__repr__, bool: lambda v: "true" if v else "false"}
 """How `json.dumps` writes a value of each of these exact types."""
 
 
@@ -220,7 +221,8 @@ class RequestDigests:
             self._tools = (request.tools, request_end(tools))
         h = self._hash.copy()
         h.update(self._tools[1])  # the request's end: its tool schemas
-        return h.hexdigest()[:16]
+        digest: str = h.hexdigest()[:16]
+        return digest
 
     def _state_after(self, keep: int) -> Any:
         """The hash of the first `keep` messages, continued from the state remembered at the
