@@ -155,7 +155,8 @@ class Agent:
         run.memory = for_run(self.memory, state)
         run.router = for_run(self.router, state)
         run.governor = for_run(self.governor, state)
-        state.observe = run.memory.observe
+        if not isinstance(run.memory, NullMemory):  # it observes nothing: skip asking it
+            state.observe = run.memory.observe
         return run
 
     # -- the loop -----------------------------------------------------------------------

@@ -61,12 +61,11 @@ class ToolCall(BaseModel):
         raw = self.raw_arguments if self.parse_error else self.arguments_json()
         return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
 
-    def arguments_json(self) -> str:
-        """`arguments` as the provider gets them: `json.dumps(arguments, sort_keys=True)`.
-        Cached, because the loop encodes each call several times (digest, token counts): a
-        call is treated as immutable once made (the cache notices replaced arguments, not
-        edits inside them)."""
-        return arguments_json(self)
+    arguments_json = arguments_json
+    """`call.arguments_json()`: `arguments` as the provider gets them, `json.dumps(arguments,
+    sort_keys=True)`. Remembered, because the loop encodes each call several times (digest,
+    token counts): a call is treated as immutable once made (replaced arguments are noticed,
+    not edits inside them). A fast path: see `harness._fast.arguments_json`."""
 
 
 _ARG_JSON = json.JSONEncoder(ensure_ascii=False)
@@ -111,11 +110,11 @@ class Message(BaseModel):
             out["name"] = self.name
         return out
 
-    def openai_json(self) -> str:
-        """`to_openai()` as canonical JSON. Cached, because the loop digests the whole history
-        every step: a message is treated as immutable once sent (the cache notices a new
-        role, content, name or number of tool calls, not edits inside a tool call)."""
-        return message_json(self)
+    openai_json = message_json
+    """`message.openai_json()`: `to_openai()` as canonical JSON. Remembered, because the loop
+    digests the whole history every step: a message is treated as immutable once sent (a new
+    role, content, name or number of tool calls is noticed, not edits inside a tool call).
+    A fast path: see `harness._fast.message_json`."""
 
 
 class Usage(BaseModel):

@@ -132,7 +132,8 @@ class AgentState:
         tokens and cost to the run's: the one place any call's usage is counted. `purpose`
         tags the call ("agent", "summarise", "skill_routing", "worker", ...) so that metrics
         can split the spend; `model` names the model when the reply does not."""
-        digest = "" if request is None else self.digests(purpose).digest(request)
+        digests = self._digests.get(purpose) or self.digests(purpose)
+        digest = "" if request is None else digests.digest(request)
         event = self.emit(ModelCalled(
             model=reply.model or model, request_digest=digest,
             request=request if self.record_requests else None, response=reply,

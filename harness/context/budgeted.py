@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Literal
 
+from harness._fast import validated
 from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
 from harness.context.history import HistoryStrategy, HistoryView, Part
 from harness.context.steps import Step, extend_steps, steps_label
@@ -170,8 +171,8 @@ class BudgetedContext(PerRun):
         request = ModelRequest.of([system, f.task, *shown.messages], f.schemas)
         # = the sum over `infos`: the sections placed in the system message are counted in it
         total = system_tokens + f.task_tokens + f.tool_tokens + shown.tokens
-        manifest = ContextManifest(sections=infos, total_tokens=total, budget_tokens=budget,
-                                   strategy=self.history.name)
+        manifest = validated(ContextManifest, sections=infos, total_tokens=total,
+                             budget_tokens=budget, strategy=self.history.name)
         return Context(request=request, manifest=manifest, history=history)
 
     def _place_sections(self, state: AgentState, counter: TokenCounter, budget: int,
@@ -211,8 +212,9 @@ class BudgetedContext(PerRun):
             dropped.append(f"{steps_label(over_budget)}: over the token budget")
         note = f"{self.history.name}: {note}; {shown.fenced} untrusted results fenced; " \
                f"tokens by {counter.method}"
-        return SectionInfo(name=Section.HISTORY, tokens=shown.tokens, priority=HISTORY_PRIORITY,
-                           items=shown.described(), dropped=dropped, note=note)
+        return validated(SectionInfo, name=Section.HISTORY, tokens=shown.tokens,
+                         priority=HISTORY_PRIORITY, items=shown.described(), dropped=dropped,
+                         note=note)
 
     # -- caches ----------------------------------------------------------------------
     def _fixed_parts(self, state: AgentState) -> _Fixed:
