@@ -108,7 +108,12 @@ class AgentState:
     sandbox: SandboxSession | None = field(default=None, repr=False)
     """The run's sandbox session, through which its tools reach the machine."""
     _seq: Iterator[int] = field(default_factory=itertools.count, init=False, repr=False)
-    _digests: dict[str, RequestDigests] = field(default_factory=dict, init=False, repr=False)
+    digests: RequestDigests = field(init=False, repr=False)
+    """Digests of the loop's own requests, each hashing only what it adds to the one before
+    (other calls' requests are digested whole)."""
+
+    def __post_init__(self) -> None:
+        self.digests = RequestDigests(self.tools)
 
     # -- the record ------------------------------------------------------------------------
     def emit(self, event: E) -> E:
@@ -132,8 +137,8 @@ class AgentState:
         tokens and cost to the run's: the one place any call's usage is counted. `purpose`
         tags the call ("agent", "summarise", "skill_routing", "worker", ...) so that metrics
         can split the spend; `model` names the model when the reply does not."""
-        digests = self._digests.get(purpose) or self.digests(purpose)
-        digest = "" if request is None else digests.digest(request)
+        digest = "" if request is None else self.digests.digest(request) \
+            if purpose == "agent" else request.digest()
         event = self.emit(ModelCalled(
             model=reply.model or model, request_digest=digest,
             request=request if self.record_requests else None, response=reply,
@@ -143,15 +148,6 @@ class AgentState:
         if self.cost_usd is not None:
             self.cost_usd = None if reply.cost_usd is None else self.cost_usd + reply.cost_usd
         return event
-
-    def digests(self, purpose: str = "agent") -> RequestDigests:
-        """The digests of this run's requests for one purpose, each request hashing only
-        what it adds to the one before (the agent's requests know the run's tool schemas)."""
-        held = self._digests.get(purpose)
-        if held is None:
-            held = self._digests[purpose] = RequestDigests(
-                self.tools if purpose == "agent" else None)
-        return held
 
     def budget_spent(self, *, steps: bool = True) -> tuple[str, str] | None:
         """The first of the run's budgets it has spent, as `(rule, reason)`, or None: the

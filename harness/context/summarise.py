@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from harness._fast import updated
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
 from harness.context.memos import RecentMemos
 from harness.context.steps import Step, describe_ranges, step_text, steps_label
@@ -109,7 +110,7 @@ class Summariser:
             return ""
         self.error = ""
         if not reply.latency_s:
-            reply = reply.model_copy(update={"latency_s": time.perf_counter() - start})
+            reply = updated(reply, {"latency_s": time.perf_counter() - start})
         state.charge(reply, "summarise", request=request, model=self.name)
         return (reply.text or "").strip()
 
