@@ -213,11 +213,15 @@ class Agent:
 
     # -- pieces of the loop, each overridable -------------------------------------------
     def route_skills(self, state: AgentState) -> None:
+        """Route skills; record the routing and any tools it added to the run's toolset."""
+        before = state.tools.key
         routing = self.router.route(state)
         state.put(routing.section)
-        if routing.candidates or routing.loaded:
+        added = {} if state.tools.key is before else {
+            t.name: t.effects for t in state.tools if t.name not in before}
+        if routing.candidates or routing.loaded or added:
             state.emit(SkillsRouted(candidates=routing.candidates, loaded=routing.loaded,
-                                    router=routing.router))
+                                    router=routing.router, tools=added))
 
     async def call_model(self, state: AgentState, request: ModelRequest) -> ModelResponse | None:
         try:

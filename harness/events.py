@@ -201,6 +201,9 @@ class SkillsRouted(EventBase):
     candidates: list[tuple[str, float]] = Field(default_factory=list)
     loaded: list[str] = Field(default_factory=list)
     router: str = ""
+    tools: dict[str, Effects] = Field(default_factory=dict)
+    """Tools that joined the run's toolset with this routing (`load_skill`, a loaded
+    skill's own tools), with what each declares it does, as `TaskStarted.tools`."""
 
 
 class SubagentStarted(EventBase):

@@ -87,6 +87,10 @@ def test_two_interleaved_runs_of_one_agent_keep_their_own_state(tmp_path):
     for t in (a, b):
         tools = next(s for s in t.of_type(ContextBuilt)[-1].manifest.sections if s.name == "tools")
         assert "count_words" in tools.items
+        # the tools routing added are recorded with what they declare, once
+        added = [e.tools for e in t.of_type(SkillsRouted) if e.tools]
+        assert len(added) == 1 and {"count_words", "load_skill"} <= set(added[0])
+        assert added[0]["load_skill"].reads and not added[0]["load_skill"].writes
     assert agent.tools.names() == tools_before
     # the long-lived components hold no run's state
     assert agent.context._run.seen == 0

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.events import TaskStarted, ToolFinished, ToolRequested, Trajectory, parse_event
+from harness.events import (
+    SkillsRouted,
+    TaskStarted,
+    ToolFinished,
+    ToolRequested,
+    Trajectory,
+    parse_event,
+)
 from harness.governance import Policy
 from harness.memory import ProjectMemory, RecordedAction
 from harness.messages import ToolCall
@@ -267,3 +274,15 @@ def test_modules_import_from_the_defining_module_not_a_package_init():
                 names = {a.name for a in node.names}
                 submodules = {n for n in names if f"{node.module}.{n}" in _modules(node.module)}
                 assert names == submodules, f"{name} imports {names} from {node.module}"
+
+
+def test_metrics_read_the_effects_of_tools_a_router_added_mid_run():
+    call = ToolCall(id="c1", name="tally_rows", arguments={"where": "out.csv"})
+    trajectory = Trajectory([
+        TaskStarted(task="t", tools={}),
+        SkillsRouted(loaded=["csv"], tools={"tally_rows": Effects.writer("where")}),
+        ToolRequested(call=call),
+        ToolFinished(call_id="c1", tool="tally_rows", ok=True)])
+    (record,) = tool_calls(trajectory)
+    assert record.effects == Effects.writer("where")
+    assert record.fix and not record.read_only  # a name alone would have said neither

@@ -1,5 +1,6 @@
 """Tool calls as metrics see them: each request paired with its outcome, and what its tool
-declared it does (from the run's `TaskStarted.tools`; trajectories recorded before tools
+declared it does (from the run's `TaskStarted.tools`, and `SkillsRouted.tools` for tools
+a router added; trajectories recorded before tools
 declared effects fall back to the tool-name sets below)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.events import TaskStarted, ToolFinished, ToolRequested, Trajectory
+from harness.events import SkillsRouted, TaskStarted, ToolFinished, ToolRequested, Trajectory
 from harness.tools.effects import Effects
 
 READ_ONLY_TOOLS = frozenset({"read_file", "list_dir", "search_files", "search", "recall"})
@@ -84,7 +85,9 @@ def tool_calls(trajectory: Trajectory | Iterable[Any]) -> list[CallRecord]:
     out = []
     for e in events:
         if isinstance(e, TaskStarted):
-            declared = e.tools
+            declared = dict(e.tools)
+        elif isinstance(e, SkillsRouted):
+            declared.update(e.tools)
         if not isinstance(e, ToolRequested):
             continue
         end = finished.get(e.call.id)
