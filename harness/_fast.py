@@ -98,6 +98,22 @@ _SCALAR_JSON: dict[type, Callable[[Any], str]] = {
 """How `json.dumps` writes a value of each of these exact types."""
 
 
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def value_json(value: object) -> str:
+    """`json.dumps(value, ensure_ascii=False)` with one encoder built once; an int is written
+    directly (the encoder's general path builds an iterator per value, and most tool
+    arguments are plain numbers or strings)."""
+    return int.__repr__(value) if type(value) is int else _VALUE_JSON.encode(value)
+
+
+def model_fields(model: BaseModel) -> dict[str, Any]:
+    """`dict(model)`: a model's fields by name (`dict(model)` iterates through pydantic's
+    slow path; a tool's validated arguments are unpacked this way every call)."""
+    return dict(model.__dict__)
+
+
 def sorted_json(args: dict[str, Any]) -> str:
     """`SORTED.encode(args)`; a flat object of strings, integers and booleans (most tool
     calls) is written directly, as the encoder's set-up costs more than such an object."""

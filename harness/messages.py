@@ -21,6 +21,7 @@ from harness._fast import (
     message_json,
     request_end,
     tools_hash,
+    value_json,
 )
 
 __all__ = ["ToolCall", "Message", "Usage", "ModelRequest", "ModelResponse", "RequestDigests",
@@ -68,22 +69,12 @@ class ToolCall(BaseModel):
     not edits inside them). A fast path: see `harness._fast.arguments_json`."""
 
 
-_ARG_JSON = json.JSONEncoder(ensure_ascii=False)
-"""`json.dumps(v, ensure_ascii=False)`, with one encoder built once (it is immutable)."""
-
-
-def _arg_json(value: object) -> str:
-    """`_ARG_JSON.encode(value)`; an int is written directly (the encoder's general path
-    builds an iterator per value, and most arguments are plain numbers or strings)."""
-    return int.__repr__(value) if type(value) is int else _ARG_JSON.encode(value)
-
-
 def call_signature(call: ToolCall, limit: int = 120) -> str:
     """`read_file(path="a.py")`, shortened to `limit` characters."""
     if call.parse_error:
         args = call.raw_arguments or ""
     else:
-        args = ", ".join([f"{k}={_arg_json(v)}" for k, v in call.arguments.items()])
+        args = ", ".join([f"{k}={value_json(v)}" for k, v in call.arguments.items()])
     text = f"{call.name}({args})"
     return text if len(text) <= limit else text[: limit - 4] + "...)"
 

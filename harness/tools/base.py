@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from harness._fast import validated
+from harness._fast import model_fields, validated
 from harness.errors import ToolError as ToolError
 from harness.errors import WorkspaceEscape as WorkspaceEscape
 from harness.messages import ToolCall
@@ -184,7 +184,7 @@ class Tool:
     def run(self, args: BaseModel, ctx: ToolContext) -> Any:
         if self._fn is None:
             raise ToolError(f"tool '{self.name}' has no implementation")
-        kwargs = dict(args.__dict__)  # the validated fields; dict(model) takes a slow path
+        kwargs = model_fields(args)
         if self._wants_context:
             kwargs["ctx"] = ctx
         return self._fn(**kwargs)
