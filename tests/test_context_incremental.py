@@ -5,8 +5,8 @@ import random
 import pytest
 
 from harness.context import STRATEGIES, BudgetedContext, FullHistoryContext, Part, TokenCounter
+from harness.context._tally import PartsTally
 from harness.context.steps import split_steps
-from harness.context.tally import PartsTally
 from harness.messages import Message
 from harness.state import ContextSection
 from tests.test_context_budget import random_history
@@ -160,7 +160,7 @@ def test_subgoals_grouped_step_by_step_equal_subgoals_grouped_at_once():
 
 
 def test_memos_keep_only_the_most_recent_runs():
-    from harness.context.memos import RecentMemos
+    from harness.context._memos import RecentMemos
 
     memos: RecentMemos[str, list] = RecentMemos(list, keep=2)
     for run in ("a", "b", "c"):

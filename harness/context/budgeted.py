@@ -19,11 +19,11 @@ from operator import attrgetter
 from typing import Any, Literal
 
 from harness._fast import validated
+from harness.context._tally import PartsTally
 from harness.context.base import DEFAULT_SYSTEM_PROMPT, Context
 from harness.context.history import HistoryStrategy, HistoryView, Part
 from harness.context.steps import Step, extend_steps, steps_label
 from harness.context.strategies import history_strategy
-from harness.context.tally import PartsTally
 from harness.context.tokens import (
     DEFAULT_REPLY_RESERVE,
     MESSAGE_OVERHEAD,

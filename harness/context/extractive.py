@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
+from harness.context._summary_prompts import MERGE_HEADER, STEPS_HEADER
 from harness.context.steps import steps_label
-from harness.context.summary_prompts import MERGE_HEADER, STEPS_HEADER
 from harness.llm.base import SyncModel, estimate_tokens
 from harness.messages import ModelRequest, ModelResponse, Usage
 

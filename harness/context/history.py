@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from harness.context.memos import RecentMemos
+from harness.context._memos import RecentMemos
 from harness.context.steps import Part, Step, call_signature, outcome, steps_label
 from harness.context.tokens import TokenCounter
 from harness.messages import Message

@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from harness._fast import updated
+from harness.context._memos import RecentMemos
+from harness.context._summary_prompts import MERGE_HEADER, STEPS_HEADER, SUMMARY_SYSTEM
 from harness.context.history import HistoryView, Part, describe_calls, verbatim
-from harness.context.memos import RecentMemos
 from harness.context.steps import Step, describe_ranges, step_text, steps_label
-from harness.context.summary_prompts import MERGE_HEADER, STEPS_HEADER, SUMMARY_SYSTEM
 from harness.context.tokens import (
     DEFAULT_WINDOW,
     MESSAGE_OVERHEAD,
