@@ -300,6 +300,10 @@ def test_a_failed_request_falls_back_for_its_own_steps_only():
     assert 'step 12: read_file(path="f12_0.txt") -> ok' in summary
     assert summariser.failed and summariser.failed[-1] == 12 and 1 not in summariser.failed
     assert summariser.error == "ModelError: context too long"
+    st, _ = state([])  # the outcome comes back with the summary, not only on the summariser
+    outcome = summariser.summarise_steps(st, split_steps(history(12, size=300)))
+    assert (outcome.text, outcome.error, outcome.failed) == \
+        (summary, summariser.error, summariser.failed)
 
     ctx = BudgetedContext("compact", summariser=TooLong(lambda req: "first batch summarised"),
                           trigger=300, keep_last=2)

@@ -145,8 +145,8 @@ class SubgoalHistory(PerRun):
             if not text:
                 key = (ids[0], ids[-1])
                 if key not in cache:
-                    text = self.summariser.steps(state, g.steps)
-                    cache[key] = (text, self.summariser.error, self.summariser.failed)
+                    summary = self.summariser.summarise_steps(state, g.steps)
+                    cache[key] = (summary.text, summary.error, summary.failed)
                 text, author = cache[key][0], self.summariser.name
             title = f'Subgoal {n} "{g.goal}" ({steps_label(ids)}), finished'
             part = grouping.finished.get((title, text, author))

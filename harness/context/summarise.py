@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness._fast import updated
@@ -29,6 +30,16 @@ from harness.messages import Message, ModelRequest
 from harness.state import AgentState, PerRun
 
 
+@dataclass
+class StepsSummary:
+    """A summary of some steps: its text, and what went wrong for the steps in `failed`
+    (their summary fell back to their calls and outcomes); `error` is "" if nothing did."""
+
+    text: str
+    error: str = ""
+    failed: list[int] = field(default_factory=list)
+
+
 class Summariser:
     """Summarises steps with `model`, recording each call in the run's trajectory.
 
@@ -37,9 +48,10 @@ class Summariser:
     (`DEFAULT_WINDOW` for a model it does not know), less the reply's `max_tokens`.
 
     A model error does not stop the run: the summary of that request's steps falls back to
-    their calls and outcomes, `failed` lists those steps and `error` holds what went wrong
-    (the strategies put both in the manifest's history note); both are empty after a
-    summary that succeeded.
+    their calls and outcomes; the `StepsSummary` that `summarise_steps` returns lists those
+    steps (`failed`) and what went wrong (`error`), and the strategies put both in the
+    manifest's history note.
+    `error` and `failed` on the summariser repeat the last summary's, for inspection.
     """
 
     def __init__(self, model: Model | None = None, max_tokens: int = 400,
@@ -60,17 +72,24 @@ class Summariser:
         return getattr(self.model, "name", type(self.model).__name__)
 
     def steps(self, state: AgentState, steps: list[Step]) -> str:
+        """The text of `summarise_steps`."""
+        return self.summarise_steps(state, steps).text
+
+    def summarise_steps(self, state: AgentState, steps: list[Step]) -> StepsSummary:
+        """A summary of `steps`, in as few requests as fit the window, with the steps whose
+        requests failed and why."""
         texts = [step_text(s) for s in steps]
         summaries, errors, failed = [], [], []
         for run in self._requests(state, STEPS_HEADER, texts):
             batch = steps[run]
-            text = self._ask(state, STEPS_HEADER + "\n\n".join(texts[run]))
-            if self.error:
-                errors.append(self.error)
+            text, error = self._ask(state, STEPS_HEADER + "\n\n".join(texts[run]))
+            if error:
+                errors.append(error)
                 failed += [s.index for s in batch]
             summaries.append(text or describe_calls(batch))
-        self.error, self.failed = "; ".join(dict.fromkeys(errors)), failed
-        return "\n".join(summaries)
+        summary = StepsSummary("\n".join(summaries), "; ".join(dict.fromkeys(errors)), failed)
+        self.error, self.failed = summary.error, summary.failed
+        return summary
 
     def merge(self, state: AgentState, summary: str) -> str:
         """`summary` shortened, in runs of whole lines that fit the window; a run whose
@@ -78,7 +97,7 @@ class Summariser:
         lines = summary.splitlines()
         runs = list(self._requests(state, MERGE_HEADER, lines))
         pieces = [summary] if len(runs) == 1 else ["\n".join(lines[run]) for run in runs]
-        return "\n".join(self._ask(state, MERGE_HEADER + p) or p for p in pieces)
+        return "\n".join(self._ask(state, MERGE_HEADER + p)[0] or p for p in pieces)
 
     def _requests(self, state: AgentState, header: str, texts: list[str]) -> Iterator[slice]:
         """Runs of consecutive `texts` (steps, lines) whose request fits the window. Sizes
@@ -98,7 +117,8 @@ class Summariser:
         if texts:
             yield slice(start, len(texts))
 
-    def _ask(self, state: AgentState, body: str) -> str:
+    def _ask(self, state: AgentState, body: str) -> tuple[str, str]:
+        """The model's summary of `body`, or "" and what went wrong."""
         request = ModelRequest.of(
             [self._system, Message(role="user", content=f"Task:\n{state.task}\n\n{body}")], [],
             {"max_tokens": self.max_tokens})
@@ -106,13 +126,11 @@ class Summariser:
         try:
             reply = self.model.complete(request)
         except ModelError as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            return ""
-        self.error = ""
+            return "", f"{type(exc).__name__}: {exc}"
         if not reply.latency_s:
             reply = updated(reply, {"latency_s": time.perf_counter() - start})
         state.charge(reply, "summarise", request=request, model=self.name)
-        return (reply.text or "").strip()
+        return (reply.text or "").strip(), ""
 
 
 class _Memo:
@@ -186,10 +204,10 @@ class SummariseHistory(PerRun):
         if due > memo.upto and self._due(memo, steps, due, counter, room):
             fallen = steps[memo.upto:due]
             span = range(fallen[0].index, fallen[-1].index + 1)
-            memo.chunks.append((span, self.summariser.steps(state, fallen)))
-            if self.summariser.error:
-                memo.failed.append(f"{steps_label(self.summariser.failed)}: "
-                                   f"{self.summariser.error}")
+            summary = self.summariser.summarise_steps(state, fallen)
+            memo.chunks.append((span, summary.text))
+            if summary.error:
+                memo.failed.append(f"{steps_label(summary.failed)}: {summary.error}")
             cap = self.max_summary_tokens if room is None else \
                 min(self.max_summary_tokens, max(room // 4, 1))
             if _summary_tokens(memo, counter) > cap:
