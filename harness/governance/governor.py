@@ -38,8 +38,8 @@ class PolicyGovernor(PerRun):
 
     `detector` finds instruction-like passages in the outputs of calls the task designated,
     which vouch for no destination (default: the isolation's detector, else a new one).
-    Each run gets its own copy (`for_run`) holding the run's designated sources and the
-    step its gate warnings are about.
+    Each run gets its own copy (`for_run`) holding the run's designated sources, the step
+    its gate warnings are about, and the policy's reads of its task and workspace.
     """
 
     def __init__(self, policy: Policy | None = None, *, approver: Approver | None = None,
