@@ -37,7 +37,14 @@ def make_model(spec: str) -> Model:
             return ScriptedModel.from_file(spec.removeprefix("scripted:"))
         except ModelError as exc:
             raise UsageError(str(exc)) from exc
-    return LiteLLMModel(spec)
+    from harness.llm.credentials import CredentialsError
+
+    model = LiteLLMModel(spec)
+    try:
+        model.check_credentials()  # known from the environment: say so before anything runs
+    except CredentialsError as exc:
+        raise UsageError(str(exc)) from exc
+    return model
 
 
 def read_trajectory(path: str | Path) -> Trajectory:

@@ -118,6 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     end = trajectory.finished
     if args.json:
         print(end.model_dump_json() if end else "{}")
+    if end is not None and end.status == "error" and args.quiet:  # quiet hides no error
+        print(f"harness run: error: {end.reason}", file=sys.stderr)
+    if getattr(model, "credentials_error", None) is not None:
+        return EXIT_USAGE  # a key to set is the user's input to fix, not the task's failure
     return EXIT_OK if end and end.status == "success" else EXIT_FAILED
 
 

@@ -182,3 +182,22 @@ def test_metrics_of_recorded_runs_and_their_mean(tmp_path):
     assert bad.returncode == 2 and "no readable events" in bad.stderr
     assert bad.stderr.count("warning: skipped") == 5 and "15 more" in bad.stderr
     assert harness("metrics", tmp_path / "nowhere").returncode == 2
+
+
+def test_a_missing_api_key_exits_2_at_once_naming_the_variable_even_when_quiet(tmp_path):
+    env = {k: v for k, v in ENV.items() if k != "OPENAI_API_KEY"}
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "say hi", "--model",
+                           "openai/gpt-4o-mini", "--workspace", str(tmp_path), "--quiet"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "OPENAI_API_KEY" in proc.stderr and "no API key" in proc.stderr
+
+
+def test_quiet_still_prints_the_error_a_run_ended_on(tmp_path):
+    script = tmp_path / "short.json"
+    script.write_text(json.dumps([{"tool": "list_dir", "args": {}}]))  # then runs out
+    proc = harness("run", "list", "--model", f"scripted:{script}", "--workspace", tmp_path,
+                   "--quiet")
+    assert proc.returncode == 1
+    assert "error: model error" in proc.stderr
+

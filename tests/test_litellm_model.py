@@ -1,6 +1,7 @@
 """The litellm adapter, offline: litellm's own mock responses, real litellm exceptions."""
 
 import asyncio
+import os
 
 import litellm
 import pytest
@@ -114,3 +115,41 @@ def test_unreachable_model_stops_the_run_with_a_recorded_error(tmp_path):
     end = Agent(model, workspace=tmp_path).run("anything").finished
     assert end.status == "error"
     assert "model error" in end.reason and "RateLimitError" in end.reason
+
+
+def test_a_missing_key_is_named_from_the_environment_before_any_call():
+    from harness.llm.credentials import CredentialsError, missing_key
+
+    assert missing_key("openai/gpt-4o-mini", environ={}).variable == "OPENAI_API_KEY"
+    assert missing_key("gpt-4o-mini", environ={}).variable == "OPENAI_API_KEY"  # bare name
+    assert missing_key("claude-3-5-haiku", environ={}).variable == "ANTHROPIC_API_KEY"
+    assert "GEMINI_API_KEY or GOOGLE_API_KEY" in str(missing_key("gemini/gemini-2.0", environ={}))
+    assert missing_key("gemini/gemini-2.0", environ={"GOOGLE_API_KEY": "k"}) is None
+    assert missing_key("openai/gpt-4o-mini", {"api_key": "sk-x"}, environ={}) is None
+    assert missing_key("openai/gpt-4o-mini", environ={"OPENAI_API_KEY": "sk-x"}) is None
+    # providers without an environment key (local servers, cloud auth) are not checked
+    assert missing_key("ollama/qwen2.5-coder", environ={}) is None
+    assert missing_key("bedrock/anthropic.claude-3", environ={}) is None
+    model = LiteLLMModel("openai/gpt-4o-mini", api_key="")
+    if not os.environ.get("OPENAI_API_KEY"):
+        with pytest.raises(CredentialsError, match="set OPENAI_API_KEY"):
+            model.check_credentials()
+        assert model.attempts == 0 and model.credentials_error is not None
+
+
+def test_a_rejected_key_fails_at_the_first_answer_naming_the_variable():
+    from harness.llm.credentials import CredentialsError
+
+    auth = litellm.AuthenticationError(message="Incorrect API key provided",
+                                       llm_provider="openai", model="gpt-4o-mini")
+    model = FlakyLiteLLM([auth, "unused"], sleep=lambda s: pytest.fail("must not sleep"))
+    with pytest.raises(CredentialsError, match="rejected the API key.*OPENAI_API_KEY") as err:
+        model.complete(request())
+    assert model.attempts == 1 and err.value.variable == "OPENAI_API_KEY"
+    assert model.credentials_error is err.value
+    no_key = litellm.InternalServerError(message="Missing credentials. Please pass an `api_key`",
+                                         llm_provider="openai", model="m")
+    model = FlakyLiteLLM([no_key, "unused"], sleep=lambda s: pytest.fail("must not sleep"))
+    with pytest.raises(CredentialsError):
+        model.complete(request())
+    assert model.attempts == 1

@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from harness.llm.base import ModelError
+from harness.llm.credentials import CredentialsError, missing_key, rejected_key
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
 
 # Errors litellm maps to these status codes are transient; auth and bad requests are not.
@@ -59,6 +60,11 @@ def _missing_credentials(exc: BaseException) -> bool:
     return "missing credentials" in text or ("api_key" in text and "set the" in text)
 
 
+def _rejected_credentials(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return "AuthenticationError" in names or _missing_credentials(exc)
+
+
 def _import_litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
@@ -73,7 +79,10 @@ class LiteLLMModel:
     `LiteLLMModel("openai/gpt-4o-mini", temperature=0)`; extra keyword arguments are
     passed to litellm on every call (e.g. `api_base`, `mock_response` for offline tests).
     Transient failures are retried per `retry`; `attempts` counts calls to the provider,
-    and `waits` records each backoff in seconds.
+    and `waits` records each backoff in seconds. A key the provider rejects (or finds
+    missing) raises `CredentialsError` at its first answer, never retried, naming the
+    variable to set; `check_credentials()` finds a missing one without any call (litellm's
+    offline `mock_response` needs none, so calls do not require it).
     """
 
     def __init__(self, model: str, *, retry: RetryPolicy | None = None,
@@ -84,6 +93,8 @@ class LiteLLMModel:
         self._sleep = sleep
         self.attempts = 0
         self.waits: list[float] = []
+        self.credentials_error: CredentialsError | None = None
+        """The last missing or rejected key, if a call failed on one."""
 
     # -- extension point: one provider call ------------------------------------------
     def _call(self, kwargs: dict[str, Any]) -> Any:
@@ -119,6 +130,14 @@ class LiteLLMModel:
             raise self._error(exc) from exc
         return self._parse(raw, time.perf_counter() - start)
 
+    def check_credentials(self) -> None:
+        """Raise `CredentialsError` if the provider's API key is nowhere to be found (not
+        passed as `api_key`, not in the provider's environment variable)."""
+        missing = missing_key(self.name, self.params)
+        if missing is not None:
+            self.credentials_error = missing
+            raise missing
+
     # -- helpers ---------------------------------------------------------------------
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.name,
@@ -144,6 +163,9 @@ class LiteLLMModel:
             self.waits.append(state.next_action.sleep)
 
     def _error(self, exc: Exception) -> ModelError:
+        if _rejected_credentials(exc):
+            self.credentials_error = rejected_key(self.name, exc)
+            return self.credentials_error
         kind = "transient error, retries exhausted" if is_transient(exc) else "error"
         return ModelError(f"{self.name}: {kind} after {self.attempts} attempt(s): "
                           f"{type(exc).__name__}: {str(exc)[:300]}")
