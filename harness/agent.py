@@ -155,8 +155,8 @@ class Agent:
         run.memory = for_run(self.memory, state)
         run.router = for_run(self.router, state)
         run.governor = for_run(self.governor, state)
-        if not isinstance(run.memory, NullMemory):  # it observes nothing: skip asking it
-            state.observe = run.memory.observe
+        if getattr(type(run.memory), "observe", None) is not NullMemory.observe:
+            state.observe = run.memory.observe  # (NullMemory's observes nothing: not asked)
         return run
 
     # -- the loop -----------------------------------------------------------------------

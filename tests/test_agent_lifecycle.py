@@ -101,3 +101,19 @@ def test_inside_a_running_loop_a_run_that_cannot_suspend_stays_in_the_callers_th
     (_, thread1), (loop2, thread2) = seen
     assert thread1 == threading.current_thread().name  # no worker thread, no second loop
     assert thread2.startswith("harness-run") and loop2
+
+
+def test_a_memory_built_on_nullmemory_that_observes_sees_every_event(tmp_path):
+    from harness.memory import NullMemory
+
+    class Watching(NullMemory):
+        def __init__(self):
+            self.seen = []
+
+        def observe(self, event):
+            self.seen.append(event.type)
+            return []
+
+    memory = Watching()
+    trajectory = Agent(ScriptedModel(["done"]), memory=memory, workspace=tmp_path).run("t")
+    assert memory.seen == [e.type for e in trajectory]

@@ -153,3 +153,14 @@ def test_a_rejected_key_fails_at_the_first_answer_naming_the_variable():
     with pytest.raises(CredentialsError):
         model.complete(request())
     assert model.attempts == 1
+
+
+def test_the_key_table_agrees_with_litellms_own_check(monkeypatch):
+    from harness.llm.credentials import PROVIDER_KEYS, key_variables
+
+    for provider in PROVIDER_KEYS:
+        model = f"{provider}/some-model"
+        for name in key_variables(model):
+            monkeypatch.delenv(name, raising=False)
+        missing = litellm.validate_environment(model)["missing_keys"]
+        assert set(missing) & set(key_variables(model)), (provider, missing)

@@ -4,6 +4,8 @@ A model string names its provider (`openai/gpt-4o-mini`, `anthropic/claude-...`)
 missing key is known from the environment alone, so it is reported at once, naming the
 variable to set, instead of after importing litellm and calling the provider. Providers
 not listed here (local servers, cloud accounts with their own auth) are not checked.
+litellm's own `validate_environment` says the same, but only once litellm is imported
+(4-5 s here); a test holds this table to it.
 """
 
 from __future__ import annotations

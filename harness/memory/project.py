@@ -246,9 +246,11 @@ class ProjectMemory:
     # -- the agent loop's side ------------------------------------------------------------------
     def observe(self, event: Event) -> list[str]:
         """Record what a trajectory event implies (attempts, outcomes, issues, fixes)."""
-        if self.recorder is None:
-            return []
-        recorded = self.recorder.observe(event)
+        return self.record_from(self.recorder, event)
+
+    def record_from(self, recorder: AttemptRecorder | None, event: Event) -> list[str]:
+        """Store what `recorder` makes of `event`; the ids stored."""
+        recorded = recorder.observe(event) if recorder is not None else []
         return self.add_many(recorded, hygiene=False) if recorded else []
 
     def context(self, state: AgentState) -> list[ContextSection]:
@@ -307,13 +309,7 @@ class ProjectMemoryRun:
 
     def observe(self, event: Event) -> list[str]:
         """Record what a trajectory event implies (attempts, outcomes, issues, fixes)."""
-        if self.recorder is None:
-            return []
-        recorded = self.recorder.observe(event)
-        return self.memory.add_many(recorded, hygiene=False) if recorded else []
-
-    def check(self, call: ToolCall, effects: Any = None) -> list[GateWarning]:
-        return self.memory.check(call, effects)
+        return self.memory.record_from(self.recorder, event)
 
     def context(self, state: AgentState) -> list[ContextSection]:
         summary = self.memory.summary_section()
