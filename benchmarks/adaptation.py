@@ -38,7 +38,8 @@ from harness.bench.config import HarnessConfig, build_agent, build_component, re
 from harness.bench.config import ablate as ablate_config
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
 from harness.bench.tasks import map_tasks, save_trajectory
-from harness.events import GateWarned, Trajectory
+from harness.events import GateWarned, Trajectory, Verified
+from harness.governance.verifiers import FunctionVerifier
 from harness.llm import LiteLLMModel
 from harness.metrics import repeated_failed_fix_count, steps, total_tokens
 from harness.probes.repeater import Candidate, RepeaterModel
@@ -144,10 +145,13 @@ class AdaptationSuite(Suite):
                 memory = build_component("memory", config.memory, root=memory_root,
                                          workspace=ws)
                 agent = build_agent(config, model, workspace=ws, memory=memory)
+                agent.graders = [FunctionVerifier(lambda *_: _tests_pass(ws, task), name="tests")]
                 trajectory = agent.run(task.task, run_id=f"{task.id}-s{s + 1}")
                 getattr(memory, "close", lambda: None)()
                 runs.append(trajectory)
-                passed.append(_tests_pass(ws, task))
+                graded = [e.ok for e in trajectory.of_type(Verified) if e.grader]
+                # a session that stopped without answering is scored on the project it left
+                passed.append(graded[-1] if graded else _tests_pass(ws, task))
                 save_trajectory(opts, f"{variant}/{task.id}-session{s + 1}", trajectory)
         row = {"variant": variant, "task": task.id, "sessions_passed": sum(passed),
                "repeated_failed_fix_count": repeated_failed_fix_count(runs),

@@ -11,10 +11,12 @@ model's window, so `compact` (the default) never compacts there; `compact@16k` a
 `full@16k` run them under a budget they outgrow, to show what compaction keeps against
 dropping the oldest steps.
 
-Part 2, real trajectories (`--data`, default `trajectories/`: tau-bench JSON and SWE-agent
-.traj): every recorded model turn is rebuilt through each strategy; per strategy the
-total and per-step input tokens against full history and the share of tool results kept
-verbatim. Tokens are counted with litellm's gpt-4o tokenizer.
+Part 2, real trajectories (`--data`, default `trajectories/` as `harness data get
+trajectories` fetches it: tau-bench JSON and SWE-agent .traj): every recorded model turn is
+rebuilt through each strategy; per strategy the total and per-step input tokens against
+full history and the share of tool results kept verbatim. Tokens are counted with
+litellm's gpt-4o tokenizer. Without the trajectories, part 1 still runs and
+`metrics.replay_skipped` says so, with the command that fetches them.
 
 With `--model`, a real model replaces the probe (and writes the summaries).
 """
@@ -23,17 +25,19 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, Suite, SuiteResult
+from harness.bench.suite import BenchOptions, MissingDataError, Suite, SuiteResult
 from harness.bench.tasks import save_trajectory
 from harness.context import BudgetedContext, declare_subgoal, split_steps
 from harness.context.transcripts import Transcript, load_transcripts
 from harness.events import ContextBuilt, Event, ModelCalled
+from harness.governance.verifiers import FunctionVerifier
 from harness.llm import LiteLLMModel
 from harness.probes.evidence import EvidenceProbe, EvidenceTask, make_tasks
 from harness.state import AgentState, Budget
@@ -60,16 +64,19 @@ class ContextSuite(Suite):
     configs = STRATEGIES
     default_config = "summarise"
     data_path = "trajectories"
+    dataset = "trajectories"
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
         config = self.config_name(opts)
-        data = self.resolve_data(opts)
-        transcripts = load_transcripts(data)  # malformed data fails before any work
+        data, replay_skipped = self._trajectories(opts)
+        # malformed data fails before any work
+        transcripts = load_transcripts(data) if data is not None else []
         tasks = make_tasks(120 if opts.full else 45, steps=STEPS, seed=opts.seed)
         total = len(tasks) + len(transcripts)
         synthetic, rows, curves = self._synthetic(tasks, opts, lambda n: progress(n, total))
         replay, replay_curves = replay_transcripts(
-            transcripts, lambda n: progress(len(tasks) + n, total), model=opts.model)
+            transcripts, lambda n: progress(len(tasks) + n, total), model=opts.model) \
+            if transcripts else ({}, {})
         for figures in synthetic.values():
             figures["token_ratio"] = round(
                 figures["tokens_per_task"] / synthetic[BASELINE]["tokens_per_task"], 4)
@@ -77,17 +84,29 @@ class ContextSuite(Suite):
         base = by_variant[BASELINE]
         metrics: dict[str, Any] = dict(by_variant[config])
         metrics.update({f"baseline_{k}": base[k] for k in
-                        ("success", "tokens_per_solved_task", "replay_tokens_per_step")})
+                        ("success", "tokens_per_solved_task", "replay_tokens_per_step")
+                        if k in base})
         metrics["meets_target"] = [
             n for n, v in by_variant.items() if n != BASELINE
             and v["success"] >= base["success"] - TARGET["success_gap"]
             and v["token_ratio"] <= TARGET["token_ratio"]]
         metrics["by_variant"] = by_variant
+        if replay_skipped:
+            metrics["replay_skipped"] = replay_skipped
         return SuiteResult(suite=self.name, config=config, metrics=metrics,
                            cases=len(tasks) + len(transcripts), rows=rows, model=opts.model,
-                           seed=opts.seed, data=str(data),
+                           seed=opts.seed, data=str(data) if data is not None else None,
                            series={"context_tokens_by_step": curves,
                                    "replay_tokens_by_step": replay_curves})
+
+    def _trajectories(self, opts: BenchOptions) -> tuple[Path | None, str | None]:
+        """The real trajectories to replay; without them (and without --data), None and
+        why the replay part is skipped, so the synthetic part still runs."""
+        try:
+            return self.resolve_data(opts), None
+        except MissingDataError as exc:
+            print(f"harness bench: context: replay part skipped: {exc}", file=sys.stderr)
+            return None, f"no real trajectories found; to replay them: {exc.command}"
 
     def _synthetic(self, tasks: list[EvidenceTask], opts: BenchOptions, progress):
         rows: list[dict[str, Any]] = []
@@ -116,17 +135,19 @@ def run_task(task: EvidenceTask, variant: str, ws: Path, opts: BenchOptions
     strategy, budget = PRESSED.get(variant, (variant, None))
     context = BudgetedContext(strategy, budget_tokens=budget, **(
         {"summariser": real} if real and strategy in SUMMARISING else {}))
+    cites_evidence = FunctionVerifier(
+        lambda answer, _result, _state: task.answer in answer.text.split(), name="evidence")
     agent = Agent(real or EvidenceProbe(), context=context, workspace=ws,
-                  tools=[read_file, declare_subgoal], budget=Budget(max_steps=STEPS + 5))
+                  tools=[read_file, declare_subgoal], budget=Budget(max_steps=STEPS + 5),
+                  graders=[cites_evidence])
     trajectory = agent.run(task.prompt, run_id=f"{task.id}-{variant}")
     save_trajectory(opts, f"{variant}/{task.id}", trajectory)
     steps = [e.manifest.total_tokens for e in trajectory.of_type(ContextBuilt)]
     summarising = sum(e.usage.total_tokens for e in trajectory.of_type(ModelCalled)
                       if e.purpose == "summarise")
     end = trajectory.finished
-    answer = (end.answer or "") if end else ""
     return ({"task": task.id, "kind": task.kind, "distances": task.distances,
-             "strategy": variant, "success": task.answer in answer.split(),
+             "strategy": variant, "success": end is not None and end.status == "success",
              "tokens": sum(steps) + summarising, "summariser_tokens": summarising,
              "steps": len(steps)}, steps)
 

@@ -1,4 +1,10 @@
-"""locomo-recall: long-term conversational recall on LoCoMo (data: locomo/locomo-dev.json).
+"""locomo-recall: long-term conversational recall on LoCoMo.
+
+Data: `locomo/locomo10.json` as `harness data get locomo` fetches it (CC BY-NC 4.0), read
+in a named split of its conversations (`--split`, default `dev`: conv-26, 30, 41-44, the
+split of the figures in the README; `all`: the ten). A folder holding the team's
+`locomo-dev.json` (those six, unchanged) serves too. `--data PATH` takes any file in the
+same format, read whole unless `--split` is given.
 
 For each conversation a fresh `ProjectMemory` is loaded with every turn (one note per
 turn, its `dia_id` as provenance, its session as the note's thread, its speaker as an
@@ -25,9 +31,12 @@ from typing import Any
 import numpy as np
 
 from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult
+from harness.data import get_dataset
 from harness.memory import Note, ProjectMemory, RecallConfig
 
 KS = (1, 5, 10)
+DEFAULT_SPLIT = "dev"
+FILES = ("locomo10.json", "locomo-dev.json")
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 VARIANTS = {
     "hybrid": RecallConfig(),
@@ -70,15 +79,18 @@ def _date(text: str) -> float | None:
     return None
 
 
-def load(path: Path) -> list[dict[str, Any]]:
-    """Conversations as {sample_id, turns: [Note], qa: [(question, evidence, category)]};
-    a malformed record raises DataError naming the file, the conversation and the field."""
+def load(path: Path, split: str | None = None) -> list[dict[str, Any]]:
+    """Conversations as {sample_id, turns: [Note], qa: [(question, evidence, category)]},
+    those of the named split only (None: every one); a malformed record raises DataError
+    naming the file, the conversation and the field."""
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: cannot read LoCoMo JSON: {exc}") from exc
     if not isinstance(data, list):
         raise DataError(f"{path}: expected a JSON list of conversations")
+    if split is not None:
+        data = select_split(data, split, path)
     out = []
     for n, conv in enumerate(data):
         where = f"{path} conversation {n} ({conv.get('sample_id', '?') if isinstance(conv, dict) else '?'})"
@@ -89,6 +101,22 @@ def load(path: Path) -> list[dict[str, Any]]:
     if not any(c["qa"] for c in out):
         raise DataError(f"{path}: no question with evidence to score")
     return out
+
+
+def select_split(data: list[Any], split: str, path: Path) -> list[Any]:
+    """The conversations of the named split, in file order; DataError naming an unknown
+    split or the conversations the file lacks."""
+    splits = get_dataset("locomo").splits
+    if split not in splits:
+        raise DataError(f"locomo-recall: no split '{split}'; choose from: {', '.join(splits)}")
+    wanted = set(splits[split])
+    chosen = [c for c in data if isinstance(c, dict) and c.get("sample_id") in wanted]
+    lacking = sorted(wanted - {c["sample_id"] for c in chosen})
+    if lacking:
+        raise DataError(f"{path}: split '{split}' names conversations the file lacks: "
+                        f"{', '.join(lacking)} (the full file comes with `harness data get "
+                        f"locomo`)")
+    return chosen
 
 
 def _conversation(conv: dict, n: int) -> dict[str, Any]:
@@ -171,17 +199,29 @@ def summarise(rows: list[dict], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def data_file(folder: Path) -> Path:
+    """The LoCoMo file in a data folder: the fetched `locomo10.json`, else `locomo-dev.json`."""
+    for name in FILES:
+        if (folder / name).is_file():
+            return folder / name
+    raise DataError(f"{folder}: holds neither {' nor '.join(FILES)}; fetch the data with "
+                    f"`harness data get locomo`")
+
+
 class LocomoRecallSuite(Suite):
     name = "locomo-recall"
     description = "LoCoMo retrieval recall@k of project memory vs plain BM25 (no LLM)"
-    data_path = "locomo/locomo-dev.json"
+    data_path = "locomo"
+    dataset = "locomo"
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
         config = self.config_name(opts)
         path = self.resolve_data(opts)
         if path.is_dir():
-            path = path / "locomo-dev.json"
-        convs = load(path)
+            path = data_file(path)
+        # the fetched file is read in the README's split; a file of one's own, whole
+        split = opts.extra.get("split") or (None if opts.data is not None else DEFAULT_SPLIT)
+        convs = load(path, split)
         dropped = [f"{c['sample_id']}: {raw!r}" for c in convs for raw in c["dropped"]]
         if dropped:
             warnings.warn(f"{path}: evidence that names no turn was left out: "
@@ -210,6 +250,8 @@ class LocomoRecallSuite(Suite):
                 entry.update(summarise(sub, "baseline_"))
                 entry["questions"] = len(sub)
                 metrics["by_category"][cat] = entry
+        metrics["split"] = split or "whole file"
+        metrics["conversations"] = len(convs)
         metrics["evidence_dropped"] = dropped
         metrics["gain_recall@10"] = round(metrics["recall@10"] - metrics["baseline_recall@10"], 4)
         slim = [{k: v for k, v in r.items() if k not in VARIANTS} for r in rows]

@@ -30,6 +30,7 @@ workload counted in instructions, which load does not move:
 from __future__ import annotations
 
 import gc
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -68,6 +69,8 @@ def harness_driver(context_factory: Callable[[], object] | None = None) -> Calla
     """Our reference agent with the built-in tools + add; its default components unless a
     context constructor factory is given. The driver keeps its last run's trajectory as
     `.last` (to check what a configuration did)."""
+    workspace = tempfile.mkdtemp(prefix="overhead-")  # a task's own (empty) folder, not cwd
+
     def run(n: int) -> int:
         calls = 0
 
@@ -80,7 +83,7 @@ def harness_driver(context_factory: Callable[[], object] | None = None) -> Calla
             call = ToolCall(id=f"c{calls}", name="add", arguments={"a": calls, "b": 1})
             return ModelResponse(tool_calls=[call], usage=usage, cost_usd=0.0)
 
-        agent = Agent(ScriptedModel(policy), tools=[*default_tools(), add],
+        agent = Agent(ScriptedModel(policy), tools=[*default_tools(), add], workspace=workspace,
                       context=context_factory() if context_factory else None,
                       budget=Budget(max_steps=n + 5))
         trajectory = run.last = agent.run("Add numbers with the add tool, then answer.",

@@ -1,9 +1,11 @@
 """skill-routing: does the router put the right skill in front of the model, and at what cost?
 
 Data: a skill corpus (`corpus/NAME/SKILL.md`) and labelled queries (`queries.jsonl`,
-`{"query": str, "expect": [skill name, ...]}`). `--data` takes the directory holding both
-or a queries file (its corpus is the `corpus/` beside it); `--skills DIR` (or
-`extra["skills"]`) names another corpus.
+`{"query": str, "expect": [skill name, ...]}`). The corpus is third-party: `harness data
+get skills` fetches it (`skills/corpus/`). The queries are the project's own,
+`benchmarks/data/skills/queries.jsonl`. `--data` takes a directory (its `corpus/`, and its
+`queries.jsonl` if it has one) or a queries file (its corpus is the `corpus/` beside it,
+if any); `--skills DIR` (or `extra["skills"]`) names another corpus.
 
 For every router variant: `top1` and `top3` (a hit when any expected skill is there) and
 `tokens_per_query` (mean tokens of skill text the router puts in the context: the listed
@@ -22,12 +24,19 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+from harness.bench.suite import (
+    AUTHORED_DIR,
+    BenchOptions,
+    DataError,
+    Suite,
+    SuiteResult,
+    read_jsonl,
+)
 from harness.skills import (
     EmbeddingRouter,
     HybridRouter,
@@ -40,6 +49,8 @@ from harness.skills import (
 
 TOP_K = 3
 DEFAULT = "lexical"
+QUERIES = AUTHORED_DIR / "skills" / "queries.jsonl"
+"""The project's labelled queries (the corpus they name is fetched separately)."""
 
 
 class RoutingQuery(BaseModel):
@@ -50,10 +61,20 @@ class RoutingQuery(BaseModel):
     expect: list[str]
 
 
-def locate(data: Path, skills: Path | None) -> tuple[Path, Path]:
-    """(queries file, corpus directory) from `--data` and `--skills`."""
-    queries = data / "queries.jsonl" if data.is_dir() else data
-    corpus = skills or queries.parent / "corpus"
+def locate(data: Path | None, skills: Path | None, find_corpus: Callable[[], Path]
+           ) -> tuple[Path, Path]:
+    """(queries file, corpus directory) from `--data` and `--skills`; `find_corpus()` looks
+    the corpus up (and names the command that fetches it) when neither gives one."""
+    if data is None:
+        queries = QUERIES
+    elif data.is_dir():
+        queries = data / "queries.jsonl" if (data / "queries.jsonl").is_file() else QUERIES
+    else:
+        queries = data
+    beside = (data if data is not None and data.is_dir() else queries.parent) / "corpus"
+    corpus = skills or (beside if data is not None and beside.is_dir() else find_corpus())
+    if not queries.is_file() and data is None and (corpus.parent / "queries.jsonl").is_file():
+        queries = corpus.parent / "queries.jsonl"
     if not queries.is_file():
         raise DataError(f"{queries}: no queries file")
     if not corpus.is_dir():
@@ -143,12 +164,16 @@ class SkillRoutingSuite(Suite):
     configs = ("lexical", "lexical-card-only", "lexical-no-hub", "baseline", "embedding",
                "hybrid-embedding", "model", "hybrid")
     default_config = DEFAULT
-    data_path = "skills"
+    data_path = "skills/corpus"
+    dataset = "skills"
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
         config = self.config_name(opts)
         skills_dir = opts.extra.get("skills")
-        queries_path, corpus = locate(self.resolve_data(opts), Path(skills_dir) if skills_dir else None)
+        data = self.resolve_data(opts) if opts.data is not None else None  # checks it exists
+        queries_path, corpus = locate(data, Path(skills_dir) if skills_dir else None,
+                                      lambda: self.resolve_data(opts.model_copy(
+                                          update={"data": None})))
         library = SkillLibrary([corpus])
         if not len(library):
             raise DataError(f"{corpus}: no loadable skills ({len(library.errors)} with errors)")

@@ -1,8 +1,9 @@
 """smoke: a handful of small tasks through the reference agent with scripted models.
 
 Each task builds a tiny project in a temp directory, runs the agent, and checks the
-outcome on disk and in the answer. Reports `success` (share of tasks whose check
-passed) and `steps` (mean model turns).
+outcome on disk and in the answer (a grader: its verdict is recorded in the trajectory and
+decides the run's status, and the model never sees it). Reports `success` (share of tasks
+whose check passed) and `steps` (mean model turns).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, Suite, SuiteResult
 from harness.bench.tasks import save_trajectory
+from harness.governance.verifiers import FunctionVerifier
 from harness.llm import LiteLLMModel, ScriptedModel
 from harness.state import Budget
 
@@ -73,6 +75,12 @@ TASKS = [
 ]
 
 
+def grader(task: SmokeTask, ws: Path) -> FunctionVerifier:
+    """The task's check of its workspace and final answer, as a grader."""
+    return FunctionVerifier(lambda answer, _result, _state: task.check(ws, answer.text),
+                            name=f"check:{task.name}")
+
+
 class SmokeSuite(Suite):
     name = "smoke"
     description = "small tasks through the reference agent (scripted model)"
@@ -87,10 +95,11 @@ class SmokeSuite(Suite):
                     (ws / rel).parent.mkdir(parents=True, exist_ok=True)
                     (ws / rel).write_text(content)
                 model = LiteLLMModel(opts.model) if opts.model else ScriptedModel(task.script)
-                agent = Agent(model, workspace=ws, budget=Budget(max_steps=10))
+                agent = Agent(model, workspace=ws, budget=Budget(max_steps=10),
+                              graders=[grader(task, ws)])
                 trajectory = agent.run(task.prompt, run_id=f"smoke-{task.name}")
                 end = trajectory.finished
-                ok = end is not None and end.status == "success" and task.check(ws, end.answer)
+                ok = end is not None and end.status == "success"
                 save_trajectory(opts, task.name, trajectory)
             rows.append({"task": task.name, "success": ok, "steps": end.steps if end else 0,
                          "status": end.status if end else "error"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import re
 from collections.abc import Callable, Sequence
 from itertools import compress
 from json.encoder import encode_basestring_ascii
@@ -105,7 +106,7 @@ def value_json(value: object) -> str:
     """`json.dumps(value, ensure_ascii=False)` with one encoder built once; an int is written
     directly (the encoder's general path builds an iterator per value, and most tool
     arguments are plain numbers or strings)."""
-    return int.__repr__(value) if type(value) is int else _VALUE_JSON.encode(value)
+    return int.__repr__(value) if type(value) is int else _encoded(_VALUE_JSON, value)
 
 
 def model_fields(model: BaseModel) -> dict[str, Any]:
@@ -121,7 +122,17 @@ def sorted_json(args: dict[str, Any]) -> str:
         return "{" + ", ".join([encode_basestring_ascii(k) + ": " + _SCALAR_JSON[type(v)](v)
                                 for k, v in sorted(args.items())]) + "}"
     except (KeyError, TypeError):  # a nested, float or None value, or a key that is no str
-        return SORTED.encode(args)
+        return _encoded(SORTED, args)
+
+
+def _encoded(encoder: json.JSONEncoder, value: object) -> str:
+    """`encoder.encode(value)`; a value nested too deeply to encode is encoded cut at
+    `MAX_NESTING` (the loop refuses such tool arguments, but still records and resends
+    the call)."""
+    try:
+        return encoder.encode(value)
+    except RecursionError:
+        return encoder.encode(cut_deep(value, MAX_NESTING))
 
 
 class _Call(Protocol):
@@ -267,3 +278,70 @@ def _same(a: _Message, b: _Message) -> bool:
     """Equal as the provider sees them (rebuilt system and task messages usually are)."""
     return (a.role == b.role and a.content == b.content and a.tool_call_id == b.tool_call_id
             and a.name == b.name and a.tool_calls == b.tool_calls)
+
+
+# -- bounds on nesting ---------------------------------------------------------------------
+# Python's json module and pydantic recurse once per level of nesting, so a value nested
+# deeply enough (a model's tool arguments 100,000 levels deep) raises RecursionError, or
+# pydantic's "maximum serialization depth exceeded", wherever it is encoded. These count and
+# cut nesting without recursing, so the loop can refuse such a value and a record can still
+# be written.
+
+MAX_NESTING = 64
+"""The deepest a value the loop handles may nest (tool arguments deeper are refused)."""
+
+DEEP_MARKER = "[cut: nested deeper than {limit} levels]"
+"""What `cut_deep` puts in place of a container nested past its limit."""
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(value: object, limit: int) -> int:
+    """How deeply dicts, lists and tuples nest in `value` (a scalar: 0, `{}`: 1), counted
+    without recursion; counting stops at `limit + 1` (deeper than the limit)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return limit + 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def text_nesting_depth(text: str, limit: int) -> int:
+    """How deeply arrays and objects nest in JSON text (brackets inside strings do not
+    count), without parsing it; counting stops at `limit + 1`."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return limit + 1
+    return deepest
+
+
+def cut_deep(value: Any, limit: int, _depth: int = 0) -> Any:
+    """`value` with every container nested more than `limit` levels down (models, dicts,
+    lists, tuples) replaced by `DEEP_MARKER`; what is not cut is shared, not copied.
+    Recurses at most `limit` levels."""
+    if not isinstance(value, BaseModel | dict | list | tuple):
+        return value
+    if _depth >= limit:
+        return DEEP_MARKER.format(limit=limit)
+    if isinstance(value, BaseModel):
+        return updated(value, {k: cut_deep(v, limit, _depth + 1)
+                               for k, v in value.__dict__.items()})
+    if isinstance(value, dict):
+        return {k: cut_deep(v, limit, _depth + 1) for k, v in value.items()}
+    return [cut_deep(v, limit, _depth + 1) for v in value]

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from harness.context.base import ContextConstructor, FullHistoryContext  # noqa: F401
 from harness.context.budgeted import BudgetedContext
@@ -39,6 +39,10 @@ from harness.skills.base import NoSkills, SkillRouter
 from harness.state import AgentState, Budget, Sink, for_run
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
 from harness.tools.builtin import default_tools
+from harness.workspace_state import capture
+
+if TYPE_CHECKING:
+    from harness.governance.verifiers import Verifier
 
 
 class Agent:
@@ -47,6 +51,11 @@ class Agent:
     Every component is optional and swappable. The defaults: a `BudgetedContext` that
     summarises older steps offline, no memory, no skills, allow-all. Extend by passing a
     different component or by overriding one method (`step`, `act`, `call_model`, `finish`).
+
+    `graders` judge the run's outcome once its final answer passes the governor's
+    verification; they are never shown to the model. A run ends `success` only when some
+    check (a verifier or a grader) judged its final answer and every one passed, and
+    `answered` when nothing checked it.
     """
 
     def __init__(self, model: Model, *, context: ContextConstructor | None = None,
@@ -55,7 +64,8 @@ class Agent:
                  workspace: str | Path = ".", budget: Budget | None = None,
                  max_repairs: int = 2, record_requests: bool = False,
                  sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None,
-                 sandbox: Sandbox | None = None):
+                 sandbox: Sandbox | None = None, graders: Iterable[Verifier] = (),
+                 record_workspace: bool = True):
         self.model = model
         self.context = context or BudgetedContext()
         self.memory = memory or NullMemory()
@@ -69,6 +79,8 @@ class Agent:
         self.sinks = list(sinks)
         self.config = config or {}
         self.sandbox = sandbox or strongest_available()
+        self.graders = list(graders)
+        self.record_workspace = record_workspace
         self._interrupted: str | None = None
 
     # -- running ----------------------------------------------------------------------
@@ -133,15 +145,18 @@ class Agent:
                           sinks=list(self.sinks), record_requests=self.record_requests)
 
     def start(self, state: AgentState) -> None:
-        """Open the run's sandbox and record `TaskStarted`."""
+        """Open the run's sandbox and record `TaskStarted`, with what the workspace holds
+        (`record_workspace`: its manifest, a snapshot when small, its git commit)."""
         try:
             state.sandbox = self.sandbox.open(self.workspace)
             info = state.sandbox.info
         except Exception as exc:  # recorded; every tool that touches the machine refuses
             state.stop("error", f"sandbox {self.sandbox.name} cannot start: {exc}")
             info = self.sandbox.info()
+        recorded = capture(self.workspace) if self.record_workspace else None
         state.emit(TaskStarted(task=state.task, model=getattr(self.model, "name", ""),
-                               workspace=str(self.workspace), config=self.config,
+                               workspace=str(self.workspace.resolve()), config=self.config,
+                               workspace_state=recorded,
                                sandbox=info, tools={t.name: t.effects for t in state.tools}))
 
     def for_run(self, state: AgentState) -> Agent:
@@ -186,10 +201,11 @@ class Agent:
         warnings = self.memory.check(call, state.tools.effects(call.name))
         if warnings:
             state.emit(GateWarned(call_id=call.id, tool=call.name, warnings=warnings))
-        decision = self.governor.review(call, state, warnings)
+        # A `block` refuses under any governor unless its decision explicitly approves it.
+        decision = self.governor.review(call, state, warnings).enforce_blocks(warnings)
         state.emit(PolicyDecided(call_id=call.id, tool=call.name, decision=decision.decision,
                                  rule=decision.rule, reason=decision.reason,
-                                 approved=decision.approved))
+                                 approved=decision.approved, overrides=decision.overrides))
         if decision.allowed:
             ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step,
                               session=state.sandbox)
@@ -233,22 +249,37 @@ class Agent:
         return reply
 
     def conclude(self, state: AgentState, answer: str) -> None:
-        """Verify a final answer; accept it, or hand failures back for a bounded repair."""
-        verdicts = self.governor.verify(FinalAnswer(text=answer), None, state)
+        """Verify a final answer; accept it, or hand failures back for a bounded repair.
+        An accepted answer is then graded; the checks that judged it decide its status."""
+        final = FinalAnswer(text=answer)
+        verdicts = self.governor.verify(final, None, state)
         for verdict in verdicts:
             state.emit(Verified(**verdict.model_dump()))
         failed = [v for v in verdicts if not v.ok]
-        if not failed:
-            state.stop("success", "final answer", answer)
-        elif state.repairs >= self.max_repairs:
-            state.stop("failed", f"verification failed after {state.repairs} repair attempt(s): "
-                                 f"{failed[0].verifier}", answer)
-        else:
+        if failed and state.repairs < self.max_repairs:
             state.repairs += 1
             feedback = "\n".join(f"- {v.verifier}: {v.detail}" for v in failed)
             state.history.append(Message(role="user", content=(
                 f"Your answer did not pass verification:\n{feedback}\nFix this and answer again.")))
             self.check_budget(state)
+            return
+        if failed:
+            state.stop("failed", f"verification failed after {state.repairs} repair attempt(s): "
+                                 f"{failed[0].verifier}", answer)
+            return
+        graded = [v for v in (g.check(final, None, state) for g in self.graders) if v is not None]
+        for verdict in graded:
+            state.emit(Verified(**verdict.model_dump(), grader=True))
+        checks = [v.verifier for v in (*verdicts, *graded)]
+        wrong = next((v for v in graded if not v.ok), None)
+        if wrong is not None:
+            state.stop("failed", f"final answer failed its check {wrong.verifier}: "
+                                 f"{wrong.detail.splitlines()[0] if wrong.detail else 'failed'}",
+                       answer)
+        elif checks:
+            state.stop("success", f"final answer, checked by {', '.join(checks)}", answer)
+        else:
+            state.stop("answered", "final answer (not checked)", answer)
 
     def check_budget(self, state: AgentState) -> None:
         spent = None if state.done else state.budget_spent()

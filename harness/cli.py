@@ -1,6 +1,7 @@
 """The `harness` command: run, view, replay, bench.
 
-Exit status: 0 success, 1 task failed or stopped, 2 usage or input error.
+Exit status: 0 the task succeeded (or answered, unchecked), 1 it failed, stopped or erred,
+2 usage or input error.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
     from harness.context import BudgetedContext
     from harness.governance import Isolation, Policy, PolicyError, PolicyGovernor
     from harness.governance.approvers import AutoApprover, ConsoleApprover
+    from harness.governance.verifiers import CommandVerifier
 
     components: dict = {"context": BudgetedContext(args.context)}
     if args.memory is not None:
@@ -50,7 +52,10 @@ def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
         raise UsageError(str(exc)) from exc
     approver = AutoApprover(True) if args.yes else ConsoleApprover()
     isolation = Isolation(model) if args.isolate else None
-    components["governor"] = PolicyGovernor(policy, approver=approver, isolation=isolation)
+    verifiers = [CommandVerifier(command, name=f"verify:{command}")
+                 for command in getattr(args, "verify", None) or ()]
+    components["governor"] = PolicyGovernor(policy, approver=approver, isolation=isolation,
+                                            verifiers=verifiers)
     components["sandbox"] = make_sandbox(getattr(args, "sandbox", "auto"),
                                          getattr(args, "allow_network", False))
     return components
@@ -122,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"harness run: error: {end.reason}", file=sys.stderr)
     if getattr(model, "credentials_error", None) is not None:
         return EXIT_USAGE  # a key to set is the user's input to fix, not the task's failure
-    return EXIT_OK if end and end.status == "success" else EXIT_FAILED
+    return EXIT_OK if end and end.status in ("success", "answered") else EXIT_FAILED
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -147,30 +152,75 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from harness.llm import ReplayModel
 
     original = read_trajectory(args.file)
-    start = original.of_type(TaskStarted)
-    if not start:
+    starts = original.of_type(TaskStarted)
+    if not starts:
         raise UsageError(f"{args.file}: no task_started event to replay")
-    workspace = Path(args.workspace or start[0].workspace)
+    start = starts[0]
+    workspace, restored = replay_workspace(args, start)
+    for problem in restored:
+        print(f"harness replay: warning: {problem}", file=sys.stderr)
     model = ReplayModel(original)
-    recorded = start[0].config
+    recorded = start.config
     components = {}
     if "context" in recorded and "mode" in recorded:  # recorded by `harness run`: same harness
-        run_args = build_parser().parse_args(["run", start[0].task, "--model", "replay"])
+        run_args = build_parser().parse_args(["run", start.task, "--model", "replay"])
         vars(run_args).update(recorded)
         components = build_components(run_args, model, workspace)
     agent = Agent(model, workspace=workspace, config=recorded, **components)
-    replayed = agent.run(start[0].task, run_id=original.run_id)
-    # The workspace may differ (replaying in a fresh copy); everything else must match.
-    a, b = ([{k: v for k, v in e.items() if k != "workspace"} for e in t.comparable()]
-            for t in (original, replayed))
-    first_diff = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
-    same = first_diff is None and len(a) == len(b)
-    result: dict[str, Any] = {"reproduced": same, "events": len(b), "recorded_events": len(a),
-              "first_difference": first_diff}
-    if first_diff is not None:
-        result["recorded"], result["replayed"] = a[first_diff], b[first_diff]
+    replayed = agent.run(start.task, run_id=original.run_id)
+    result: dict[str, Any] = {"workspace": str(workspace),
+                              "restored": {"exact": not restored, "problems": restored[:20]},
+                              **compare_runs(original, replayed)}
     print(json.dumps(result, indent=None if args.json else 2, default=str))
-    return EXIT_OK if same else EXIT_FAILED
+    return EXIT_OK if result["reproduced"] else EXIT_FAILED
+
+
+def replay_workspace(args: argparse.Namespace, start) -> tuple[Path, list[str]]:
+    """Where a replay runs, and how it differs from the starting state the run recorded:
+    `--workspace DIR` or `--in-place` as they are; by default a fresh directory rebuilt from
+    that state (its snapshot, else its git commit)."""
+    import shutil
+    import tempfile
+
+    from harness.workspace_state import differences, restore
+
+    recorded = Path(start.workspace)
+    if args.workspace or args.in_place:
+        given = Path(args.workspace) if args.workspace else recorded
+        state = start.workspace_state
+        return given, ([f"{given} differs from the recorded start: {d}"
+                        for d in differences(state, given)] if state is not None else [])
+    fresh = Path(tempfile.mkdtemp(prefix="harness-replay-")) / (recorded.name or "workspace")
+    if start.workspace_state is not None:
+        return fresh, restore(start.workspace_state, fresh)
+    if not recorded.is_dir():
+        raise UsageError(f"{args.file}: the run recorded no workspace state and its workspace "
+                         f"{recorded} is gone; pass --workspace DIR")
+    shutil.copytree(recorded, fresh, symlinks=True)
+    return fresh, [f"the run recorded no workspace state; replaying in a copy of {recorded} "
+                   f"as it is now"]
+
+
+IGNORED_IN_REPLAY = frozenset({"workspace", "workspace_state"})
+"""Where the replay ran differs by design; the restored state is checked on its own."""
+
+
+def compare_runs(original, replayed) -> dict[str, Any]:
+    """Whether two runs recorded the same events (timings aside), and if not, the first
+    event that differs: its index, type, the fields that differ and both sides."""
+    a, b = ([{k: v for k, v in e.items() if k not in IGNORED_IN_REPLAY} for e in t.comparable()]
+            for t in (original, replayed))
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if first is None and len(a) != len(b):
+        first = min(len(a), len(b))  # one run went on where the other had ended
+    out: dict[str, Any] = {"reproduced": first is None, "events": len(b), "recorded_events": len(a),
+                           "first_difference": first}
+    if first is not None:
+        x, y = (a[first] if first < len(a) else {}), (b[first] if first < len(b) else {})
+        out["event"] = x.get("type") or y.get("type")
+        out["fields"] = sorted(k for k in x.keys() | y.keys() if x.get(k) != y.get(k))
+        out["recorded"], out["replayed"] = x or None, y or None
+    return out
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -205,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=["read-only", "workspace-write", "full", "plan"],
                      help="permission mode (default: workspace-write)")
     run.add_argument("--policy", help="a policy file (TOML or YAML: mode and rules); replaces --mode")
+    run.add_argument("--verify", action="append", metavar="CMD",
+                     help="a command (tests, a linter) run in the workspace when the agent "
+                          "answers: exit 0 passes; a failure goes back to the model for a "
+                          "bounded repair, and the run is `success` only when every CMD "
+                          "passes (repeatable; without it a final answer is `answered`)")
     run.add_argument("--isolate", action="store_true",
                      help="untrusted tool output is read by a worker; only its typed extract "
                           "reaches the model")
@@ -224,9 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--json", action="store_true", help="print the events as JSON lines")
     view.set_defaults(func=cmd_view)
 
-    replay = sub.add_parser("replay", help="re-run a trajectory offline and check it reproduces")
+    replay = sub.add_parser("replay", help="re-run a trajectory offline and check it reproduces",
+                            description=(
+        "Re-run a recorded trajectory with its recorded model replies, in a fresh directory "
+        "rebuilt from the starting state the run recorded (a snapshot, or its git commit), "
+        "and report the first event that differs."))
     replay.add_argument("file")
-    replay.add_argument("--workspace", help="workspace to replay in (default: the recorded one)")
+    where = replay.add_mutually_exclusive_group()
+    where.add_argument("--workspace", help="replay in this directory as it is")
+    where.add_argument("--in-place", action="store_true",
+                       help="replay in the recorded workspace as it is now")
     replay.add_argument("--json", action="store_true")
     replay.set_defaults(func=cmd_replay)
 
@@ -239,11 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands():
-    """Commands contributed by component packages (memory, skills, audit, metrics)."""
+    """Commands contributed by component packages (memory, skills, audit, metrics, data)."""
     import importlib
 
     for module in ("harness.memory.cli", "harness.skills.cli", "harness.governance.cli",
-                   "harness.metrics.cli"):
+                   "harness.metrics.cli", "harness.data.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -55,6 +55,31 @@ def without_keys(value: Any, keys: frozenset[str]) -> Any:
     return value
 
 
+class GitState(BaseModel):
+    """The repository a workspace lies in: where, at which commit, and what differed from it."""
+
+    root: str
+    commit: str
+    path: str = "."
+    """The workspace's folder inside the repository."""
+    dirty: list[str] = Field(default_factory=list)
+    """Paths (relative to the workspace) that differed from the commit, untracked ones included."""
+
+
+class WorkspaceState(BaseModel):
+    """What a workspace held when a run began: enough to restore it and to check a restore.
+
+    `files` maps each file's path (relative, `/`-separated) to `SIZE:SHA256`; `snapshot`, kept
+    when the workspace is small, maps paths to their content in base64; `git` names the
+    commit of the repository around it. `complete` is False when the manifest stopped at its
+    limit (a huge workspace is recorded by its commit, not file by file)."""
+
+    files: dict[str, str] = Field(default_factory=dict)
+    complete: bool = True
+    snapshot: dict[str, str] | None = None
+    git: GitState | None = None
+
+
 class TaskStarted(EventBase):
     """A run began."""
 
@@ -62,6 +87,9 @@ class TaskStarted(EventBase):
     task: str
     model: str = ""
     workspace: str = ""
+    """The workspace's absolute path."""
+    workspace_state: WorkspaceState | None = None
+    """What the workspace held as the run began (None when not recorded)."""
     config: dict[str, Any] = Field(default_factory=dict)
     parent_run_id: str | None = None
     sandbox: SandboxInfo | None = None
@@ -134,6 +162,8 @@ class PolicyDecided(EventBase):
     rule: str = ""
     reason: str = ""
     approved: bool | None = None
+    overrides: tuple[str, ...] = ()
+    """Memory event ids of `block` gate warnings the decision let through."""
 
 
 class GateWarning(BaseModel):
@@ -183,6 +213,8 @@ class Verified(EventBase):
     ok: bool
     detail: str = ""
     cost: VerificationCost = Field(default_factory=VerificationCost)
+    grader: bool = False
+    """A grader's verdict: it judged the run's outcome and was never shown to the model."""
 
 
 class MemoryRecorded(EventBase):
@@ -225,7 +257,10 @@ class SubagentReturned(EventBase):
     error: str | None = None
 
 
-StopStatus = Literal["success", "failed", "stopped", "error"]
+StopStatus = Literal["success", "answered", "failed", "stopped", "error"]
+"""How a run ended: `success` (a final answer that a verifier or grader checked and passed),
+`answered` (a final answer no one checked), `failed` (a check failed), `stopped` (a budget
+or an interrupt), `error` (the run could not go on)."""
 
 
 class TaskFinished(EventBase):
@@ -249,6 +284,16 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
+from harness.errors import DataError  # noqa: E402  (this part of the module reads and writes logs)
+
+MAX_LINE_BYTES = 32 * 1024 * 1024
+"""A trajectory line longer than this is reported as a problem and skipped, not read."""
+
+MAX_EVENT_DEPTH = 100
+"""How deeply an event's JSON may nest when written: deeper containers are cut (see
+`event_json`). Well under pydantic's own limit (~255), well over any event's shape."""
+
+
 class LineProblem(BaseModel):
     """A line of a JSONL file that could not be read."""
 
@@ -264,11 +309,81 @@ class TrajectoryReadWarning(UserWarning):
     """A line of a trajectory file was skipped."""
 
 
-def parse_event(data: str | dict[str, Any]) -> Event:
-    """Validate one event from a JSON string or dict."""
-    if isinstance(data, str):
-        return EVENT_ADAPTER.validate_json(data)
-    return EVENT_ADAPTER.validate_python(data)
+class TrajectoryError(DataError):
+    """A trajectory file, or one event in it, could not be read; the message names the
+    field (and, when read from a file, the file and the line)."""
+
+
+def parse_event(data: str | bytes | dict[str, Any]) -> Event:
+    """Validate one event from a JSON line or a dict.
+
+    Raises `TrajectoryError` naming the field that is wrong (and nothing else, whatever the
+    input). JSON that escapes a lone surrogate (`"\\ud800"`, as `event_json` writes one)
+    reads back to the same string."""
+    try:
+        if isinstance(data, dict):
+            return EVENT_ADAPTER.validate_python(data)
+        if _may_escape_surrogates(data):  # pydantic's parser replaces or refuses them
+            decoded = _json_fallback(data)
+        else:
+            try:
+                return EVENT_ADAPTER.validate_json(data)
+            except ValidationError as exc:
+                if exc.errors()[0].get("type") != "json_invalid":
+                    raise
+                decoded = _json_fallback(data)  # what pydantic's parser refuses, json may not
+                if decoded is None:
+                    raise
+        if decoded is None:
+            raise TrajectoryError("not valid JSON")
+        if not isinstance(decoded, dict):
+            raise TrajectoryError(f"an event is a JSON object, got {type(decoded).__name__}")
+        return EVENT_ADAPTER.validate_python(decoded)
+    except ValidationError as exc:
+        raise TrajectoryError(_short_error(exc)) from exc
+    except RecursionError as exc:  # pydantic validating a deeply nested dict
+        raise TrajectoryError("nested too deeply to read") from exc
+
+
+def _may_escape_surrogates(text: str | bytes) -> bool:
+    """Whether JSON text may hold a `\\uD800`-`\\uDFFF` escape (a few other escapes too)."""
+    if isinstance(text, str):
+        return "\\ud" in text or "\\uD" in text
+    return b"\\ud" in text or b"\\uD" in text
+
+
+def _json_fallback(text: str | bytes) -> Any:
+    """`json.loads(text)` for text that pydantic's JSON parser refuses but json reads (lone
+    surrogate escapes, non-finite numbers), or None if json refuses it too."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def event_json(event: BaseModel) -> str:
+    """One event as a line of JSON, whatever it holds: the fast `model_dump_json`, or, for
+    an event pydantic cannot write (or would write with a U+FFFD), plain JSON in which a lone surrogate (which UTF-8 cannot
+    encode) is the escape `\\ud800` (read back as the same string by `parse_event`) and any
+    container nested more than `MAX_EVENT_DEPTH` levels down is replaced by the text
+    `[cut: nested deeper than ... levels]`. Never raises for an event's content."""
+    try:
+        text = event.model_dump_json()
+        if "\ufffd" not in text:  # pydantic writes a surrogate in a dict key as U+FFFD
+            return text
+    except (ValueError, RecursionError):  # PydanticSerializationError is a ValueError
+        pass
+    # Python mode: pydantic's JSON mode also replaces a surrogate in a key; json's
+    # ensure_ascii escapes every surrogate instead.
+    data = _fast.cut_deep(event, MAX_EVENT_DEPTH).model_dump(warnings=False)
+    return json.dumps(data, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """What JSON holds for a value pydantic's Python mode leaves as it is."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
 
 
 class Trajectory:
@@ -305,33 +420,51 @@ class Trajectory:
         return self.events[0].run_id if self.events else ""
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write every event as one JSON line."""
+        """Write every event as one JSON line (see `event_json`). The file is replaced only
+        once every line is written, so a failure leaves any earlier file whole."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as fh:
-            for event in self.events:
-                fh.write(event.model_dump_json() + "\n")
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            with partial.open("w", encoding="utf-8") as fh:
+                for event in self.events:
+                    fh.write(event_json(event) + "\n")
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
         return path
 
     @classmethod
     def read(cls, path: str | os.PathLike[str], *, strict: bool = False) -> Trajectory:
         """Read a JSONL trajectory.
 
-        A corrupt or truncated line is recorded in `problems` (file and line number) and
-        reported as a `TrajectoryReadWarning`; every good line before and after it is
-        kept. With `strict=True` the first problem raises `TrajectoryError` instead.
+        A corrupt, truncated or over-long line (see `MAX_LINE_BYTES`) is recorded in
+        `problems` (file and line number) and reported as a `TrajectoryReadWarning`; every
+        good line before and after it is kept. With `strict=True` the first problem raises
+        `TrajectoryError` instead. A byte-order mark and CRLF line ends are read as plain
+        UTF-8 lines; bytes that are not UTF-8 are read as U+FFFD. A file that cannot be
+        opened raises `TrajectoryError`.
         """
         path = Path(path)
         events: list[Event] = []
         problems: list[LineProblem] = []
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
+        try:
+            fh = path.open("rb")
+        except OSError as exc:
+            raise TrajectoryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        with fh:
+            for lineno, raw in enumerate(_lines(fh), start=1):
                 try:
-                    events.append(parse_event(line))
-                except ValidationError as exc:
-                    problem = LineProblem(path=str(path), line=lineno, error=_short_error(exc))
+                    if raw is None:
+                        raise TrajectoryError(f"line is longer than {MAX_LINE_BYTES} bytes")
+                    text = raw.decode("utf-8", errors="replace")
+                    if lineno == 1:
+                        text = text.removeprefix("\ufeff")
+                    if not text.strip():
+                        continue
+                    events.append(parse_event(text))
+                except TrajectoryError as exc:
+                    problem = LineProblem(path=str(path), line=lineno, error=str(exc))
                     if strict:
                         raise TrajectoryError(str(problem)) from exc
                     problems.append(problem)
@@ -342,8 +475,19 @@ class Trajectory:
         return [e.comparable() for e in self.events]
 
 
-class TrajectoryError(ValueError):
-    """A trajectory file could not be read."""
+def _lines(fh: IO[bytes]) -> Iterator[bytes | None]:
+    """The lines of a binary file, each at most `MAX_LINE_BYTES` long (None for a longer
+    one, whose bytes are skipped, not held)."""
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = fh.readline(1 << 20)
+        yield None
 
 
 def _short_error(exc: ValidationError) -> str:
@@ -356,7 +500,8 @@ def _short_error(exc: ValidationError) -> str:
 
 
 class TrajectoryWriter:
-    """Streams events to a JSONL file, flushing after each one so a crash loses nothing."""
+    """Streams events to a JSONL file, flushing after each one so a crash loses nothing.
+    Every event is written, whatever it holds (see `event_json`)."""
 
     def __init__(self, path: str | os.PathLike[str], *, append: bool = False):
         self.path = Path(path)
@@ -369,7 +514,7 @@ class TrajectoryWriter:
     def write(self, event: Event) -> None:
         if self._fh is None:
             raise TrajectoryError(f"{self.path}: writer is closed")
-        self._fh.write(event.model_dump_json() + "\n")
+        self._fh.write(event_json(event) + "\n")
         self._fh.flush()
 
     def close(self) -> None:
@@ -385,4 +530,9 @@ class TrajectoryWriter:
 
 
 def dump_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)
+    """`obj` as sorted JSON (anything JSON cannot hold as its `str`); a lone surrogate is
+    escaped, and a value nested too deeply to encode is cut (see `event_json`)."""
+    try:
+        return json.dumps(obj, sort_keys=True, default=str)
+    except RecursionError:
+        return json.dumps(_fast.cut_deep(obj, MAX_EVENT_DEPTH), sort_keys=True, default=str)

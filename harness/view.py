@@ -21,6 +21,9 @@ from harness.events import (
     Verified,
 )
 
+STATUS_STYLES = {"success": "bold green", "answered": "bold yellow"}
+"""An answered run is not a failure, and not a success either: no one checked it."""
+
 
 def _short(text: str | None, limit: int = 300) -> str:
     text = (text or "").strip()
@@ -73,7 +76,7 @@ def describe(event: Event) -> tuple[str, str] | None:
             return "blue", f"subagent {event.child_run_id} returned ok={event.ok}"
         case TaskFinished():
             cost = "?" if event.cost_usd is None else f"${event.cost_usd:.4f}"
-            style = "bold green" if event.status == "success" else "bold red"
+            style = STATUS_STYLES.get(event.status, "bold red")
             line = (f"{event.status}: {event.reason} — {event.steps} steps, "
                     f"{event.tokens} tokens, {cost}")
             return style, line + (f"\n  answer: {_short(event.answer)}" if event.answer else "")

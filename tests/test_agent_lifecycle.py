@@ -43,7 +43,7 @@ def test_a_finished_runs_state_is_freed_without_the_garbage_collector(tmp_path):
             assert agent.states[0]() is None
         finally:
             gc.enable()
-        assert trajectory.finished.status == "success"
+        assert trajectory.finished.status == "answered"
         assert len(trajectory.of_type(ContextBuilt)) == 8
     assert sum(isinstance(e, TaskFinished) for e in seen) == 2
 
@@ -85,7 +85,7 @@ def test_a_run_that_cannot_suspend_needs_no_event_loop_and_one_that_can_gets_one
     for agent_cls, model_cls, needs_loop in cases:
         seen.clear()
         agent = agent_cls(model_cls(steps), tools=[probe], workspace=tmp_path)
-        assert agent.run("probe").finished.status == "success"
+        assert agent.run("probe").finished.status == "answered"
         assert seen == [(needs_loop, threading.current_thread().name)]
 
 

@@ -45,7 +45,7 @@ def test_agent_fixes_a_bug_and_records_events_in_order(tmp_path):
     shell = trajectory.of_type(ToolFinished)[2]
     assert shell.tool == "run_shell" and shell.ok and shell.output.startswith("exit code 0")
     end = trajectory.finished
-    assert (end.status, end.reason, end.steps) == ("success", "final answer", 4)
+    assert (end.status, end.reason, end.steps) == ("answered", "final answer (not checked)", 4)
     assert [e.id for e in trajectory] == [f"{trajectory.run_id}:{i}" for i in range(len(trajectory))]
 
 
@@ -72,7 +72,7 @@ def test_tool_errors_go_back_to_the_model(tmp_path):
 
     trajectory = Agent(ScriptedModel(policy), workspace=tmp_path).run("read missing.txt")
     assert seen[1].role == "tool" and "no such file: missing.txt" in seen[1].content
-    assert trajectory.finished.status == "success"
+    assert trajectory.finished.status == "answered"
 
 
 def test_max_steps_stops_the_run_with_a_reason(tmp_path):

@@ -65,7 +65,7 @@ def test_two_interleaved_runs_of_one_agent_keep_their_own_state(tmp_path):
     a, b = asyncio.run(two_interleaved(agent))
 
     for trajectory, mine, other in ((a, "a.txt", "b.txt"), (b, "b.txt", "a.txt")):
-        assert trajectory.finished.status == "success", trajectory.finished.reason
+        assert trajectory.finished.status == "answered", trajectory.finished.reason
         assert trajectory.finished.answer == f"done with {mine}"
         run_id = trajectory.run_id
         assert [e.id for e in trajectory] == [f"{run_id}:{i}" for i in range(len(trajectory))]

@@ -26,6 +26,7 @@ DEMO = textwrap.dedent('''
     from harness.bench.config import HarnessConfig, build_agent, resolve_config
     from harness.bench.suite import Suite, SuiteResult
     from harness.bench.tasks import map_tasks, save_trajectory
+    from harness.governance.verifiers import FunctionVerifier
     from harness.llm import ScriptedModel
     from harness.metrics import aggregate, tokens_by_step, trajectory_metrics
 
@@ -50,12 +51,12 @@ DEMO = textwrap.dedent('''
                               {"tool": "read_file", "args": {"path": "n.txt"}},
                               f"the number is {i * 7}"]
                     agent = build_agent(config, ScriptedModel(script), workspace=ws)
+                    agent.graders = [FunctionVerifier(
+                        lambda answer, *_: str(i * 7) in answer.text, name="number")]
                     t = agent.run("What number is in n.txt?", run_id=f"demo-{i}")
                 save_trajectory(opts, f"task-{i}", t)
                 series[f"task-{i}"] = tokens_by_step(t)
-                row = trajectory_metrics(t)
-                ok = row["success"] and str(i * 7) in (t.finished.answer or "")
-                return {"task": f"task-{i}", **row, "success": ok}
+                return {"task": f"task-{i}", **trajectory_metrics(t)}
 
             rows = map_tasks(one, range(4), jobs=opts.jobs, progress=progress)
             return SuiteResult(suite=self.name, config=config.name, metrics=aggregate(rows),

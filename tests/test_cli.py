@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_agent_loop import fix_script, make_buggy_project
+from tests.test_agent_loop import TEST_CMD, fix_script, make_buggy_project
 
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_COLOR": "1"}
 
@@ -32,7 +32,7 @@ def test_run_with_a_scripted_model_succeeds_and_writes_the_trajectory(tmp_path):
                    "--workspace", ws, "--out", out, "--json")
     assert proc.returncode == 0, proc.stderr
     end = json.loads(proc.stdout)
-    assert end["status"] == "success" and end["steps"] == 4
+    assert end["status"] == "answered" and end["steps"] == 4
     assert "step 3" in proc.stderr and "run_shell" in proc.stderr  # the live view
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert [e["type"] for e in events][::len(events) - 1] == ["task_started", "task_finished"]
@@ -41,7 +41,7 @@ def test_run_with_a_scripted_model_succeeds_and_writes_the_trajectory(tmp_path):
 
     view = harness("view", out)
     assert view.returncode == 0
-    assert "edit_file" in view.stdout and "success: final answer" in view.stdout
+    assert "edit_file" in view.stdout and "answered: final answer" in view.stdout
 
     replay_ws = tmp_path / "replay"
     replay_ws.mkdir()
@@ -57,11 +57,18 @@ def test_replay_reports_a_difference_and_exits_1(tmp_path):
     harness("run", "Fix the failing test", "--model", f"scripted:{script}", "--workspace", ws,
             "--out", out, "--quiet")
     # Replaying in the already-fixed workspace: the first read sees different content.
-    replay = harness("replay", out, "--json")
+    replay = harness("replay", out, "--in-place", "--json")
     report = json.loads(replay.stdout)
     assert replay.returncode == 1 and report["reproduced"] is False
-    assert report["replayed"]["type"] == "tool_finished"
+    assert report["event"] == "tool_finished" and "output" in report["fields"]
     assert "a + b" in report["replayed"]["output"] and "a - b" in report["recorded"]["output"]
+    assert "calc.py: content differs" in replay.stderr  # why, named before the run
+    # By default the replay runs in a fresh copy of the recorded start: it reproduces.
+    fresh = harness("replay", out, "--json")
+    report = json.loads(fresh.stdout)
+    assert fresh.returncode == 0 and report["reproduced"] and report["restored"]["exact"]
+    assert Path(report["workspace"]) != ws.resolve()
+    assert "a + b" in (Path(report["workspace"]) / "calc.py").read_text()  # it ran the fix again
 
 
 def test_a_task_that_stops_exits_1(tmp_path):
@@ -95,7 +102,7 @@ def test_view_skips_a_corrupt_line_with_a_warning(tmp_path):
     out.write_text("\n".join(lines) + "\n")
     view = harness("view", out)
     assert view.returncode == 0
-    assert f"{out} line 6" in view.stderr and "success" in view.stdout
+    assert f"{out} line 6" in view.stderr and "answered" in view.stdout
 
 
 def test_bench_smoke_json_prints_exactly_one_object(tmp_path):
@@ -128,7 +135,7 @@ def test_run_applies_the_permission_mode_and_records_the_refusal(tmp_path):
 
     read_only = harness("run", "x", "--model", f"scripted:{script}", "--workspace", ws,
                         "--quiet", "--no-skills", "--mode", "read-only", "--json")
-    assert json.loads(read_only.stdout)["status"] == "success"
+    assert json.loads(read_only.stdout)["status"] == "answered"
     bad_policy = tmp_path / "policy.toml"
     bad_policy.write_text('mode = "workspace-write"\n[[rules]]\nid = "r1"\neffect = "maybe"\n')
     proc = harness("run", "x", "--model", f"scripted:{script}", "--workspace", ws,
@@ -160,10 +167,33 @@ def test_bench_skill_routing_takes_another_corpus_with_skills(tmp_path):
     assert metrics["no_skill_load_rate"] == 0.0
 
 
+def test_only_a_checked_answer_is_success_and_a_failing_verify_is_not(tmp_path):
+    ws, script = scripted_fix(tmp_path)
+    passing = harness("run", "Fix the failing test", "--model", f"scripted:{script}",
+                      "--workspace", ws, "--verify", TEST_CMD, "--json", "--quiet")
+    end = json.loads(passing.stdout)
+    assert passing.returncode == 0 and end["status"] == "success", passing.stderr
+    assert TEST_CMD in end["reason"]
+    # the same answer, checked by a command that fails: repaired twice, then `failed`
+    (tmp_path / "again").mkdir()
+    ws, script = scripted_fix(tmp_path / "again")
+    steps = json.loads(script.read_text())
+    script.write_text(json.dumps(steps + steps[-1:] * 2))  # it answers again after each repair
+    out = tmp_path / "failing.jsonl"
+    failing = harness("run", "Fix the failing test", "--model", f"scripted:{script}",
+                      "--workspace", ws, "--verify", "exit 3", "--out", out, "--json", "--quiet")
+    end = json.loads(failing.stdout)
+    assert failing.returncode == 1 and end["status"] == "failed", failing.stdout
+    verdicts = [e for e in map(json.loads, out.read_text().splitlines()) if e["type"] == "verified"]
+    assert verdicts and not any(v["ok"] for v in verdicts)
+    metrics = json.loads(harness("metrics", out, "--json").stdout)
+    assert metrics["aggregate"]["success"] == 0.0
+
+
 def test_metrics_of_recorded_runs_and_their_mean(tmp_path):
     # Two runs of the scripted fix, one cut short by max-steps: per-run figures and the mean.
     runs = tmp_path / "runs"
-    for name, extra in (("ok", []), ("short", ["--max-steps", "2"])):
+    for name, extra in (("ok", ["--verify", TEST_CMD]), ("short", ["--max-steps", "2"])):
         (tmp_path / name).mkdir()
         ws, script = scripted_fix(tmp_path / name)
         harness("run", "Fix the failing test", "--model", f"scripted:{script}", "--workspace",
@@ -177,6 +207,7 @@ def test_metrics_of_recorded_runs_and_their_mean(tmp_path):
     assert report["aggregate"]["success"] == 0.5 and report["aggregate"]["steps"] == 3.0
     table = harness("metrics", runs / "cfg" / "ok.jsonl")
     assert table.returncode == 0 and "ok" in table.stdout and "tok/step" in table.stdout
+    assert "ok (higher is better)" in table.stdout  # the legend
     (runs / "notes.jsonl").write_text('{"not": "an event"}\n' * 20)
     bad = harness("metrics", runs / "notes.jsonl")
     assert bad.returncode == 2 and "no readable events" in bad.stderr

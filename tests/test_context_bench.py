@@ -88,7 +88,7 @@ def test_probe_run_succeeds_only_when_the_strategy_keeps_the_evidence(tmp_path, 
                   context=BudgetedContext(strategy, **({"n": 2} if strategy == "last-n" else {})),
                   budget=Budget(max_steps=15))
     end = agent.run(task.prompt).finished
-    assert end.steps == 10 and end.status == "success"
+    assert end.steps == 10 and end.status == "answered"
     assert (end.answer == task.answer) is solved
 
 

@@ -376,7 +376,7 @@ def test_subgoal_agent_run_with_the_declare_subgoal_tool(tmp_path):
     agent = Agent(ScriptedModel(policy), workspace=tmp_path, tools=[read_file, declare_subgoal],
                   context=BudgetedContext("subgoal"))
     trajectory = agent.run("read both")
-    assert trajectory.finished.status == "success"
+    assert trajectory.finished.status == "answered"
     assert "a.txt is all alpha" in seen[2] and "alpha alpha" not in seen[2]
     assert "beta beta" in seen[2]
     manifests = [e.manifest for e in trajectory.of_type(ContextBuilt)]

@@ -180,7 +180,7 @@ def test_policy_and_isolation_compose(tmp_path):
     gov = PolicyGovernor(Policy(), approver=AutoApprover(False),
                          isolation=Isolation(worker, detector=InstructionDetector()))
     traj = run(tmp_path, gov, main)
-    assert sent == [] and traj.finished.status == "success"
+    assert sent == [] and traj.finished.status == "answered"
 
 
 def test_detector_flags_instruction_like_text_and_keeps_data():

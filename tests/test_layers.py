@@ -53,6 +53,8 @@ LAYERS: dict[str, int] = {
     "harness.shell": INFRASTRUCTURE,
     "harness.tools": INFRASTRUCTURE,
     "harness.safe_git": INFRASTRUCTURE,
+    "harness.workspace_state": INFRASTRUCTURE,  # what a run started from, for replay
+    "harness.data": INFRASTRUCTURE,  # third-party benchmark data: where it comes from, where it lands
     "harness.config_files": INFRASTRUCTURE,
     "harness.subagent": INFRASTRUCTURE,  # a Worker: one model bound to a schema (isolation uses it)
     # Components: each a package of its own; none imports another.

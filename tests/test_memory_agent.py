@@ -56,7 +56,7 @@ def test_a_failed_fix_is_recorded_and_the_next_session_is_warned_and_skips_it(tm
               GOOD_FIX, {"tool": "run_shell", "args": {"command": TEST}}, "fixed"]
     first = Agent(ScriptedModel(script), memory=ProjectMemory(root), workspace=ws,
                   budget=Budget(max_steps=10)).run("make test_calc pass")
-    assert first.finished.status == "success"
+    assert first.finished.status == "answered"
     assert first.of_type(MemoryRecorded)
     memory = ProjectMemory(root)
     attempts = memory.projection.attempts()
@@ -76,7 +76,7 @@ def test_a_failed_fix_is_recorded_and_the_next_session_is_warned_and_skips_it(tm
     calls = [c.arguments.get("new") for e in second.events if e.type == "model_called"
              for c in e.response.tool_calls if c.name == "edit_file"]
     assert calls == ["a + b"]
-    assert second.finished.status == "success" and not second.of_type(GateWarned)
+    assert second.finished.status == "answered" and not second.of_type(GateWarned)
 
 
 def test_the_loop_records_gate_warnings_when_a_failed_fix_is_repeated(tmp_path):

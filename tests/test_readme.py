@@ -16,7 +16,7 @@ def test_readme_quickstart_runs_offline(tmp_path, capsys):
         exec(compile(quickstart, "README quickstart", "exec"), {})
     finally:
         os.chdir(cwd)
-    assert capsys.readouterr().out.strip() == "success 4"
+    assert capsys.readouterr().out.strip() == "answered 4"
     assert "a + b" in (tmp_path / "demo" / "calc.py").read_text()
     assert (tmp_path / "run.jsonl").exists()
 

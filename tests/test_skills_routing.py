@@ -181,7 +181,7 @@ def test_agent_loop_routes_loads_on_demand_and_records_it(tmp_path):
     assert "- pandas-analysis: Analyse tabular data" in seen[0]
     assert "read_csv with dtypes" not in seen[0] and "read_csv with dtypes" in seen[1]
     assert "- pandas-analysis (loaded)" in seen[1]
-    assert trajectory.finished.status == "success"
+    assert trajectory.finished.status == "answered"
     assert "column_names" not in agent.tools  # the skill's tool joined the run's toolset only
     outputs = [e for e in trajectory if getattr(e, "tool", None) == "column_names"]
     assert outputs[-1].output == "region,sales"

@@ -79,7 +79,7 @@ def test_agent_survives_invalid_arguments_and_the_model_sees_the_error(tmp_path)
     trajectory = Agent(ScriptedModel(policy), workspace=tmp_path).run("write a file")
     assert "not valid JSON" in seen[1]
     assert "'content': Field required" in seen[2]
-    assert trajectory.finished.status == "success"
+    assert trajectory.finished.status == "answered"
     assert [f.ok for f in trajectory.of_type(ToolFinished)] == [False, False]
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.bench.suite import BenchOptions, DataError
+from harness.bench.suite import BenchOptions, DataError, MissingDataError
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--skills", type=Path, metavar="DIR",
                        help="skill-routing: a skill corpus (folders with SKILL.md) to route over")
     bench.add_argument("--data", type=Path, help="data file or directory for the suite")
+    bench.add_argument("--split", help="locomo-recall: a named split of the data (dev, all)")
     bench.add_argument("--config", help="a configuration name or a .yaml/.toml/.json file")
     bench.add_argument("--model", help="a litellm model string instead of the offline probe")
     bench.add_argument("--seed", type=int, default=0, help="base seed (recorded; repeat r "
@@ -53,6 +54,14 @@ def parse_ablations(items: list[str]) -> dict[str, list[str]]:
     return grid
 
 
+def _extra(args: argparse.Namespace) -> dict[str, Any]:
+    """Suite-specific options: `--skills` (skill-routing), `--split` (locomo-recall)."""
+    extra: dict[str, Any] = {"skills": str(args.skills)} if args.skills else {}
+    if getattr(args, "split", None):
+        extra["split"] = args.split
+    return extra
+
+
 def bench_main(args: argparse.Namespace) -> int:
     from harness.bench.registry import available, get_suite
 
@@ -74,12 +83,13 @@ def bench_main(args: argparse.Namespace) -> int:
     from harness.bench.runner import run_bench, write_results
 
     err = Console(stderr=True)
-    records, skipped = [], {}
+    records, skipped, dead = [], {}, []
+    fetch: dict[str, list[str]] = {}  # dataset -> the skipped suites that need it
     for name in names:
         opts = BenchOptions(data=args.data, out=args.out / name if args.out else None,
                             config=args.config, model=args.model, seed=args.seed,
                             repeat=args.repeat, jobs=args.jobs, full=args.full,
-                            extra={"skills": str(args.skills)} if args.skills else {})
+                            extra=_extra(args))
         # With --json nothing but the JSON objects may reach stdout, whatever a suite prints.
         try:
             with _progress(err) as progress, \
@@ -89,9 +99,14 @@ def bench_main(args: argparse.Namespace) -> int:
             if len(names) == 1:
                 raise
             skipped[name] = str(exc)  # one suite's missing data or extra must not stop the rest
+            if isinstance(exc, MissingDataError) and exc.dataset:
+                fetch.setdefault(exc.dataset, []).append(name)
             print(f"harness bench: skipped {name}: {exc}", file=sys.stderr)
             continue
         records.append(record)
+        if died := record.all_runs_died():  # figures of runs that all died measure nothing
+            dead.append(name)
+            print(f"harness bench: {name}: {died}", file=sys.stderr)
         if opts.out:
             write_results(record, opts.out)
         if args.json:
@@ -99,6 +114,10 @@ def bench_main(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         else:
             _print_tables(record)
+    if fetch:
+        suites = [s for needing in fetch.values() for s in needing]
+        print(f"harness bench: to run {', '.join(suites)} too: harness data get "
+              f"{' '.join(fetch)}", file=sys.stderr)
     if args.out:
         from harness.bench.report import write_report
 
@@ -106,7 +125,7 @@ def bench_main(args: argparse.Namespace) -> int:
                             skipped=skipped)
         if not args.json:
             err.print(f"report: {path}")
-    return 1 if skipped else 0
+    return 1 if skipped or dead else 0
 
 
 @contextlib.contextmanager

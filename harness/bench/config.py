@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Mapping
+import typing
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from harness.bench.suite import BenchOptions, DataError, describe_validation
-from harness.config_files import ConfigFileError, read_mapping
+from harness.config_files import ConfigFileError, field_line, read_mapping
 from harness.state import Budget
 
 COMPONENTS = ("context", "memory", "skills", "governor", "sandbox")
@@ -122,7 +131,7 @@ def load_config_file(path: str | Path, named: Mapping[str, HarnessConfig] | None
         rel = path.parent / ref
         base = (load_config_file(rel, named, (*_seen, path.resolve())) if is_config_file(str(rel))
                 else named_config(ref, named, where=f"{path}: field 'extends'"))
-    return _validate(data, base, str(path))
+    return _validate(data, base, str(path), path)
 
 
 def named_config(name: str, named: Mapping[str, HarnessConfig] | None = None,
@@ -142,16 +151,66 @@ def load_config(spec: str | None, named: Mapping[str, HarnessConfig] | None = No
     return named_config(spec or default, named)
 
 
-def _validate(data: dict[str, Any], base: HarnessConfig | None, where: str) -> HarnessConfig:
+def _validate(data: dict[str, Any], base: HarnessConfig | None, where: str,
+              path: Path | None = None) -> HarnessConfig:
+    """`data` (over `base`) as a config whose every variant is known and every component
+    param has its constructor's type; errors name `where`, the line in `path` where a
+    search finds the field, and the field."""
     merged = _merge(base.model_dump(exclude={"name", "description", "extends"}), data) \
         if base else data
     try:
         config = HarnessConfig.model_validate(merged)
     except ValidationError as exc:
-        raise DataError(f"{where}: {describe_validation(exc)}") from exc
+        err = exc.errors()[0]
+        raise _failed(where, err["loc"], err["msg"], path) from exc
     for kind in COMPONENTS:
         check_variant(kind, config.component(kind).variant, where)
+        check_params(kind, config.component(kind), where, path)
     return config
+
+
+def _failed(where: str, loc: Sequence[str | int], message: str, path: Path | None) -> DataError:
+    """`WHERE: field 'a.b': MESSAGE (line N)`, the line where a search of `path` finds it."""
+    line = field_line(path, loc) if path is not None else None
+    return DataError(f"{where}: field '{'.'.join(str(p) for p in loc)}': {message}"
+                     + ("" if line is None else f" (line {line})"))
+
+
+def check_params(kind: str, spec: ComponentSpec, where: str = "config",
+                 path: Path | None = None) -> None:
+    """Check, as a config loads, that each of a component's `params` that its constructor
+    names has the type the constructor declares (`budget_tokens: lots` for an `int` is
+    refused here, not by every run that builds it). Raises `DataError` naming the field
+    (`context.params.budget_tokens`) and, for a file, its line."""
+    factory = import_variant(kind, spec.variant)
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return
+    hints = _type_hints(factory)
+    for name, value in spec.params.items():
+        param = parameters.get(name)
+        hint = hints.get(name)
+        if param is None or hint is None or param.kind in (param.VAR_POSITIONAL,
+                                                           param.VAR_KEYWORD):
+            continue  # an unknown name is refused as the component is built
+        try:
+            TypeAdapter(hint).validate_python(value)
+        except ValidationError as exc:
+            raise _failed(where, (kind, "params", name),
+                          f"{exc.errors()[0]['msg']}, got {value!r}", path) from exc
+        except (PydanticSchemaGenerationError, TypeError, NameError):
+            continue  # a type pydantic cannot check: the constructor is left to judge
+
+
+def _type_hints(factory: Any) -> dict[str, Any]:
+    """The parameter annotations of a class's `__init__` or a function, resolved; {} when
+    they cannot be."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # unresolvable forward references: nothing to check against
+        return {}
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -211,9 +270,12 @@ def ablate(config: HarnessConfig, key: str, value: str) -> HarnessConfig:
             raise DataError(f"{where}: '{key}' {why}; ablatable keys: {', '.join(known)}")
         data[owners[0]]["params"][key] = parse_value(value)
     try:
-        return HarnessConfig.model_validate(data)
+        ablated = HarnessConfig.model_validate(data)
     except ValidationError as exc:
         raise DataError(f"{where}: {describe_validation(exc)}") from exc
+    if head in COMPONENTS:
+        check_params(head, ablated.component(head), where)
+    return ablated
 
 
 def resolve_config(opts: BenchOptions, named: Mapping[str, HarnessConfig] | None = None,
@@ -249,6 +311,9 @@ def build_component(kind: str, spec: ComponentSpec, **runtime: Any) -> Any:
     named = {k for k, p in accepted.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
     kwargs = {k: v for k, v in runtime.items() if k in named}
     kwargs.update(spec.params)
+    if "root" in named and runtime.get("workspace") is not None:
+        kwargs["root"] = _root_in_workspace(kind, spec, Path(runtime["workspace"]),
+                                            runtime.get("root"))
     try:
         return factory(**kwargs)
     except TypeError as exc:
@@ -270,3 +335,17 @@ def build_agent(config: HarnessConfig, model: Any, *, workspace: str | Path,
                  workspace=workspace,
                  budget=config.budget, max_repairs=config.max_repairs, sinks=sinks,
                  config={"name": config.name, **config.summary()})
+
+
+def _root_in_workspace(kind: str, spec: ComponentSpec, workspace: Path, given: Any) -> Path:
+    """Where a component's `root` (a memory's directory) lives: what the caller gave, else
+    the config's `root` beneath the run's workspace, else `WORKSPACE/.harness/<kind>`;
+    never the current folder. A config's `root` that leaves the workspace is refused."""
+    if "root" not in spec.params:
+        return Path(given) if given is not None else workspace / ".harness" / kind
+    root = Path(str(spec.params["root"])).expanduser()
+    inside = (workspace / root).resolve()
+    if root.is_absolute() or not inside.is_relative_to(workspace.resolve()):
+        raise DataError(f"field '{kind}.params.root': '{root}' is not a path inside the run's "
+                        f"workspace; give a relative path (it is created in the workspace)")
+    return workspace / root

@@ -10,7 +10,9 @@ import itertools
 import json
 import platform
 import statistics
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -20,11 +22,19 @@ from pydantic import BaseModel, Field
 
 from harness.bench.registry import get_suite
 from harness.bench.suite import BenchOptions, DataError, Progress, SuiteResult
-from harness.events import VOLATILE_FIELDS, without_keys
+from harness.events import (
+    VOLATILE_FIELDS,
+    TaskFinished,
+    TaskStarted,
+    TrajectoryError,
+    parse_event,
+    without_keys,
+)
 
 TIMING_FIELDS = frozenset({*VOLATILE_FIELDS, "timings", "elapsed_s", "finished_at",
-                           "model_s", "tools_s", "wall_s"})
-"""Keys of a results file that legitimately differ between two runs of the same command."""
+                           "model_s", "tools_s", "wall_s", "run_errors"})
+"""Keys of a results file that legitimately differ between two runs of the same command
+(`run_errors` quote the runs' own reasons, which may name temporary paths)."""
 
 
 class BenchRecord(BaseModel):
@@ -48,12 +58,33 @@ class BenchRecord(BaseModel):
     series: dict[str, Any] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
+    run_status: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """How the suite's agent runs ended, over every cell and repeat, by the name of the
+    config they ran (`TaskStarted.config['name']`, "" if none): status -> count. Read from
+    the trajectories; empty for a suite that runs no agent."""
+    run_errors: list[str] = Field(default_factory=list)
+    """The distinct reasons runs ended in `error` (at most `MAX_RUN_ERRORS`)."""
+
+    def all_runs_died(self) -> str | None:
+        """Which configs' agent runs all ended in error, and why, or None: such figures
+        measure nothing, and `harness bench` exits non-zero on them."""
+        dead = {name or "(unnamed)": sum(counts.values())
+                for name, counts in self.run_status.items()
+                if counts and counts.get("error", 0) == sum(counts.values())}
+        if not dead:
+            return None
+        why = self.run_errors[0] if self.run_errors else "no reason recorded"
+        configs = ", ".join(f"config {name} ({n} runs)" for name, n in dead.items())
+        return f"every run of {configs} ended in error: {why}"
 
     def summary(self) -> dict[str, Any]:
         """The `--json` object for this suite."""
         return {"suite": self.suite, "config": self.config, "metrics": self.metrics,
                 "cases": self.cases, "model": self.model, "seed": self.seed,
                 "repeat": self.repeat, "data": self.data}
+
+
+MAX_RUN_ERRORS = 5
 
 
 def versions() -> dict[str, str]:
@@ -96,6 +127,8 @@ def run_bench(name: str, opts: BenchOptions, grid: dict[str, list[str]] | None =
     # A suite with `handles_repeat` (e.g. timing medians) gets --repeat itself, in one run.
     repeat = 1 if getattr(suite, "handles_repeat", False) else max(1, opts.repeat)
     results: dict[str, list[SuiteResult]] = {}
+    status: Counter[tuple[str, str]] = Counter()
+    errors: dict[str, None] = {}
     for cell in cells:
         label = cell_name(cell)
         runs = []
@@ -106,14 +139,15 @@ def run_bench(name: str, opts: BenchOptions, grid: dict[str, list[str]] | None =
                 "repeat": opts.repeat if repeat == 1 else 1})
             tick = progress(f"{name} {label}" + (f" #{r + 1}" if repeat > 1 else "")) \
                 if progress else (lambda done, total: None)
-            runs.append(suite.run(cell_opts, tick))
+            runs.append(_run_cell(suite, cell_opts, tick, status, errors))
         results[label] = runs
     base = results["base"]
     record = BenchRecord(
         suite=name, config=base[0].config, composition=_composition(suite, opts),
         model=opts.model, seed=opts.seed, repeat=max(1, opts.repeat), data=base[0].data,
         cases=base[0].cases, metrics=_combine(base), rows=_rows(base),
-        series=base[0].series, versions=versions())
+        series=base[0].series, versions=versions(), run_status=_by_config(status),
+        run_errors=list(errors)[:MAX_RUN_ERRORS])
     if len(cells) > 1:
         record.metrics["ablations"] = {
             label: {"metrics": (m := _scalars(_combine(runs))),
@@ -139,6 +173,56 @@ def comparable(payload: Any) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _run_cell(suite: Any, opts: BenchOptions, tick: Progress, status: Counter[tuple[str, str]],
+              errors: dict[str, None]) -> SuiteResult:
+    """`suite.run(opts, tick)`, counting how the runs it saved ended into `status` and
+    `errors`. Without `--out` the trajectories go to a temporary folder, read and removed."""
+    started = time.time()
+    if opts.out is not None:
+        result = suite.run(opts, tick)
+        _count_outcomes(opts.out, started, status, errors)
+        return result
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
+        result = suite.run(opts.model_copy(update={"out": Path(tmp)}), tick)
+        _count_outcomes(Path(tmp), 0.0, status, errors)
+    return result
+
+
+def _count_outcomes(out: Path, since: float, status: Counter[tuple[str, str]],
+                    errors: dict[str, None]) -> None:
+    """Count each trajectory written under `out` since `since` by (config, end status)."""
+    for path in sorted(out.rglob("*.jsonl")):
+        try:
+            if path.stat().st_mtime < since - 1:
+                continue
+            first, last = _end_events(path)
+        except (OSError, TrajectoryError):
+            continue
+        if isinstance(first, TaskStarted) and isinstance(last, TaskFinished):
+            status[str(first.config.get("name", "")), last.status] += 1
+            if last.status == "error":
+                errors.setdefault(last.reason[:300])
+
+
+def _end_events(path: Path) -> tuple[Any, Any]:
+    """The events on the first and the last line of a JSONL file (read from its ends)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - (1 << 16)))
+        lines = fh.read().splitlines()
+    if not first.strip() or not lines:
+        return None, None
+    return parse_event(first), parse_event(lines[-1])
+
+
+def _by_config(status: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (config, end), n in sorted(status.items()):
+        out.setdefault(config, {})[end] = n
+    return out
+
+
 def _check_ablatable(suite: Any, grid: dict[str, list[str]]) -> None:
     allowed = getattr(suite, "ablatable", None)
     if allowed is None or not grid:

@@ -19,7 +19,21 @@ from harness.errors import DataError as DataError  # re-exported: its home until
 T = TypeVar("T", bound=BaseModel)
 
 DATA_ENV = "HARNESS_DATA"
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "harness" / "data"
+AUTHORED_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+"""The project's own benchmark data (written for this project, not fetched)."""
+
+
+class MissingDataError(DataError):
+    """A suite's data is nowhere it looked. `dataset`, if any, is the third-party dataset
+    that holds it, and `command` the command that fetches it."""
+
+    def __init__(self, message: str, dataset: str | None = None):
+        super().__init__(message)
+        self.dataset = dataset
+
+    @property
+    def command(self) -> str | None:
+        return f"harness data get {self.dataset}" if self.dataset else None
 
 
 class BenchOptions(BaseModel):
@@ -72,6 +86,10 @@ class Suite:
     default_config: str = "default"
     data_path: str | None = None
     """Where the suite's data lives under a data root (e.g. 'gate/dev.jsonl'), or None."""
+    authored_path: str | None = None
+    """Where it lives under the project's `benchmarks/data/`, if not at `data_path`."""
+    dataset: str | None = None
+    """The third-party dataset (`harness data get NAME`) that holds the data, if any."""
 
     def run(self, opts: BenchOptions, progress: Progress) -> SuiteResult:  # pragma: no cover
         raise NotImplementedError(f"suite {self.name} must implement run()")
@@ -83,24 +101,62 @@ class Suite:
                             f"choose from: {', '.join(self.configs)}")
         return name
 
+    @property
+    def fetch_command(self) -> str | None:
+        """The command that fetches this suite's third-party data, if it has any."""
+        return f"harness data get {self.dataset}" if self.dataset else None
+
+    def data_candidates(self) -> list[Path]:
+        """Where the data may be, in lookup order: `$HARNESS_DATA/<data_path>`, the project's
+        `benchmarks/data/<authored_path or data_path>`, the download cache, and a sibling
+        `../shared/data/<data_path>`."""
+        from harness.data.paths import data_home
+
+        if self.data_path is None:
+            return []
+        candidates = [Path(os.environ[DATA_ENV]) / self.data_path] \
+            if os.environ.get(DATA_ENV) else []
+        candidates.append(AUTHORED_DIR / (self.authored_path or self.data_path))
+        candidates.append(data_home() / self.data_path)
+        candidates.append(Path.cwd().parent / "shared" / "data" / self.data_path)
+        return list(dict.fromkeys(candidates))  # $HARNESS_DATA is also the download cache
+
     def resolve_data(self, opts: BenchOptions) -> Path:
-        """`--data`, then `$HARNESS_DATA/<data_path>`, then a sibling `shared/data`, then the
-        download cache. Raises `DataError` saying where it looked."""
+        """`--data`, then the first of `data_candidates()` that exists. Raises
+        `MissingDataError` saying where it looked and which command fetches the data; a
+        download that was interrupted is named as such, not used."""
         if opts.data is not None:
             if not opts.data.exists():
                 raise DataError(f"--data {opts.data}: no such file or directory")
             return opts.data
         if self.data_path is None:
             raise DataError(f"suite '{self.name}' needs --data")
-        roots = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
-        roots += [Path.cwd().parent / "shared" / "data", CACHE_DIR]
-        for root in roots:
-            candidate = root / self.data_path
-            if candidate.exists():
+        interrupted = None
+        for candidate in self.data_candidates():
+            if self._interrupted(candidate):
+                interrupted = interrupted or self._interrupted(candidate)
+            elif candidate.exists():
                 return candidate
-        looked = ", ".join(str(r / self.data_path) for r in roots)
-        raise DataError(f"suite '{self.name}': no data found (looked in {looked}); pass --data "
-                        f"PATH or set {DATA_ENV}; see the README for how to get the data")
+        raise self.missing_data(f"the download in {interrupted} is incomplete" if interrupted
+                                else "no data found")
+
+    def missing_data(self, what: str = "no data found") -> MissingDataError:
+        """The error for data found nowhere: where it looked, and the one command to run."""
+        looked = ", ".join(map(str, self.data_candidates()))
+        todo = f"fetch it with `{self.fetch_command}`" if self.fetch_command else \
+            f"pass --data PATH or set {DATA_ENV}"
+        return MissingDataError(f"suite '{self.name}': {what}; {todo} (looked in {looked})",
+                                self.dataset)
+
+    def _interrupted(self, candidate: Path) -> Path | None:
+        """The dataset folder holding `candidate`, if a download into it did not finish."""
+        from harness.data.paths import INCOMPLETE_MARKER
+
+        if self.dataset is None or self.data_path is None:
+            return None
+        depth = len(Path(self.data_path).parts)
+        folder = candidate.parents[depth - 2] if depth > 1 else candidate  # ROOT/NAME
+        return folder if (folder / INCOMPLETE_MARKER).exists() else None
 
 
 def read_jsonl(path: Path, model: type[T]) -> list[T]:

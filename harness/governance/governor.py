@@ -1,6 +1,7 @@
 """`PolicyGovernor`: the default governor, composed of small parts.
 
 review  = budget guard -> memory-gate warnings by severity -> policy rules -> approver
+          (a `block` warning runs only when the approver says yes to it: `overrides`)
 screen  = provenance of outputs the task pointed to -> isolation of untrusted outputs
 verify  = verifiers (commands, schemas, functions), each verdict with its own cost
 """
@@ -76,11 +77,19 @@ class PolicyGovernor(PerRun):
         decision = self.budget_guard(state) or self.sandbox_guard(call, state) or \
             self.evaluate(call, state)
         gate = self.gate_decision(warnings, state)
-        if gate is not None and RANK[gate.decision] > RANK[decision.decision]:
+        blocks = [w for w in warnings if w.severity == "block"]
+        if gate is not None and RANK[gate.decision] >= RANK[decision.decision] \
+                and (blocks or RANK[gate.decision] > RANK[decision.decision]):
+            if gate.decision == decision.decision == "ask":  # one question covers both
+                gate = gate.model_copy(update={
+                    "reason": f"{gate.reason}; and {decision.rule}: {decision.reason}"})
             decision = gate
         if decision.decision == "ask":
             approved = self.approver.approve(call, decision)
-            decision = decision.model_copy(update={"approved": approved})
+            update: dict[str, Any] = {"approved": approved}
+            if approved and decision.rule.startswith("gate."):  # the approver saw the blocks
+                update["overrides"] = tuple(dict.fromkeys(c for w in blocks for c in w.cites))
+            decision = decision.model_copy(update=update)
         return decision
 
     def evaluate(self, call: ToolCall, state: AgentState) -> Decision:
@@ -120,7 +129,9 @@ class PolicyGovernor(PerRun):
 
     def gate_decision(self, warnings: list[GateWarning], state: AgentState) -> Decision | None:
         """Memory-gate warnings become a decision by severity: `inject` puts them into the
-        next context, `ask` and `deny` decide the call (configured in `policy.gate`)."""
+        next context, `ask` and `deny` decide the call (configured in `policy.gate`). A
+        `block` is refused by the loop unless an approver says yes to it, so `inject` or
+        `ask` without an approver's yes never lets one through."""
         if not warnings:
             return None
         actions = [(getattr(self.policy.gate, w.severity), w) for w in warnings]
@@ -130,9 +141,11 @@ class PolicyGovernor(PerRun):
             self.inject_warnings(injected, state)
         if worst == "inject":
             return None
-        top = next(w for a, w in actions if a == worst)
-        return Decision(decision=worst, rule=f"gate.{top.kind or top.severity}",
-                        reason=f"{top.message} (cites {', '.join(top.cites) or '-'})")
+        deciding = [w for a, w in actions if a == worst]
+        top = next((w for w in deciding if w.severity == "block"), deciding[0])
+        blocks = [w for w in deciding if w.severity == "block" and w is not top]
+        return Decision(decision=worst, rule=f"gate.{top.kind or top.severity}", reason="; ".join(
+            f"{w.message} (cites {', '.join(w.cites) or '-'})" for w in [top, *blocks]))
 
     def inject_warnings(self, warnings: list[GateWarning], state: AgentState) -> None:
         """Put warnings into the next context; several calls of one step add up."""

@@ -21,6 +21,7 @@ from tenacity import (
     wait_random,
 )
 
+from harness._fast import MAX_NESTING, text_nesting_depth
 from harness.llm.base import ModelError
 from harness.llm.credentials import CredentialsError, missing_key, rejected_key
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
@@ -172,7 +173,7 @@ class LiteLLMModel:
 
     def _parse(self, raw: Any, latency: float) -> ModelResponse:
         choice = raw.choices[0].message
-        calls = [ToolCall.from_raw(tc.id or f"call_{i}", tc.function.name, tc.function.arguments)
+        calls = [tool_call(tc.id or f"call_{i}", tc.function.name, tc.function.arguments)
                  for i, tc in enumerate(getattr(choice, "tool_calls", None) or [])]
         usage = getattr(raw, "usage", None)
         return ModelResponse(
@@ -191,3 +192,14 @@ class LiteLLMModel:
             return float(_import_litellm().completion_cost(completion_response=raw, model=self.name))
         except Exception:  # unknown model or missing price: cost is unknown, not an error
             return None
+
+
+def tool_call(call_id: str, name: str, raw: Any) -> ToolCall:
+    """`ToolCall.from_raw`, except that arguments nested deeper than `MAX_NESTING` levels
+    (which json cannot parse without recursing past Python's limit) are kept as sent and
+    marked with a parse error, which the model sees as a tool error."""
+    if isinstance(raw, str) and text_nesting_depth(raw, MAX_NESTING) > MAX_NESTING:
+        return ToolCall(id=call_id, name=name, raw_arguments=raw,
+                        parse_error=f"arguments nest deeper than {MAX_NESTING} levels (the "
+                                    f"limit); flatten them")
+    return ToolCall.from_raw(call_id, name, raw)

@@ -57,6 +57,8 @@ class Issue(MemoryEventBase):
     kind: Literal["issue"] = "issue"
     title: str
     files: list[str] = Field(default_factory=list)
+    check: str = ""
+    """The command whose failure showed the problem (a check, never an approach)."""
 
     def search_text(self) -> str:
         return f"issue: {self.title} {' '.join(self.files)}"

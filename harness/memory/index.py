@@ -1,10 +1,13 @@
 """The persisted search index: SQLite with FTS5 (BM25), kept in step with the log.
 
-It is a projection like any other: it records how far into the log it has read (byte
-offset and a hash of the first line, so a replaced log is noticed) and catches up
-incrementally by reading only what was appended since. Deleting it loses nothing;
-`rebuild()` re-reads the whole log. Only live items are in the full-text table:
-superseding or forgetting an item removes it from search.
+It is a projection like any other: it records how far into the log it has read (a
+byte offset and the CRC-32 of every byte before it) and catches up incrementally by
+reading only what was appended since. A log whose indexed part changed (edited,
+truncated, replaced, a line merged in mid-log) no longer has that checksum and is
+re-read from scratch. The lines that could not be read are kept with the index until
+the log no longer holds them, so they are reported on every open, not once. Deleting
+the index loses nothing; `rebuild()` re-reads the whole log. Only live items are in the
+full-text table: superseding or forgetting an item removes it from search.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ from harness.memory.events import (
     Supersede,
     parse_memory_event,
 )
-from harness.memory.log import LogRead, MemoryLog
+from harness.memory.log import LogRead, MemoryLog, Stamp
 from harness.memory.paths import normalize_path
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 BULK_CACHE_KIB = 32_000
 QUERY_CACHE_KIB = 2_000  # SQLite's default
 SYNC_CHUNK_BYTES = 4 << 20
@@ -70,6 +73,7 @@ CREATE INDEX IF NOT EXISTS keys_seq ON keys(seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     text, content='items', content_rowid='seq', tokenize='porter unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
+CREATE TABLE IF NOT EXISTS problems (line INTEGER PRIMARY KEY, at INTEGER, error TEXT);
 """
 
 
@@ -139,10 +143,11 @@ class SearchIndex:
     def _reset(self) -> None:
         generation = int(self._meta("generation") or 0) + 1 if self._has_meta() else 1
         self.db.executescript("DROP TABLE IF EXISTS fts_vocab; DROP TABLE IF EXISTS fts; "
-                              "DROP TABLE IF EXISTS keys; "
+                              "DROP TABLE IF EXISTS keys; DROP TABLE IF EXISTS problems; "
                               "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS meta;")
         self.db.executescript(_SCHEMA)
-        self._set_meta(version=SCHEMA_VERSION, offset=0, lines=0, head="", generation=generation)
+        self._set_meta(version=SCHEMA_VERSION, offset=0, lines=0, checksum=0, stamp="",
+                       generation=generation)
 
     def _has_meta(self) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() is not None
@@ -152,13 +157,6 @@ class SearchIndex:
         """Bumped whenever the index is rebuilt from scratch."""
         return int(self._meta("generation") or 0)
 
-    def _head(self) -> str:
-        try:
-            with self.log.path.open("rb") as fh:
-                return hashlib.sha1(fh.readline()).hexdigest()
-        except FileNotFoundError:
-            return ""
-
     @property
     def offset(self) -> int:
         return int(self._meta("offset") or 0)
@@ -167,26 +165,29 @@ class SearchIndex:
         self.db.close()
 
     # -- catching up with the log ---------------------------------------------------------
-    def sync(self, *, warn: bool = True) -> list[LineProblem]:
+    def sync(self, *, warn: bool = False) -> list[LineProblem]:
         """Index what the log gained since the last sync, `SYNC_CHUNK_BYTES` of it at a
         time, each chunk in its own transaction: memory stays bounded however large the
-        log, and an interrupted catch-up resumes where it stopped. Returns the problems
-        of the lines read."""
-        offset, head = self.offset, self._meta("head") or ""
-        if offset > self.log.size() or (offset and head != self._head()):
-            self._reset()  # the log was replaced or truncated: start over
-            offset = 0
+        log, and an interrupted catch-up resumes where it stopped. The indexed part is
+        verified first (see `verified`); a changed one is re-read from scratch. Returns the
+        problems of the lines read now (`problems()` holds all of them)."""
+        stamp = self.log.stamp()
+        if stamp is not None and self._meta("stamp") == _stamp_text(stamp):
+            return []  # not a byte changed since the last sync
+        if not self.verified(stamp):
+            self._reset()
+        offset = self.offset
         problems: list[LineProblem] = []
-        bulk = self.log.size() - offset > SYNC_CHUNK_BYTES // 8
+        bulk = (stamp[2] if stamp else 0) - offset > SYNC_CHUNK_BYTES // 8
         if bulk:  # bulk indexing touches many pages; queries need few
             self.db.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
         try:
             while True:
                 read = self.log.read(offset, first_line=int(self._meta("lines") or 0) + 1,
-                                     warn=warn, max_bytes=SYNC_CHUNK_BYTES)
+                                     warn=warn, max_bytes=SYNC_CHUNK_BYTES,
+                                     checksum=int(self._meta("checksum") or 0))
                 problems += read.problems
-                if read.end != offset:
-                    self._index_chunk(offset, read)
+                self._index_chunk(offset, read, stamp)
                 if not read.more:
                     return problems
                 offset = self.offset
@@ -194,16 +195,46 @@ class SearchIndex:
             if bulk:
                 self.db.execute(f"PRAGMA cache_size={-QUERY_CACHE_KIB}")
 
-    def _index_chunk(self, offset: int, read: LogRead) -> None:
+    def verified(self, stamp: Stamp | None) -> bool:
+        """Whether the log still begins with the bytes indexed so far: as long, and with
+        the same checksum (re-computed unless the log only grew by this process's own
+        appends since the last sync)."""
+        offset = self.offset
+        if not offset:
+            return True
+        if stamp is None or stamp[2] < offset:
+            return False
+        last = self._meta("stamp") or ""
+        if last and self.log.grew_by_appends(_stamp_of(last), stamp):
+            return True
+        return self.log.checksum(offset) == int(self._meta("checksum") or 0)
+
+    def _index_chunk(self, offset: int, read: LogRead, stamp: Stamp | None) -> None:
+        """Index a chunk, record where it ends and its lines' problems; the problems past
+        it (a torn final line) are replaced by the chunk's own. The stamp is recorded once
+        the read reached the end of the log."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             if self.offset == offset:  # nobody else indexed this range meanwhile
                 self.apply(e for _, e in read.events)
-                self._set_meta(offset=read.end, lines=read.lines, head=self._head())
+                self.db.execute("DELETE FROM problems WHERE at >= ?", (offset,))
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO problems(line, at, error) VALUES (?, ?, ?)",
+                    [(p.line, read.end if p is read.torn else offset, p.error)
+                     for p in read.problems])
+                done = not read.more and not read.pending
+                self._set_meta(offset=read.end, lines=read.lines, checksum=read.checksum,
+                               stamp=_stamp_text(stamp) if done and stamp else "")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def problems(self) -> list[LineProblem]:
+        """Every line of the log that could not be read, as of the last sync."""
+        return [LineProblem(path=str(self.log.path), line=line, error=error)
+                for line, error in self.db.execute("SELECT line, error FROM problems "
+                                                   "ORDER BY line")]
 
     def rebuild(self) -> list[LineProblem]:
         """Index the whole log afresh."""
@@ -475,6 +506,15 @@ class SearchIndex:
     def payload(self, item_id: str) -> dict | None:
         row = self.db.execute("SELECT json FROM items WHERE id=?", (item_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+
+def _stamp_text(stamp: Stamp) -> str:
+    return ":".join(map(str, stamp))
+
+
+def _stamp_of(text: str) -> Stamp:
+    a, b, c, d, e = (int(v) for v in text.split(":"))
+    return a, b, c, d, e
 
 
 def _chunks(values: list, size: int = 500) -> Iterable[list]:

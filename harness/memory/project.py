@@ -5,12 +5,15 @@
 
 Everything is rebuilt from `events.jsonl`: the search index (`index.sqlite`) catches up
 incrementally, the structured projection is folded from it, and `rebuild()` writes
-byte-reproducible views (`views/state.json`, `views/summary.md`).
+byte-reproducible views (`views/state.json`, `views/summary.md`). Lines of the log that
+cannot be read are warned about (`MemoryLogWarning`, naming file and line) on every open
+and listed by `problems` until the log no longer holds them.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +21,7 @@ from typing import Any, Literal
 from harness.events import Event, GateWarning, LineProblem
 from harness.llm.base import estimate_tokens
 from harness.memory import gate
+from harness.memory.approach import command_forms
 from harness.memory.base import Recalled
 from harness.memory.events import (
     ID_PREFIX,
@@ -35,10 +39,10 @@ from harness.memory.events import (
 )
 from harness.memory.hygiene import UNDEDUPED, HygieneReport, find_duplicate, report
 from harness.memory.index import SearchIndex, dup_key
-from harness.memory.log import MemoryLog
+from harness.memory.log import MemoryLog, MemoryLogWarning
 from harness.memory.projection import Projection, claim_key
 from harness.memory.recall import RecallConfig, hybrid_recall
-from harness.memory.recorder import AttemptRecorder
+from harness.memory.recorder import AttemptRecorder, is_check
 from harness.memory.summary import Summary, render_summary
 from harness.messages import ToolCall
 from harness.state import AgentState, ContextSection, Section
@@ -79,17 +83,27 @@ class ProjectMemory:
         self.author = author
         self.record = record
         self.recall_k = recall_k
-        self.recorder = AttemptRecorder(self._open_issue) if record else None
+        self.recorder = AttemptRecorder(self._open_issue, self.is_check) if record else None
         self._projection = Projection()
         self._seq = 0
         self._generation = -1
-        self.problems: list[LineProblem] = []
+        self._warned: set[tuple[int, str]] = set()
         self.sync()
 
     # -- keeping up with the log --------------------------------------------------------
     def sync(self) -> None:
-        """Index what the log gained (from any process). Recall needs nothing more."""
-        self.problems = _merge_problems(self.problems, self.index.sync())
+        """Index what the log gained (from any process). Recall needs nothing more. Each
+        unreadable line is warned about once per opened memory."""
+        self.index.sync()
+        for problem in self.problems:
+            if (problem.line, problem.error) not in self._warned:
+                self._warned.add((problem.line, problem.error))
+                warnings.warn(f"skipped {problem}", MemoryLogWarning, stacklevel=3)
+
+    @property
+    def problems(self) -> list[LineProblem]:
+        """The lines of the log that cannot be read (torn or corrupt), until fixed."""
+        return self.index.problems()
 
     def refresh(self) -> Projection:
         """Sync, then fold what the index gained into the structured projection (which is
@@ -233,7 +247,6 @@ class ProjectMemory:
     def rebuild(self) -> dict[str, Path]:
         """Re-index the whole log and write the views; returns their paths."""
         self.index.rebuild()
-        self.problems = []
         proj = self.refresh()
         views = self.root / "views"
         views.mkdir(parents=True, exist_ok=True)
@@ -281,17 +294,21 @@ class ProjectMemory:
     def close(self) -> None:
         self.index.close()
 
+    def is_check(self, command: str) -> bool:
+        """Whether a command is a check: known by its form, or one whose failure opened
+        an issue in memory (so re-running it in a later session is no approach)."""
+        if is_check(command):
+            return True
+        forms = command_forms(command, self.workspace)
+        return any(forms & command_forms(i.check, self.workspace)
+                   for i in self.projection.live("issue") if i.check)
+
     def _open_issue(self, title: str) -> str | None:
         key = claim_key(title)
         for issue in self.projection.open_issues():
             if claim_key(issue.title) == key:
                 return issue.id
         return None
-
-
-def _merge_problems(old: list[LineProblem], new: list[LineProblem]) -> list[LineProblem]:
-    seen = {(p.path, p.line) for p in old}
-    return old + [p for p in new if (p.path, p.line) not in seen]
 
 
 class ProjectMemoryRun:
@@ -301,7 +318,8 @@ class ProjectMemoryRun:
 
     def __init__(self, memory: ProjectMemory, state: AgentState):
         self.memory = memory
-        self.recorder = AttemptRecorder(memory._open_issue) if memory.record else None
+        self.recorder = AttemptRecorder(memory._open_issue, memory.is_check) \
+            if memory.record else None
         self._recalled: ContextSection | None | bool = False  # False: not recalled yet
 
     def __getattr__(self, name: str) -> Any:

@@ -27,6 +27,7 @@ _EXPORTS = {
     "stuck_patterns": "harness.metrics.quality",
     "subagent_schema_valid_rate": "harness.metrics.cost",
     "success": "harness.metrics.quality",
+    "outcome": "harness.metrics.quality",
     "tokens_by_step": "harness.metrics.context",
     "tokens_per_solved_task": "harness.metrics.context",
     "tokens_per_step": "harness.metrics.context",

@@ -13,10 +13,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SHOWN = {"success": "ok", "steps": "steps", "tokens_per_step": "tok/step",
+SHOWN = {"outcome": "end", "success": "ok", "steps": "steps", "tokens_per_step": "tok/step",
          "tool_error_rate": "errors", "repeated_action_rate": "repeats",
          "recovery_rate": "recov.", "loop_detected": "loop", "cost_usd": "USD"}
 """The table's columns and their headers (every metric is in `--json`)."""
+
+LEGEND = {
+    "end": ("", "success, answered (a final answer no one checked: see `harness run "
+                "--verify`), failed, stopped or error"),
+    "ok": ("higher", "ended `success`: a verifier or grader checked the final answer and it "
+                     "passed"),
+    "steps": ("lower", "model turns"),
+    "tok/step": ("lower", "model tokens (in + out) per turn"),
+    "errors": ("lower", "failed tool calls / executed tool calls"),
+    "repeats": ("lower", "calls repeating an earlier one with nothing changed between / calls"),
+    "recov.": ("higher", "failed calls later recovered / failed calls"),
+    "loop": ("lower", "the same action or cycle repeated 3 times"),
+    "USD": ("lower", "model cost (litellm's price map)"),
+}
+"""Each column's direction (which way is better) and definition, printed under the table."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +89,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
                       end_section=i == len(runs) - 1)
     if len(runs) > 1:
         table.add_row("[bold]mean[/bold]", *(_cell(mean.get(k)) for k in SHOWN))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for header, (better, meaning) in LEGEND.items():
+        direction = f" ({better} is better)" if better else ""
+        console.print(f"  {header}{direction}: {meaning}", highlight=False, markup=False)
     return 0
 
 

@@ -13,10 +13,17 @@ from harness.metrics.calls import CallRecord, tool_calls
 
 
 def success(trajectory: Trajectory) -> bool:
-    """True when the run's last `TaskFinished` has status "success" (the agent's own stop
-    reason; a suite's scorer may be stricter)."""
+    """True when the run's last `TaskFinished` has status "success": a verifier or grader
+    checked its final answer and it passed. An unchecked answer (`answered`) is not success."""
     end = trajectory.finished
     return end is not None and end.status == "success"
+
+
+def outcome(trajectory: Trajectory) -> str:
+    """How the run ended (`TaskFinished.status`: success, answered, failed, stopped, error),
+    or "unfinished" when it never recorded an end."""
+    end = trajectory.finished
+    return end.status if end is not None else "unfinished"
 
 
 def steps(trajectory: Trajectory) -> int:

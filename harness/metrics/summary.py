@@ -16,6 +16,7 @@ from harness.metrics.cost import (
 )
 from harness.metrics.quality import (
     loop_detected,
+    outcome,
     recovery_rate,
     repeated_action_rate,
     repeated_failed_fix_count,
@@ -32,6 +33,8 @@ def trajectory_metrics(trajectory: Trajectory) -> dict[str, Any]:
     """Every label-free metric of one run, as a flat dict (timings included, named `*_s`)."""
     return {
         "success": success(trajectory),
+        "answered": outcome(trajectory) == "answered",
+        "outcome": outcome(trajectory),
         "steps": steps(trajectory),
         "tokens": total_tokens(trajectory),
         "tokens_per_step": tokens_per_step(trajectory),

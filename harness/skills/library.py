@@ -58,9 +58,14 @@ def scan_root(root: str | Path) -> RootScan:
     """Load every `*/SKILL.md` under `root`. A broken skill becomes a problem; the rest load."""
     root = Path(root)
     scan = RootScan(root)
-    if not root.is_dir():
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:  # not a directory, gone, or unreadable: nothing found there
+        if root.exists():
+            scan.problems.append(SkillProblem(path=str(root), line=1, field="",
+                                              message=f"cannot list: {exc.strerror or exc}"))
         return scan
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in folders:
         skill_md = folder / "SKILL.md"
         if not skill_md.is_file():
             continue
@@ -68,6 +73,11 @@ def scan_root(root: str | Path) -> RootScan:
             skill, warnings = parse_skill_file(skill_md, root=root)
         except SkillFileError as exc:
             scan.problems.append(exc.problem)
+            continue
+        except Exception as exc:  # a bug in parsing one file must not hide the other skills
+            scan.problems.append(SkillProblem(
+                path=str(skill_md), line=1, field="",
+                message=f"could not be read: {type(exc).__name__}: {exc}"))
             continue
         scan.skills.append(skill)
         scan.problems += warnings

@@ -8,12 +8,14 @@ functions. Problems are reported with the file, the line and the field.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+
+from harness.config_files import MAX_BYTES, ConfigFileError, parse_yaml
 
 NAME_MAX = 64
 DESCRIPTION_MAX = 1024
@@ -137,11 +139,17 @@ def parse_skill_file(path: str | Path, *, root: Path | None = None) -> tuple[Ski
     path = Path(path)
     shown = _display(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _error(shown, 1, "", f"not UTF-8 text ({exc.reason})") from exc
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise _error(shown, 1, "", f"cannot read: {exc.strerror}") from exc
+    if len(raw) > MAX_BYTES:
+        raise _error(shown, 1, "", f"larger than {MAX_BYTES} bytes (the limit)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _error(shown, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise _error(shown, 1, "", "SKILL.md must start with YAML front matter between '---' lines")
@@ -151,13 +159,10 @@ def parse_skill_file(path: str | Path, *, root: Path | None = None) -> tuple[Ski
     front = "\n".join(lines[1:close])
     end_line = close + 1  # 1-based line of the closing '---'
     try:
-        node = yaml.compose(front)
-        data = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 2
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _error(shown, line, "", f"front matter is not valid YAML ({reason})") from exc
+        data, node = parse_yaml(front, shown, first_line=2)
+    except ConfigFileError as exc:
+        line = exc.line or 2
+        raise _error(shown, line, _field_at(lines, line), f"front matter: {exc.reason}") from exc
     if not isinstance(data, dict):
         raise _error(shown, 2, "", "front matter must be a mapping of fields (name: ..., "
                                    "description: ...)")
@@ -194,25 +199,57 @@ def parse_skill_file(path: str | Path, *, root: Path | None = None) -> tuple[Ski
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise _error(shown, where("metadata"), "metadata", "'metadata' must be a mapping")
+    metadata = _string_keys(metadata, "metadata", where("metadata"), shown, warnings)
     allowed = data.get("allowed-tools") or []
     if isinstance(allowed, str):
         allowed = allowed.split()
     if not isinstance(allowed, list) or not all(isinstance(t, str) for t in allowed):
         raise _error(shown, where("allowed-tools"), "allowed-tools",
                      "'allowed-tools' must be a space-separated string or a list of strings")
-    extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
+    extra = {str(k): v for k, v in data.items() if k not in KNOWN_FIELDS}
     for key in extra:
-        warnings.append(SkillProblem(path=shown, line=where(key), field=str(key), severity="warning",
+        warnings.append(SkillProblem(path=shown, line=where(key), field=key, severity="warning",
                                      message=f"unknown front matter field '{key}' (kept in extra)"))
     body = "\n".join(lines[close + 1:]).strip("\n")
-    skill = Skill(name=name, description=description, body=body, path=path, license=license_,
-                  metadata=metadata, allowed_tools=allowed, extra=extra, body_line=close + 2,
-                  root=root)
+    try:
+        skill = Skill(name=name, description=description, body=body, path=path,
+                      license=license_, metadata=metadata, allowed_tools=allowed, extra=extra,
+                      body_line=close + 2, root=root)
+    except ValidationError as exc:  # a value the checks above let through
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise _error(shown, where(str(err["loc"][0])), field,
+                     f"'{field}': {err['msg']}") from exc
     return skill, warnings
 
 
-def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+def _string_keys(mapping: dict[Any, Any], field: str, line: int, shown: str,
+                 warnings: list[SkillProblem]) -> dict[str, Any]:
+    """`mapping` with every key a string: a key YAML read as another type (`1:`, `true:`)
+    is kept under its text, with a warning."""
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            warnings.append(SkillProblem(
+                path=shown, line=line, field=f"{field}.{key}", severity="warning",
+                message=f"'{field}' key {key!r} is not a string (read as '{key}'); quote it"))
+        out[str(key)] = value
+    return out
+
+
+def _field_at(lines: list[str], line: int) -> str:
+    """The top-level front matter field that SKILL.md's `line` (1-based) belongs to."""
+    for text in reversed(lines[1:line]):
+        match = re.match(r"([^\s#'\"-][^:]*):", text)
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
+def _key_lines(node: Any) -> dict[str, int]:
     """Top-level key -> 1-based line in SKILL.md (front matter starts on line 2)."""
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {str(k.value): k.start_mark.line + 2 for k, _ in node.value
@@ -220,11 +257,13 @@ def _key_lines(node: yaml.Node | None) -> dict[str, int]:
 
 
 def _display(path: Path) -> str:
-    """The path relative to the working directory when under it (as a user typed it)."""
+    """The path relative to the working directory when under it (as a user typed it); bytes
+    of a name that are not UTF-8 are shown as escapes (`\\xff`)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        shown = str(path)
+    return os.fsencode(shown).decode("utf-8", "backslashreplace")
 
 
 def _error(path: str, line: int, field: str, message: str) -> SkillFileError:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from harness._fast import model_fields, validated
+from harness._fast import MAX_NESTING, model_fields, nesting_depth, validated
 from harness.errors import ToolError as ToolError
 from harness.errors import WorkspaceEscape as WorkspaceEscape
 from harness.messages import ToolCall
@@ -27,6 +27,10 @@ from harness.tools.effects import Effects, undeclared
 if TYPE_CHECKING:
     from harness.sandbox.base import SandboxSession
     from harness.sandbox.files import WorkspaceFiles
+
+MAX_ARGUMENT_DEPTH = MAX_NESTING
+"""Tool arguments nested deeper than this are refused with a tool error, before validation
+(pydantic and json recurse once per level)."""
 
 Channel = Literal["none", "file", "shell", "search", "web", "subagent"]
 """Where a tool's output comes from; anything but "none" is untrusted content."""
@@ -195,6 +199,10 @@ class Tool:
         if call.parse_error:
             return self._result(call, start, error=f"{self.name}: {call.parse_error}; "
                                                    f"send the arguments as a JSON object")
+        if nesting_depth(call.arguments, MAX_ARGUMENT_DEPTH) > MAX_ARGUMENT_DEPTH:
+            return self._result(call, start, error=(
+                f"{self.name}: arguments nest deeper than {MAX_ARGUMENT_DEPTH} levels (the "
+                f"limit); send flatter arguments"))
         try:
             args = self.args_model.model_validate(call.arguments)
         except ValidationError as exc:
@@ -207,14 +215,32 @@ class Tool:
         except Exception as exc:  # a bug in a tool is still something the model should see
             return self._result(call, start,
                                 error=f"{self.name} raised {type(exc).__name__}: {exc}")
-        return self._result(call, start, ok=True,
-                            output=out if isinstance(out, str) else _to_text(out))
+        try:
+            text = out if isinstance(out, str) else _to_text(out)
+        except RecursionError:
+            return self._result(call, start, error=f"{self.name} returned a value nested too "
+                                                   f"deeply to show")
+        return self._result(call, start, ok=True, output=text)
 
     def _result(self, call: ToolCall, start: float, *, ok: bool = False, output: str = "",
                 error: str | None = None) -> ToolResult:
-        return validated(ToolResult, call_id=call.id, tool=self.name, ok=ok, output=output,
-                         error=error, channel=self.channel,
-                         duration_s=time.perf_counter() - start)
+        return validated(ToolResult, call_id=call.id, tool=self.name, ok=ok,
+                         output=encodable(output),
+                         error=None if error is None else encodable(error),
+                         channel=self.channel, duration_s=time.perf_counter() - start)
+
+
+def encodable(text: str) -> str:
+    """`text` with every lone surrogate (which UTF-8 cannot encode: a file name or output
+    decoded with `surrogateescape`, a model's stray escape) shown as its escape, `\\udcff`,
+    so that what a tool returns can be sent to a provider and written to a log."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def format_validation(exc: ValidationError) -> str:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.config_files import SUFFIXES, ConfigFileError, read_mapping
+from harness.config_files import SUFFIXES, ConfigFileError, field_line, read_mapping
 from harness.governance.base import Decision
 from harness.governance.egress.destinations import TrustedText
 from harness.governance.egress.provenance import Provenance
@@ -225,7 +225,9 @@ class Policy:
         try:
             return cls.from_config(PolicyConfig.model_validate(data), **kwargs)
         except ValidationError as exc:
-            raise PolicyError(f"{path}: {_describe(exc, data)}") from exc
+            line = field_line(path, exc.errors()[0]["loc"])
+            raise PolicyError(f"{path}: {_describe(exc, data)}"
+                              + ("" if line is None else f" (line {line})")) from exc
 
 
 def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
