@@ -87,7 +87,7 @@ def announce_sandbox(sandbox) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.agent import Agent
-    from harness.events import TrajectoryWriter
+    from harness.events import TrajectoryWriter, event_json
     from harness.state import Budget, Sink
     from harness.view import ConsoleView
 
@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             writer.close()
     end = trajectory.finished
     if args.json:
-        print(end.model_dump_json() if end else "{}")
+        print(event_json(end) if end else "{}")
     if end is not None and end.status == "error" and args.quiet:  # quiet hides no error
         print(f"harness run: error: {end.reason}", file=sys.stderr)
     if getattr(model, "credentials_error", None) is not None:
@@ -131,12 +131,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
+    from harness.events import event_json
     from harness.view import ConsoleView
 
     trajectory = read_trajectory(args.file)
     if args.json:
         for event in trajectory:
-            print(event.model_dump_json())
+            print(event_json(event))
         return EXIT_OK
     from rich.console import Console
 

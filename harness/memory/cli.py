@@ -123,8 +123,10 @@ def cmd_log(args: argparse.Namespace) -> int:
         events = events[-args.limit:]
     retired = memory.projection.retired
     if args.json:
+        from harness.events import event_json
+
         for e in events:
-            print(e.model_dump_json())
+            print(event_json(e))
         return 0
     for e in events:
         mark = " (retired)" if e.id in retired else ""
