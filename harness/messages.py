@@ -15,11 +15,15 @@ from pydantic import BaseModel, Field
 
 from harness._fast import (
     CANONICAL,
+    MAX_NESTING,
     RequestDigests,
     arguments_json,
     constructed,
+    cut_deep,
     message_json,
+    nesting_depth,
     request_end,
+    text_nesting_depth,
     tools_hash,
     value_json,
 )
@@ -44,10 +48,17 @@ class ToolCall(BaseModel):
 
     @classmethod
     def from_raw(cls, id: str, name: str, raw: str | dict[str, Any] | None) -> ToolCall:
-        """Build a call from the raw argument string a provider returns."""
+        """Build a call from the raw argument string a provider returns. Arguments nested
+        deeper than `MAX_NESTING` are kept as text with a `parse_error`, never parsed."""
         if isinstance(raw, dict):
-            return cls(id=id, name=name, arguments=raw)
+            if nesting_depth(raw, MAX_NESTING) <= MAX_NESTING:
+                return cls(id=id, name=name, arguments=raw)
+            return cls(id=id, name=name, raw_arguments=json.dumps(cut_deep(raw, MAX_NESTING)),
+                       parse_error=f"arguments nest deeper than {MAX_NESTING} levels")
         text = raw or "{}"
+        if text_nesting_depth(text, MAX_NESTING) > MAX_NESTING:
+            return cls(id=id, name=name, raw_arguments=text,
+                       parse_error=f"arguments nest deeper than {MAX_NESTING} levels")
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as exc:

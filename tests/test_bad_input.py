@@ -357,3 +357,24 @@ def test_bench_exits_non_zero_and_says_why_when_every_run_of_a_suite_dies(tmp_pa
     assert json.loads(dies.stdout)["config"] == "dies"  # the figures are still reported
     fine = bench("--json")
     assert fine.returncode == 0, fine.stderr[-2000:]
+
+
+def test_arguments_nested_past_the_limit_are_a_tool_error_from_any_model(tmp_path):
+    """A scripted (dict) or provider (text) call nested 100,000 deep: the run goes on, the
+    model is told why, and the trajectory is whole."""
+    from harness.messages import ToolCall
+
+    deep: dict = {}
+    for _ in range(100_000):
+        deep = {"a": deep}
+    text = '{"a":' * 100_000 + "1" + "}" * 100_000
+    for raw in (deep, text):
+        call = ToolCall.from_raw("c1", "read_file", raw)
+        assert call.arguments == {} and "nest deeper than" in call.parse_error
+    agent = Agent(ScriptedModel([{"tool": "read_file", "args": deep}, "gave up"]),
+                  workspace=tmp_path)
+    trajectory = agent.run("read")
+    assert trajectory.finished.status == "answered"
+    path = tmp_path / "run.jsonl"
+    trajectory.write(path)
+    assert len(type(trajectory).read(path)) == len(trajectory)
