@@ -107,9 +107,9 @@ def _walk(root: Path):
 def _git(root: Path) -> GitState | None:
     """The repository around `root`, its HEAD commit and what differs from it; None when
     `root` is in no repository (found by looking for `.git`, so a plain folder costs no git)."""
-    where = root.resolve()
-    if not any((p / ".git").exists() for p in (where, *where.parents)):
+    if not _in_repository(os.path.abspath(root)):
         return None
+    where = root.resolve()
     top = run_git("rev-parse", "--show-toplevel", "HEAD", cwd=root)
     if top is None or top.returncode != 0 or len(top.stdout.split()) < 2:
         return None  # not a repository after all, or one without a commit yet
@@ -126,6 +126,18 @@ def _git(root: Path) -> GitState | None:
                 if entry[0] in "RC":
                     next(entries, None)
     return GitState(root=repo, commit=commit, path=prefix, dirty=sorted(dirty))
+
+
+def _in_repository(folder: str) -> bool:
+    """Whether `folder` or a folder above it holds `.git` (string paths: this runs at every
+    run's start, and `Path.resolve` with its parents costs several times as much)."""
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def _from_commit(git: GitState, into: Path) -> list[str]:
