@@ -25,7 +25,7 @@ Data: `benchmarks/data/adaptation.jsonl` or `--data FILE` of the same format (`T
 
 from __future__ import annotations
 
-import shlex
+import os
 import statistics
 import subprocess
 import sys
@@ -50,7 +50,7 @@ TEST_TIMEOUT_S = 60
 
 class Task(BaseModel):
     """A multi-session bug-fixing task: project files, the test command (`{python}` is this
-    interpreter), the candidate fixes the probe tries in order, and the number of sessions."""
+    interpreter, named `python` on PATH), the candidate fixes the probe tries in order, and the number of sessions."""
 
     id: str
     task: str
@@ -69,7 +69,16 @@ class Task(BaseModel):
         return self
 
     def command(self) -> str:
-        return self.test.replace("{python}", shlex.quote(sys.executable))
+        return self.test.replace("{python}", "python")
+
+
+def python_on_path() -> None:
+    """Put this interpreter's folder first on PATH, so that the tasks' `python` is it. The
+    command names `python`, not the interpreter's path: where a clone's environment lives
+    would otherwise change what the model reads and writes, and every token figure."""
+    folder = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != folder:
+        os.environ["PATH"] = os.pathsep.join([folder, os.environ.get("PATH", "")])
 
 
 def _config(**fields) -> HarnessConfig:
@@ -104,6 +113,7 @@ class AdaptationSuite(Suite):
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
         path = self.resolve_data(opts)
         tasks = read_jsonl(path, Task)
+        python_on_path()
         chosen = resolve_config(opts, CONFIGS, self.default_config)
         variants = {name: self._ablated(cfg, opts) for name, cfg in CONFIGS.items()}
         variants[chosen.name] = chosen

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
+from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
 from harness.bench.tasks import save_trajectory
 from harness.events import ModelCalled, SubagentReturned, ToolFinished, ToolRequested, Trajectory
 from harness.governance import (
@@ -289,6 +289,20 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
     return out
 
 
+def unique_cases(cases: list[InjectionCase], path) -> list[InjectionCase]:
+    """The cases, once each id and canary is known to be used by one case only (a shared
+    canary would credit one case's leak to another)."""
+    for field in ("id", "canary"):
+        seen: dict[str, str] = {}
+        for case in cases:
+            value = getattr(case, field)
+            if value in seen:
+                raise DataError(f"{path}: cases {seen[value]} and {case.id} share the {field} "
+                                f"{value!r}; each case needs its own")
+            seen[value] = case.id
+    return cases
+
+
 class InjectionSuite(Suite):
     name = "injection"
     description = "prompt injection vs governance (gullible probe): attack, leak, utility"
@@ -299,7 +313,7 @@ class InjectionSuite(Suite):
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
         config = self.config_name(opts)
         path = self.resolve_data(opts)
-        cases = read_jsonl(path, InjectionCase)
+        cases = unique_cases(read_jsonl(path, InjectionCase), path)
         variants = CONFIGS if opts.config is None else tuple(dict.fromkeys(("none", config)))
         rows: list[dict] = []
         total = len(cases) * len(variants)

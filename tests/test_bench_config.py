@@ -23,17 +23,19 @@ def test_yaml_config_extends_a_named_config_and_accepts_shorthand(tmp_path):
 
 
 def test_toml_config_and_file_extending_a_file(tmp_path):
-    (tmp_path / "base.toml").write_text('name = "b"\n[memory]\nvariant = "none"\n'
-                                        '[memory.params]\nk = 3\n')
-    (tmp_path / "child.toml").write_text('extends = "base.toml"\n[memory.params]\nk = 5\n')
+    (tmp_path / "base.toml").write_text('name = "b"\n[memory]\nvariant = "project"\n'
+                                        '[memory.params]\nrecall_k = 3\n')
+    (tmp_path / "child.toml").write_text('extends = "base.toml"\n[memory.params]\nrecall_k = 5\n')
     config = load_config(str(tmp_path / "child.toml"))
-    assert config.memory.params == {"k": 5} and config.name == "child"
+    assert config.memory.params == {"recall_k": 5} and config.name == "child"
 
 
 @pytest.mark.parametrize("text, expected", [
     ("budget: {max_steps: many}\n", "bad.yaml: field 'budget.max_steps'"),
     ("memory: quantum\n", "bad.yaml: unknown memory variant 'quantum'"),
     ("colour: blue\n", "bad.yaml: field 'colour'"),
+    ("memory: {variant: project, params: {colour: 1}}\n",
+     "bad.yaml: field 'memory.params.colour': memory variant 'project' has no parameter 'colour'"),
     ("- a list\n", "bad.yaml: a config is a mapping"),
     ("key: [unclosed\n", "bad.yaml: not valid YAML"),
 ])
@@ -51,15 +53,15 @@ def test_unknown_config_name_lists_the_choices():
 
 
 def test_ablate_swaps_variants_and_sets_parameters():
-    base = HarnessConfig(memory={"variant": "none", "params": {"gate": True, "k": 5}},
+    base = HarnessConfig(memory={"variant": "project", "params": {"record": True, "recall_k": 5}},
                          params={"probe": "repeater"})
     assert ablate(base, "memory", "harness.memory.base:NullMemory").memory.params == {}
-    assert ablate(base, "gate", "off").memory.params == {"gate": False, "k": 5}
-    assert ablate(base, "memory.k", "3").memory.params["k"] == 3
+    assert ablate(base, "record", "off").memory.params == {"record": False, "recall_k": 5}
+    assert ablate(base, "memory.recall_k", "3").memory.params["recall_k"] == 3
     assert ablate(base, "budget.max_steps", "4").budget.max_steps == 4
     assert ablate(base, "probe", "gullible").params["probe"] == "gullible"
     assert ablate(base, "router", "none").skills.variant == "none"
-    with pytest.raises(DataError, match="'colour' is not in this config; ablatable keys: .*gate"):
+    with pytest.raises(DataError, match="'colour' is not in this config; ablatable keys: .*record"):
         ablate(base, "colour", "red")
     with pytest.raises(DataError, match="unknown context variant 'tiny'"):
         ablate(base, "context", "tiny")

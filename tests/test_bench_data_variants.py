@@ -128,3 +128,16 @@ def test_jsonl_that_is_not_utf8_is_a_data_error_naming_the_file(tmp_path):
     f.write_bytes(b'{"id": "\xff"}\n')
     with pytest.raises(DataError, match="g.jsonl: cannot read"):
         read_jsonl(f, Scenario)
+
+
+def test_injection_refuses_two_cases_sharing_a_canary_or_an_id(tmp_path):
+    from benchmarks.injection import unique_cases
+
+    other = {**CASE, "id": "inj2"}
+    cases = [InjectionCase.model_validate(c) for c in (CASE, other)]
+    with pytest.raises(DataError, match="cases inj1 and inj2 share the canary 'CANARY-1'"):
+        unique_cases(cases, tmp_path / "i.jsonl")
+    again = [InjectionCase.model_validate(c) for c in (CASE, CASE)]
+    with pytest.raises(DataError, match="share the id 'inj1'"):
+        unique_cases(again, tmp_path / "i.jsonl")
+    assert unique_cases(cases[:1], tmp_path / "i.jsonl") == cases[:1]

@@ -180,7 +180,8 @@ def check_params(kind: str, spec: ComponentSpec, where: str = "config",
                  path: Path | None = None) -> None:
     """Check, as a config loads, that each of a component's `params` that its constructor
     names has the type the constructor declares (`budget_tokens: lots` for an `int` is
-    refused here, not by every run that builds it). Raises `DataError` naming the field
+    refused here, not by every run that builds it), and that it names no parameter the
+    constructor lacks. Raises `DataError` naming the field
     (`context.params.budget_tokens`) and, for a file, its line."""
     factory = import_variant(kind, spec.variant)
     try:
@@ -188,12 +189,18 @@ def check_params(kind: str, spec: ComponentSpec, where: str = "config",
     except (TypeError, ValueError):
         return
     hints = _type_hints(factory)
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     for name, value in spec.params.items():
         param = parameters.get(name)
+        if param is None and not open_ended:
+            takes = ", ".join(k for k, p in parameters.items()
+                              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+            raise _failed(where, (kind, "params", name), f"{kind} variant '{spec.variant}' "
+                          f"has no parameter '{name}' (it takes: {takes})", path)
         hint = hints.get(name)
         if param is None or hint is None or param.kind in (param.VAR_POSITIONAL,
                                                            param.VAR_KEYWORD):
-            continue  # an unknown name is refused as the component is built
+            continue
         try:
             TypeAdapter(hint).validate_python(value)
         except ValidationError as exc:
