@@ -120,10 +120,18 @@ class Message(BaseModel):
 
 
 class Usage(BaseModel):
-    """Token usage of one model call."""
+    """Token usage of one model call, as the provider reports it.
+
+    `input_tokens` counts every input token, those read from the provider's prompt cache
+    (`cached_input_tokens`) and those written to it (`cache_write_tokens`) included;
+    `output_tokens` counts every output token, `reasoning_tokens` (a reasoning model's
+    thinking) included. The parts are 0 where a provider does not report them."""
 
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

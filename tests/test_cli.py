@@ -207,7 +207,7 @@ def test_metrics_of_recorded_runs_and_their_mean(tmp_path):
     assert report["aggregate"]["success"] == 0.5 and report["aggregate"]["steps"] == 3.0
     table = harness("metrics", runs / "cfg" / "ok.jsonl")
     assert table.returncode == 0 and "ok" in table.stdout and "tok/step" in table.stdout
-    assert "ok (higher is better)" in table.stdout  # the legend
+    assert "end (higher `ok` is better)" in table.stdout  # the legend
     (runs / "notes.jsonl").write_text('{"not": "an event"}\n' * 20)
     bad = harness("metrics", runs / "notes.jsonl")
     assert bad.returncode == 2 and "no readable events" in bad.stderr

@@ -175,12 +175,10 @@ class LiteLLMModel:
         choice = raw.choices[0].message
         calls = [tool_call(tc.id or f"call_{i}", tc.function.name, tc.function.arguments)
                  for i, tc in enumerate(getattr(choice, "tool_calls", None) or [])]
-        usage = getattr(raw, "usage", None)
         return ModelResponse(
             text=choice.content,
             tool_calls=calls,
-            usage=Usage(input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                        output_tokens=getattr(usage, "completion_tokens", 0) or 0),
+            usage=provider_usage(getattr(raw, "usage", None)),
             cost_usd=self._cost(raw),
             latency_s=latency,
             model=getattr(raw, "model", None) or self.name,
@@ -188,6 +186,8 @@ class LiteLLMModel:
         )
 
     def _cost(self, raw: Any) -> float | None:
+        """The call's price from litellm's model map, which prices cached reads and cache
+        writes at their own rates; None for a model it does not price."""
         try:
             return float(_import_litellm().completion_cost(completion_response=raw, model=self.name))
         except Exception:  # unknown model or missing price: cost is unknown, not an error
@@ -203,3 +203,26 @@ def tool_call(call_id: str, name: str, raw: Any) -> ToolCall:
                         parse_error=f"arguments nest deeper than {MAX_NESTING} levels (the "
                                     f"limit); flatten them")
     return ToolCall.from_raw(call_id, name, raw)
+
+
+def provider_usage(usage: Any) -> Usage:
+    """`Usage` from litellm's normalised usage: prompt and completion tokens, cached reads
+    (`prompt_tokens_details.cached_tokens`, Anthropic's `cache_read_input_tokens`), cache
+    writes (Anthropic's `cache_creation_input_tokens`) and reasoning tokens
+    (`completion_tokens_details.reasoning_tokens`, Gemini's thoughts)."""
+    def count(obj: Any, *names: str) -> int:
+        for name in names:
+            value = getattr(obj, name, None) if obj is not None else None
+            if isinstance(value, int) and value > 0:
+                return value
+        return 0
+
+    prompt = getattr(usage, "prompt_tokens_details", None)
+    completion = getattr(usage, "completion_tokens_details", None)
+    return Usage(input_tokens=count(usage, "prompt_tokens"),
+                 output_tokens=count(usage, "completion_tokens"),
+                 cached_input_tokens=count(prompt, "cached_tokens")
+                 or count(usage, "cache_read_input_tokens"),
+                 cache_write_tokens=count(usage, "cache_creation_input_tokens")
+                 or count(prompt, "cache_creation_tokens", "cache_write_tokens"),
+                 reasoning_tokens=count(completion, "reasoning_tokens"))

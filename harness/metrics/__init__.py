@@ -11,6 +11,8 @@ _EXPORTS = {
     "attack_success": "harness.metrics.governance",
     "benign_refused": "harness.metrics.governance",
     "budget_utilisation": "harness.metrics.context",
+    "cached_input_share": "harness.metrics.cost",
+    "cost_per_solved_task": "harness.metrics.cost",
     "cost_usd": "harness.metrics.cost",
     "evidence_in_context_rate": "harness.metrics.context",
     "failed_fixes": "harness.metrics.quality",
@@ -26,8 +28,8 @@ _EXPORTS = {
     "steps": "harness.metrics.quality",
     "stuck_patterns": "harness.metrics.quality",
     "subagent_schema_valid_rate": "harness.metrics.cost",
-    "success": "harness.metrics.quality",
     "outcome": "harness.metrics.quality",
+    "success": "harness.metrics.quality",
     "tokens_by_step": "harness.metrics.context",
     "tokens_per_solved_task": "harness.metrics.context",
     "tokens_per_step": "harness.metrics.context",
@@ -52,6 +54,8 @@ if TYPE_CHECKING:  # pragma: no cover
         total_tokens,
     )
     from harness.metrics.cost import (
+        cached_input_share,
+        cost_per_solved_task,
         cost_usd,
         latency,
         spend_by_purpose,
@@ -67,6 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.metrics.quality import (
         failed_fixes,
         loop_detected,
+        outcome,
         recovery_rate,
         repeated_action_rate,
         repeated_failed_fix_count,

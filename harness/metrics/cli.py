@@ -13,23 +13,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SHOWN = {"outcome": "end", "success": "ok", "steps": "steps", "tokens_per_step": "tok/step",
+SHOWN = {"outcome": "end", "steps": "steps", "tokens_per_step": "tok/step",
          "tool_error_rate": "errors", "repeated_action_rate": "repeats",
-         "recovery_rate": "recov.", "loop_detected": "loop", "cost_usd": "USD"}
+         "recovery_rate": "recov.", "loop_detected": "loop", "cached_input_share": "cached",
+         "cost_usd": "USD"}
 """The table's columns and their headers (every metric is in `--json`)."""
 
 LEGEND = {
-    "end": ("", "success, answered (a final answer no one checked: see `harness run "
-                "--verify`), failed, stopped or error"),
-    "ok": ("higher", "ended `success`: a verifier or grader checked the final answer and it "
-                     "passed"),
+    "end": ("higher `ok` is better", "success (a verifier or grader checked the final answer "
+            "and it passed), answered (a final answer no one checked: see `harness run "
+            "--verify`), failed, stopped or error; the mean row gives the share of success"),
     "steps": ("lower", "model turns"),
     "tok/step": ("lower", "model tokens (in + out) per turn"),
     "errors": ("lower", "failed tool calls / executed tool calls"),
     "repeats": ("lower", "calls repeating an earlier one with nothing changed between / calls"),
     "recov.": ("higher", "failed calls later recovered / failed calls"),
     "loop": ("lower", "the same action or cycle repeated 3 times"),
-    "USD": ("lower", "model cost (litellm's price map)"),
+    "cached": ("higher", "input tokens served from the provider's prompt cache / input tokens"),
+    "USD": ("lower", "model cost (litellm's price map: cached reads at the cached rate)"),
 }
 """Each column's direction (which way is better) and definition, printed under the table."""
 
@@ -66,11 +67,14 @@ def trajectory_files(paths: list[str]) -> list[Path]:
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     from harness._console import read_trajectory
-    from harness.metrics import aggregate, trajectory_metrics
+    from harness.metrics import aggregate, cost_per_solved_task, trajectory_metrics
 
-    runs: list[dict[str, Any]] = [{"file": str(f), "metrics": trajectory_metrics(read_trajectory(f))}
-                                  for f in trajectory_files(args.paths)]
-    mean = aggregate(r["metrics"] for r in runs)
+    files = trajectory_files(args.paths)
+    trajectories = [read_trajectory(f) for f in files]
+    runs: list[dict[str, Any]] = [{"file": str(f), "metrics": trajectory_metrics(t)}
+                                  for f, t in zip(files, trajectories, strict=True)]
+    mean: dict[str, Any] = aggregate(r["metrics"] for r in runs)
+    mean["cost_per_solved_task"] = cost_per_solved_task(trajectories)
     if args.json:
         sys.stdout.write(json.dumps({"runs": runs, "aggregate": mean}) + "\n")
         return 0
@@ -88,11 +92,16 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         table.add_row(name, *(_cell(r["metrics"].get(k)) for k in SHOWN),
                       end_section=i == len(runs) - 1)
     if len(runs) > 1:
-        table.add_row("[bold]mean[/bold]", *(_cell(mean.get(k)) for k in SHOWN))
+        table.add_row("[bold]mean[/bold]", *(
+            f"{mean['success']:.2g} ok" if k == "outcome" else _cell(mean.get(k)) for k in SHOWN))
     console = Console()
     console.print(table)
+    per_solved = mean["cost_per_solved_task"]
+    console.print(f"  cost per solved task: {'–' if per_solved is None else f'${per_solved:.4g}'}"
+                  f" (runs that ended `success`)", highlight=False, markup=False)
     for header, (better, meaning) in LEGEND.items():
-        direction = f" ({better} is better)" if better else ""
+        direction = f" ({better} is better)" if better in ("higher", "lower") else (
+            f" ({better})" if better else "")
         console.print(f"  {header}{direction}: {meaning}", highlight=False, markup=False)
     return 0
 

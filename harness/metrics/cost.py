@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from harness.events import (
     ModelCalled,
     SubagentReturned,
@@ -22,6 +24,25 @@ def cost_usd(trajectory: Trajectory) -> float | None:
             return None
         total += e.cost_usd
     return total
+
+
+def cached_input_share(trajectory: Trajectory) -> float | None:
+    """Input tokens the provider served from its prompt cache / all input tokens, over every
+    model call (`Usage.cached_input_tokens`); None when no call had input."""
+    calls = trajectory.of_type(ModelCalled)
+    total = sum(e.usage.input_tokens for e in calls)
+    return sum(e.usage.cached_input_tokens for e in calls) / total if total else None
+
+
+def cost_per_solved_task(trajectories: Iterable[Trajectory]) -> float | None:
+    """Total cost of the runs / runs that ended `success` (a checked answer that passed);
+    None when none succeeded or any run's cost is unknown."""
+    runs = list(trajectories)
+    solved = sum(1 for t in runs if t.finished is not None and t.finished.status == "success")
+    costs = [cost_usd(t) for t in runs]
+    if not solved or any(c is None for c in costs):
+        return None
+    return sum(c for c in costs if c is not None) / solved
 
 
 def spend_by_purpose(trajectory: Trajectory) -> dict[str, dict[str, float | None]]:

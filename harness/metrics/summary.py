@@ -9,6 +9,7 @@ from typing import Any
 from harness.events import Trajectory
 from harness.metrics.context import budget_utilisation, tokens_per_step, total_tokens
 from harness.metrics.cost import (
+    cached_input_share,
     cost_usd,
     latency,
     subagent_schema_valid_rate,
@@ -47,6 +48,7 @@ def trajectory_metrics(trajectory: Trajectory) -> dict[str, Any]:
         "verification_token_share": verification_cost_share(trajectory)["tokens"],
         "subagent_schema_valid_rate": subagent_schema_valid_rate(trajectory),
         "cost_usd": cost_usd(trajectory),
+        "cached_input_share": cached_input_share(trajectory),
         **latency(trajectory),
     }
 
