@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import uuid
 from collections.abc import Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from pydantic import BaseModel, ValidationError
 
 from harness.context.base import ContextConstructor, FullHistoryContext  # noqa: F401
 from harness.context.budgeted import BudgetedContext
@@ -32,11 +35,11 @@ from harness.events import (
 from harness.governance.base import AllowAll, FinalAnswer, Governor
 from harness.llm.base import Model, ModelError, SyncModel
 from harness.memory.base import Memory, NullMemory
-from harness.messages import Message, ModelRequest, ModelResponse, ToolCall
+from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, extract_json
 from harness.sandbox.base import Sandbox
 from harness.sandbox.choose import strongest_available
 from harness.skills.base import NoSkills, SkillRouter
-from harness.state import AgentState, Budget, Sink, for_run
+from harness.state import AgentState, Budget, ContextSection, Section, Sink, for_run
 from harness.tools.base import Tool, ToolContext, ToolResult, Toolset
 from harness.tools.builtin import default_tools
 from harness.workspace_state import capture
@@ -56,6 +59,10 @@ class Agent:
     verification; they are never shown to the model. A run ends `success` only when some
     check (a verifier or a grader) judged its final answer and every one passed, and
     `answered` when nothing checked it.
+
+    With `output_type` (a pydantic model), the final answer must be JSON of that type: the
+    model is told the schema, an answer that does not validate goes back to it within the
+    repair budget, and the trajectory's `output` is the validated value.
     """
 
     def __init__(self, model: Model, *, context: ContextConstructor | None = None,
@@ -65,7 +72,7 @@ class Agent:
                  max_repairs: int = 2, record_requests: bool = False,
                  sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None,
                  sandbox: Sandbox | None = None, graders: Iterable[Verifier] = (),
-                 record_workspace: bool = True):
+                 record_workspace: bool = True, output_type: type[BaseModel] | None = None):
         self.model = model
         self.context = context or BudgetedContext()
         self.memory = memory or NullMemory()
@@ -81,6 +88,7 @@ class Agent:
         self.sandbox = sandbox or strongest_available()
         self.graders = list(graders)
         self.record_workspace = record_workspace
+        self.output_type = output_type
         self._interrupted: str | None = None
 
     # -- running ----------------------------------------------------------------------
@@ -154,6 +162,8 @@ class Agent:
             state.stop("error", f"sandbox {self.sandbox.name} cannot start: {exc}")
             info = self.sandbox.info()
         recorded = capture(self.workspace) if self.record_workspace else None
+        if self.output_type is not None:
+            state.put(output_section(self.output_type))
         state.emit(TaskStarted(task=state.task, model=getattr(self.model, "name", ""),
                                workspace=str(self.workspace.resolve()), config=self.config,
                                workspace_state=recorded,
@@ -252,6 +262,8 @@ class Agent:
         """Verify a final answer; accept it, or hand failures back for a bounded repair.
         An accepted answer is then graded; the checks that judged it decide its status."""
         final = FinalAnswer(text=answer)
+        if self.output_type is not None and not self.take_output(state, answer):
+            return
         verdicts = self.governor.verify(final, None, state)
         for verdict in verdicts:
             state.emit(Verified(**verdict.model_dump()))
@@ -281,6 +293,28 @@ class Agent:
         else:
             state.stop("answered", "final answer (not checked)", answer)
 
+    def take_output(self, state: AgentState, answer: str) -> bool:
+        """Validate the answer as `output_type` into `state.output`; on failure hand the
+        error back (within the repair budget) or stop `failed`. True when it validated."""
+        assert self.output_type is not None
+        try:
+            state.output = self.output_type.model_validate_json(extract_json(answer))
+            return True
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(answer)'}: {e['msg']}"
+                                 for e in exc.errors()[:5])
+        name = self.output_type.__name__
+        if state.repairs >= self.max_repairs:
+            state.stop("failed", f"the final answer is not a valid {name} after "
+                                 f"{state.repairs} repair attempt(s): {problems}", answer)
+            return False
+        state.repairs += 1
+        state.history.append(Message(role="user", content=(
+            f"Your final answer must be JSON of the type {name} (the schema is in your "
+            f"instructions). It is not: {problems}. Answer again with the JSON only.")))
+        self.check_budget(state)
+        return False
+
     def check_budget(self, state: AgentState) -> None:
         spent = None if state.done else state.budget_spent()
         if spent is not None:
@@ -289,10 +323,21 @@ class Agent:
     def finish(self, state: AgentState) -> Trajectory:
         if state.sandbox is not None:
             state.sandbox.close()
+        output = state.output.model_dump(mode="json") if state.output is not None else None
         state.emit(TaskFinished(status=state.status or "error", reason=state.reason,
-                                answer=state.answer, steps=state.step, tokens=state.tokens,
+                                answer=state.answer, output=output, steps=state.step,
+                                tokens=state.tokens,
                                 cost_usd=state.cost_usd))
+        state.trajectory.output = state.output
         return state.trajectory
+
+
+def output_section(output_type: type[BaseModel]) -> ContextSection:
+    """The instruction that tells the model the form of its final answer."""
+    schema = json.dumps(output_type.model_json_schema(), sort_keys=True)
+    return ContextSection(name=Section.OUTPUT, priority=90, text=(
+        f"When you give your final answer, answer with JSON only: one object of the type "
+        f"{output_type.__name__}, matching this JSON schema:\n{schema}"))
 
 
 def interruption(exc: BaseException) -> str:

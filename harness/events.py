@@ -270,6 +270,8 @@ class TaskFinished(EventBase):
     status: StopStatus
     reason: str
     answer: str | None = None
+    output: Any = None
+    """The final answer as the run's output type, as JSON (None without one)."""
     steps: int = 0
     tokens: int = 0
     cost_usd: float | None = None
@@ -392,6 +394,20 @@ class Trajectory:
     def __init__(self, events: Iterable[Event] = (), problems: Iterable[LineProblem] = ()):
         self.events: list[Event] = list(events)
         self.problems: list[LineProblem] = list(problems)
+        self._output: Any = None
+
+    @property
+    def output(self) -> Any:
+        """The run's final answer as its agent's `output_type`: the validated value in the
+        process that ran it, its JSON (`TaskFinished.output`) in a trajectory read back."""
+        if self._output is not None:
+            return self._output
+        end = self.finished
+        return end.output if end is not None else None
+
+    @output.setter
+    def output(self, value: Any) -> None:
+        self._output = value
 
     def append(self, event: Event) -> Event:
         self.events.append(event)

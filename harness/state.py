@@ -56,6 +56,8 @@ class Section(StrEnum):
     """Project memory's summary: open issues, failed approaches, decisions, facts."""
     RECALLED = "recalled"
     """Memory items recalled for the task, each with its id."""
+    OUTPUT = "output"
+    """The form the final answer must take (an `Agent(output_type=...)`'s JSON schema)."""
 
 
 @dataclass
@@ -100,6 +102,8 @@ class AgentState:
     status: StopStatus | None = None
     reason: str = ""
     answer: str | None = None
+    output: Any = None
+    """The final answer as the agent's `output_type` (a validated pydantic model), if any."""
     sinks: list[Sink] = field(default_factory=list, repr=False)
     observe: Callable[[Event], list[str]] | None = field(default=None, repr=False)
     """Memory's observer: the ids of the items it recorded from an event, if any."""
