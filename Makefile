@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install test lint bench clean
+.PHONY: install test test-real lint bench clean
 
 install:
 	$(PY) -m venv $(VENV)
@@ -11,7 +11,10 @@ install:
 	$(BIN)/pip install -e '.[dev]'
 
 test:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not real"
+
+test-real:  # a real model: HARNESS_REAL_MODEL and HARNESS_REAL_API_BASE (see README: real models)
+	$(BIN)/python -m pytest -m real tests/test_real_model.py
 
 lint:  # ruff, then mypy over harness/ (its settings: [tool.mypy] in pyproject.toml)
 	$(BIN)/ruff check harness tests benchmarks

@@ -36,11 +36,10 @@ from pydantic import BaseModel, Field, model_validator
 
 from harness.bench.config import HarnessConfig, build_agent, build_component, resolve_config
 from harness.bench.config import ablate as ablate_config
-from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl
+from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl, real_model
 from harness.bench.tasks import map_tasks, save_trajectory
 from harness.events import GateWarned, Trajectory, Verified
 from harness.governance.verifiers import FunctionVerifier
-from harness.llm import LiteLLMModel
 from harness.metrics import repeated_failed_fix_count, steps, total_tokens
 from harness.probes.repeater import Candidate, RepeaterModel
 
@@ -150,8 +149,7 @@ class AdaptationSuite(Suite):
             ws, memory_root = Path(tmp) / "project", Path(tmp) / "memory"
             for s in range(task.sessions):
                 _write_project(ws, task)
-                model = (LiteLLMModel(opts.model) if opts.model
-                         else RepeaterModel(task.candidates, task.command()))
+                model = real_model(opts) or RepeaterModel(task.candidates, task.command())
                 memory = build_component("memory", config.memory, root=memory_root,
                                          workspace=ws)
                 agent = build_agent(config, model, workspace=ws, memory=memory)

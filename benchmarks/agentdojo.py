@@ -47,7 +47,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+from harness.bench.suite import (
+    BenchOptions,
+    DataError,
+    Suite,
+    SuiteResult,
+    read_jsonl,
+    real_model,
+)
 from harness.bench.tasks import save_trajectory
 from harness.context.base import FullHistoryContext
 from harness.events import SubagentReturned, ToolFinished, ToolRequested, Trajectory
@@ -199,17 +206,15 @@ def injection_slots(suite, attack, user_task) -> list[str]:
 
 
 def run_pair(suite, user_task, injection_task, environment, config: str, workspace: Path,
-             model_name: str | None = None,
+             opts: BenchOptions | None = None,
              save: Callable[[str, Trajectory], object] | None = None) -> dict:
     """Run one user task in (a copy of) `environment`, attacked when `injection_task` is
     set, and score it with AgentDojo's checks; `save(name, trajectory)` keeps the run."""
     env = user_task.init_environment(environment.model_copy(deep=True))
     pre = env.model_copy(deep=True)
     tools = dojo_tools(suite, env)
-    if model_name:
-        from harness.llm import LiteLLMModel
-
-        main, worker = LiteLLMModel(model_name), LiteLLMModel(model_name)
+    if opts is not None and opts.model:
+        main, worker = real_model(opts), real_model(opts)
     else:
         injected = [] if injection_task is None else [
             (injection_task.GOAL, calls_of(injection_task.ground_truth(pre.model_copy(deep=True))))]
@@ -315,7 +320,7 @@ class AgentDojoSuite(Suite):
                 env = suite.load_and_inject_default_environment(
                     attacks[sname, aname].attack(user, inj)) if inj else clean[sname]
                 for v in variants:
-                    row = run_pair(suite, user, inj, env, v, Path(tmp), opts.model,
+                    row = run_pair(suite, user, inj, env, v, Path(tmp), opts,
                                    save=lambda name, t: save_trajectory(opts, name, t))
                     rows.append({**row, "attack_name": aname})
                     progress(len(rows), total)

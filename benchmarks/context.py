@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, MissingDataError, Suite, SuiteResult
+from harness.bench.suite import BenchOptions, MissingDataError, Suite, SuiteResult, real_model
 from harness.bench.tasks import save_trajectory
 from harness.context import BudgetedContext, declare_subgoal, split_steps
 from harness.context.transcripts import Transcript, load_transcripts
@@ -75,7 +75,7 @@ class ContextSuite(Suite):
         total = len(tasks) + len(transcripts)
         synthetic, rows, curves = self._synthetic(tasks, opts, lambda n: progress(n, total))
         replay, replay_curves = replay_transcripts(
-            transcripts, lambda n: progress(len(tasks) + n, total), model=opts.model) \
+            transcripts, lambda n: progress(len(tasks) + n, total), summariser=real_model(opts)) \
             if transcripts else ({}, {})
         for figures in synthetic.values():
             figures["token_ratio"] = round(
@@ -131,7 +131,7 @@ def run_task(task: EvidenceTask, variant: str, ws: Path, opts: BenchOptions
              ) -> tuple[dict[str, Any], list[int]]:
     """Run one task under one strategy (or pressed variant); its row and its context
     tokens per step."""
-    real = LiteLLMModel(opts.model) if opts.model else None
+    real = real_model(opts)
     strategy, budget = PRESSED.get(variant, (variant, None))
     context = BudgetedContext(strategy, budget_tokens=budget, **(
         {"summariser": real} if real and strategy in SUMMARISING else {}))
@@ -172,13 +172,13 @@ def synthetic_figures(rows: list[dict[str, Any]], curves: list[list[int]]) -> di
 
 # -- replaying real trajectories ---------------------------------------------------------
 
-def replay_transcripts(transcripts: list[Transcript], progress, *, model: str | None = None
+def replay_transcripts(transcripts: list[Transcript], progress, *,
+                       summariser: LiteLLMModel | None = None
                        ) -> tuple[dict[str, dict[str, Any]], dict[str, list[float]]]:
     """Rebuild every model turn of every transcript through each strategy."""
     totals: dict[str, dict[str, float]] = {s: defaultdict(float) for s in STRATEGIES}
     by_source: dict[str, dict[str, dict[str, float]]] = {s: {} for s in STRATEGIES}
     curves: dict[str, list[list[int]]] = {s: [] for s in STRATEGIES}
-    summariser = LiteLLMModel(model) if model else None
     constructors = {s: BudgetedContext(s, model=REPLAY_MODEL, **(
         {"summariser": summariser} if summariser and s in SUMMARISING else {}))
         for s in STRATEGIES}

@@ -25,7 +25,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
+from harness.bench.suite import (
+    BenchOptions,
+    DataError,
+    Suite,
+    SuiteResult,
+    read_jsonl,
+    real_model,
+)
 from harness.bench.tasks import save_trajectory
 from harness.events import ModelCalled, SubagentReturned, ToolFinished, ToolRequested, Trajectory
 from harness.governance import (
@@ -238,13 +245,11 @@ def governor_for(config: str, worker_model, tool_names: list[str]):
     return PolicyGovernor(policy, approver=approver, isolation=iso)
 
 
-def run_case(case: InjectionCase, config: str, model_name: str | None = None,
+def run_case(case: InjectionCase, config: str, opts: BenchOptions | None = None,
              save: Callable[[str, Trajectory], object] | None = None) -> dict:
     injection = Injection(text=case.payload, tool=case.attack.tool, args=case.attack.args)
-    if model_name:
-        from harness.llm import LiteLLMModel
-
-        main, worker = LiteLLMModel(model_name), LiteLLMModel(model_name)
+    if opts is not None and opts.model:
+        main, worker = real_model(opts), real_model(opts)
     else:
         main = GullibleModel([injection], plan_for(case))
         worker = GullibleModel([injection], name="gullible-worker")
@@ -319,7 +324,7 @@ class InjectionSuite(Suite):
         total = len(cases) * len(variants)
         for v in variants:
             for case in cases:
-                rows.append(run_case(case, v, opts.model,
+                rows.append(run_case(case, v, opts,
                                      save=lambda name, t: save_trajectory(opts, name, t)))
                 progress(len(rows), total)
         by_variant = {v: summarise([r for r in rows if r["config"] == v]) for v in variants}

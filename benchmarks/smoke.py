@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, Suite, SuiteResult
+from harness.bench.suite import BenchOptions, Suite, SuiteResult, real_model
 from harness.bench.tasks import save_trajectory
 from harness.governance.verifiers import FunctionVerifier
-from harness.llm import LiteLLMModel, ScriptedModel
+from harness.llm import ScriptedModel
 from harness.state import Budget
 
 
@@ -94,7 +94,7 @@ class SmokeSuite(Suite):
                 for rel, content in task.files.items():
                     (ws / rel).parent.mkdir(parents=True, exist_ok=True)
                     (ws / rel).write_text(content)
-                model = LiteLLMModel(opts.model) if opts.model else ScriptedModel(task.script)
+                model = real_model(opts) or ScriptedModel(task.script)
                 agent = Agent(model, workspace=ws, budget=Budget(max_steps=10),
                               graders=[grader(task, ws)])
                 trajectory = agent.run(task.prompt, run_id=f"smoke-{task.name}")

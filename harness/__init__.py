@@ -13,7 +13,7 @@ from harness._lazy import lazy_exports
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Agent": "harness.agent",
+    "Agent": "harness.agent", "LoopGuard": "harness.loop_guard",
     "AgentState": "harness.state", "Budget": "harness.state", "ContextSection": "harness.state",
     "Section": "harness.state", "PerRun": "harness.state", "Effects": "harness.tools",
     "Trajectory": "harness.events", "TrajectoryWriter": "harness.events",
@@ -87,6 +87,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ScriptedModel,
         ToolCall,
     )
+    from harness.loop_guard import LoopGuard
     from harness.memory import Memory, NullMemory, ProjectMemory, Recalled
     from harness.sandbox import Bubblewrap, Docker, Limits, NoSandbox, Sandbox
     from harness.skills import (

@@ -32,8 +32,10 @@ from harness.events import (
     Trajectory,
     Verified,
 )
+from harness.fencing import unfence_arguments
 from harness.governance.base import AllowAll, FinalAnswer, Governor
 from harness.llm.base import Model, ModelError, SyncModel
+from harness.loop_guard import LoopGuard
 from harness.memory.base import Memory, NullMemory
 from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, extract_json
 from harness.sandbox.base import Sandbox
@@ -46,6 +48,10 @@ from harness.workspace_state import capture
 
 if TYPE_CHECKING:
     from harness.governance.verifiers import Verifier
+
+
+DEFAULT_LOOP_GUARD = LoopGuard()
+"""The loop guard every agent has unless given another (or None)."""
 
 
 class Agent:
@@ -63,6 +69,9 @@ class Agent:
     With `output_type` (a pydantic model), the final answer must be JSON of that type: the
     model is told the schema, an answer that does not validate goes back to it within the
     repair budget, and the trajectory's `output` is the validated value.
+
+    `loop_guard` notes, then stops, a run that repeats a call's result or learns nothing
+    new for several steps (`LoopGuard`; None turns it off).
     """
 
     def __init__(self, model: Model, *, context: ContextConstructor | None = None,
@@ -72,7 +81,8 @@ class Agent:
                  max_repairs: int = 2, record_requests: bool = False,
                  sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None,
                  sandbox: Sandbox | None = None, graders: Iterable[Verifier] = (),
-                 record_workspace: bool = True, output_type: type[BaseModel] | None = None):
+                 record_workspace: bool = True, output_type: type[BaseModel] | None = None,
+                 loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD):
         self.model = model
         self.context = context or BudgetedContext()
         self.memory = memory or NullMemory()
@@ -88,6 +98,7 @@ class Agent:
         self.sandbox = sandbox or strongest_available()
         self.graders = list(graders)
         self.record_workspace = record_workspace
+        self.loop_guard = loop_guard
         self.output_type = output_type
         self._interrupted: str | None = None
 
@@ -180,6 +191,7 @@ class Agent:
         run.memory = for_run(self.memory, state)
         run.router = for_run(self.router, state)
         run.governor = for_run(self.governor, state)
+        run.loop_guard = for_run(self.loop_guard, state)
         if getattr(type(run.memory), "observe", None) is not NullMemory.observe:
             state.observe = run.memory.observe  # (NullMemory's observes nothing: not asked)
         return run
@@ -203,12 +215,16 @@ class Agent:
             result = self.act(state, call)
             state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
                                          content=result.content(), channel=result.channel))
+            if self.loop_guard is not None:
+                self.loop_guard.observe(call, result, state.tools.effects(call.name))
+        self.watch_loops(state)
         self.check_budget(state)
 
     def act(self, state: AgentState, call: ToolCall) -> ToolResult:
         """Review, execute, screen and verify one tool call."""
         state.emit(ToolRequested(call=call))
-        warnings = self.memory.check(call, state.tools.effects(call.name))
+        effects = state.tools.effects(call.name)
+        warnings = self.memory.check(call, effects)
         if warnings:
             state.emit(GateWarned(call_id=call.id, tool=call.name, warnings=warnings))
         # A `block` refuses under any governor unless its decision explicitly approves it.
@@ -219,14 +235,17 @@ class Agent:
         if decision.allowed:
             ctx = ToolContext(workspace=self.workspace, run_id=state.run_id, step=state.step,
                               session=state.sandbox)
+            run_call, unfenced = unfence_arguments(call, effects)  # fences a model copied
             try:
-                result = self.tools.execute(call, ctx)
+                result = self.tools.execute(run_call, ctx)
             except (KeyboardInterrupt, asyncio.CancelledError) as exc:
                 state.emit(ToolFinished(call_id=call.id, tool=call.name, ok=False,
                                         error=f"interrupted ({interruption(exc)}); the call's "
                                               f"processes were killed"))
                 raise
             result = self.governor.screen(call, result, state)
+            if unfenced:
+                result = result.model_copy(update={"output": f"{result.output}\n{unfenced}"})
         else:
             result = ToolResult(call_id=call.id, tool=call.name, ok=False, refused=True,
                                 error=f"refused by policy ({decision.rule}): {decision.reason}")
@@ -314,6 +333,18 @@ class Agent:
             f"instructions). It is not: {problems}. Answer again with the JSON only.")))
         self.check_budget(state)
         return False
+
+    def watch_loops(self, state: AgentState) -> None:
+        """After a step's tool calls: if the run loops, note it to the model the first time
+        and stop the run after (see `LoopGuard`); recorded as `LoopDetected`."""
+        found = None if state.done or self.loop_guard is None else self.loop_guard.end_step()
+        if found is None:
+            return
+        state.emit(found)
+        if found.action == "noted":
+            state.history.append(Message(role="user", content=found.message))
+        else:
+            state.stop("stopped", found.message)
 
     def check_budget(self, state: AgentState) -> None:
         spent = None if state.done else state.budget_spent()

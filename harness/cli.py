@@ -58,6 +58,15 @@ def build_components(args: argparse.Namespace, model, workspace: Path) -> dict:
                                             verifiers=verifiers)
     components["sandbox"] = make_sandbox(getattr(args, "sandbox", "auto"),
                                          getattr(args, "allow_network", False))
+    if getattr(args, "mcp", None):  # tools of the MCP servers a config file names
+        from harness.mcp.client import MCPConnectionError, tools_from_config
+        from harness.tools.builtin import default_tools
+
+        try:
+            components["tools"] = [*default_tools(),
+                                   *tools_from_config(args.mcp, allow=args.mcp_allow)]
+        except (ValueError, MCPConnectionError) as exc:  # ConfigFileError is a ValueError
+            raise UsageError(f"--mcp: {exc}") from exc
     return components
 
 
@@ -134,6 +143,10 @@ def cmd_view(args: argparse.Namespace) -> int:
     from harness.events import event_json
     from harness.view import ConsoleView
 
+    if args.html:
+        from harness.viewer.cli import write_pages
+
+        return write_pages(args.file, args.html)
     trajectory = read_trajectory(args.file)
     if args.json:
         for event in trajectory:
@@ -273,11 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="write the trajectory to this JSONL file")
     run.add_argument("--quiet", action="store_true", help="no live view")
     run.add_argument("--json", action="store_true", help="print the task_finished event as JSON")
+    run.add_argument("--mcp", metavar="CONFIG", help="add the tools of the MCP servers in "
+                     "this mcpServers JSON file (needs the mcp extra)")
+    run.add_argument("--mcp-allow", action="append", metavar="NAME",
+                     help="offer only this MCP tool (repeat for more)")
     run.set_defaults(func=cmd_run)
 
     view = sub.add_parser("view", help="show a recorded trajectory")
     view.add_argument("file")
     view.add_argument("--json", action="store_true", help="print the events as JSON lines")
+    view.add_argument("--html", metavar="OUT", help="write an HTML page (FILE a folder of "
+                      "runs: OUT a folder of pages with index.html)")
     view.set_defaults(func=cmd_view)
 
     replay = sub.add_parser("replay", help="re-run a trajectory offline and check it reproduces",
@@ -306,7 +325,8 @@ def _extra_commands():
     import importlib
 
     for module in ("harness.memory.cli", "harness.skills.cli", "harness.governance.cli",
-                   "harness.metrics.cli", "harness.data.cli"):
+                   "harness.metrics.cli", "harness.data.cli", "harness.mcp.cli",
+                   "harness.telemetry.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -143,6 +143,9 @@ class ModelCalled(EventBase):
     purpose: str = "agent"
     """Why the call was made: "agent" (the loop's own turn), "summarise", "skill_routing",
     "worker", ... Every call a run pays for is recorded, each with its purpose."""
+    cached: bool = False
+    """The reply came from a response cache, not the provider: `usage` is the tokens it
+    reported when it was first made, `cost_usd` is 0 (nothing was paid)."""
 
 
 class ToolRequested(EventBase):
@@ -257,6 +260,25 @@ class SubagentReturned(EventBase):
     error: str | None = None
 
 
+class LoopDetected(EventBase):
+    """The loop guard (`harness.loop_guard`) saw the run repeat itself or learn nothing, and
+    told the model (`noted`) or, once told, stopped the run (`stopped`)."""
+
+    type: Literal["loop_detected"] = "loop_detected"
+    kind: Literal["repeat", "no-progress"]
+    """`repeat`: a call (tool and arguments) gave the same result again; `no-progress`:
+    steps in a row brought no new tool output and changed nothing."""
+    action: Literal["noted", "stopped"]
+    calls: list[str] = Field(default_factory=list)
+    """Ids of the tool calls involved: the repeats, or the calls of the idle steps."""
+    signatures: list[str] = Field(default_factory=list)
+    """The actions involved, each as tool and canonical JSON arguments."""
+    count: int = 0
+    """How often the call gave that result, or how many steps brought nothing new."""
+    message: str = ""
+    """The note shown to the model, or the reason the run stopped."""
+
+
 StopStatus = Literal["success", "answered", "failed", "stopped", "error"]
 """How a run ended: `success` (a final answer that a verifier or grader checked and passed),
 `answered` (a final answer no one checked), `failed` (a check failed), `stopped` (a budget
@@ -280,7 +302,7 @@ class TaskFinished(EventBase):
 Event = Annotated[
     TaskStarted | ContextBuilt | ModelCalled | ToolRequested | PolicyDecided | GateWarned
     | ToolFinished | Verified | MemoryRecorded | SkillsRouted | SubagentStarted
-    | SubagentReturned | TaskFinished,
+    | SubagentReturned | LoopDetected | TaskFinished,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

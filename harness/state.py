@@ -140,14 +140,15 @@ class AgentState:
         """Record one model call made for this run, by whichever component, and add its
         tokens and cost to the run's: the one place any call's usage is counted. `purpose`
         tags the call ("agent", "summarise", "skill_routing", "worker", ...) so that metrics
-        can split the spend; `model` names the model when the reply does not."""
+        can split the spend; `model` names the model when the reply does not. A reply from a
+        response cache is recorded `cached`: its tokens count as reported, its cost is 0."""
         digest = "" if request is None else self.digests.digest(request) \
             if purpose == "agent" else request.digest()
         event = self.emit(ModelCalled(
             model=reply.model or model, request_digest=digest,
             request=request if self.record_requests else None, response=reply,
             usage=reply.usage, cost_usd=reply.cost_usd, latency_s=reply.latency_s,
-            purpose=purpose))
+            purpose=purpose, cached=getattr(reply, "cached", False)))
         self.tokens += reply.usage.total_tokens
         if self.cost_usd is not None:
             self.cost_usd = None if reply.cost_usd is None else self.cost_usd + reply.cost_usd

@@ -9,6 +9,7 @@ from harness.events import (
     ContextBuilt,
     Event,
     GateWarned,
+    LoopDetected,
     ModelCalled,
     PolicyDecided,
     SkillsRouted,
@@ -74,6 +75,8 @@ def describe(event: Event) -> tuple[str, str] | None:
             return "blue", f"subagent {event.child_run_id}: {_short(event.task, 120)}"
         case SubagentReturned():
             return "blue", f"subagent {event.child_run_id} returned ok={event.ok}"
+        case LoopDetected():
+            return "bold yellow", f"loop ({event.kind}, {event.action}): {_short(event.message, 200)}"
         case TaskFinished():
             cost = "?" if event.cost_usd is None else f"${event.cost_usd:.4f}"
             style = STATUS_STYLES.get(event.status, "bold red")

@@ -34,7 +34,7 @@ def test_a_finished_runs_state_is_freed_without_the_garbage_collector(tmp_path):
     (tmp_path / "a.txt").write_text("hello " * 50)
     seen = []
     for context in (None, FullHistoryContext()):  # default: summarising every few steps
-        agent = StateWatchingAgent(ScriptedModel(script(7)), context=context,
+        agent = StateWatchingAgent(ScriptedModel(script(7)), context=context, loop_guard=None,
                                    workspace=tmp_path, sinks=[seen.append])
         gc.collect()
         gc.disable()

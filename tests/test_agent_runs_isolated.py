@@ -50,7 +50,7 @@ def make_agent(tmp_path, sinks=()):
                  context=BudgetedContext("compact", budget_tokens=6000),
                  router=LexicalRouter(SkillLibrary([tmp_path / "skills"])),
                  governor=PolicyGovernor(Policy("workspace-write")), memory=memory,
-                 budget=Budget(max_steps=12), sinks=sinks)
+                 budget=Budget(max_steps=12), sinks=sinks, loop_guard=None)
 
 
 async def two_interleaved(agent):

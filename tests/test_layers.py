@@ -55,6 +55,8 @@ LAYERS: dict[str, int] = {
     "harness.safe_git": INFRASTRUCTURE,
     "harness.workspace_state": INFRASTRUCTURE,  # what a run started from, for replay
     "harness.data": INFRASTRUCTURE,  # third-party benchmark data: where it comes from, where it lands
+    "harness.mcp": INFRASTRUCTURE,  # tools from MCP servers
+    "harness.telemetry": INFRASTRUCTURE,  # a run's events as OpenTelemetry spans
     "harness.config_files": INFRASTRUCTURE,
     "harness.subagent": INFRASTRUCTURE,  # a Worker: one model bound to a schema (isolation uses it)
     # Components: each a package of its own; none imports another.
@@ -65,12 +67,15 @@ LAYERS: dict[str, int] = {
     "harness.metrics": COMPONENTS,
     # The agent composes the components.
     "harness.agent": AGENT,
+    "harness.loop_guard": AGENT,  # notices a run going round in circles (reads metrics' calls)
     # Apps: the command line, the benchmarks, the views (and `harness` itself, the facade).
     "harness.__main__": APPS,
     "harness._console": APPS,
     "harness.bench": APPS,
     "harness.cli": APPS,
     "harness.view": APPS,
+    "harness.viewer": APPS,  # the HTML trajectory viewer
+    "harness.mcp.server": APPS,  # project memory served over MCP
 }
 """Module or package -> layer; the longest matching name wins. Every `harness.*.cli` module
 (a package's commands) is an app, and so is `harness/__init__.py`, the public facade."""

@@ -27,6 +27,9 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--split", help="locomo-recall: a named split of the data (dev, all)")
     bench.add_argument("--config", help="a configuration name or a .yaml/.toml/.json file")
     bench.add_argument("--model", help="a litellm model string instead of the offline probe")
+    bench.add_argument("--cache", type=Path, metavar="DIR",
+                       help="with --model: keep its replies in DIR and answer a request seen "
+                            "before from there (cost 0), shared by concurrent runs")
     bench.add_argument("--seed", type=int, default=0, help="base seed (recorded; repeat r "
                                                            "uses seed + r)")
     bench.add_argument("--repeat", type=int, default=1, help="run each cell N times; metrics "
@@ -62,6 +65,16 @@ def _extra(args: argparse.Namespace) -> dict[str, Any]:
     return extra
 
 
+def _check_cache(args: argparse.Namespace) -> None:
+    """Refuse `--cache` without `--model`, and a directory that is not a cache, before any
+    suite runs (`ResponseCacheError` is a `DataError` naming the directory)."""
+    if not args.model:
+        raise DataError(f"--cache {args.cache}: keeps a real model's replies; pass --model too")
+    from harness.llm.response_cache import ResponseCache
+
+    ResponseCache(args.cache).close()
+
+
 def bench_main(args: argparse.Namespace) -> int:
     from harness.bench.registry import available, get_suite
 
@@ -76,6 +89,8 @@ def bench_main(args: argparse.Namespace) -> int:
     if args.repeat < 1 or args.jobs < 1:
         raise DataError("--repeat and --jobs must be at least 1")
     grid = parse_ablations(args.ablate)
+    if args.cache is not None:
+        _check_cache(args)
     for name in names:
         get_suite(name)  # fail fast on an unknown name, before any work
     from rich.console import Console
@@ -89,7 +104,7 @@ def bench_main(args: argparse.Namespace) -> int:
         opts = BenchOptions(data=args.data, out=args.out / name if args.out else None,
                             config=args.config, model=args.model, seed=args.seed,
                             repeat=args.repeat, jobs=args.jobs, full=args.full,
-                            extra=_extra(args))
+                            extra=_extra(args), cache=args.cache)
         # With --json nothing but the JSON objects may reach stdout, whatever a suite prints.
         try:
             with _progress(err) as progress, \

@@ -10,11 +10,14 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import DataError as DataError  # re-exported: its home until it moved down
+
+if TYPE_CHECKING:
+    from harness.llm.litellm_model import LiteLLMModel
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -51,6 +54,22 @@ class BenchOptions(BaseModel):
     full: bool = False
     ablate: dict[str, str] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
+    cache: Path | None = None
+    """`--cache DIR`: real models reply from this response cache when they can."""
+
+
+def real_model(opts: BenchOptions) -> LiteLLMModel | None:
+    """The litellm model `--model` names, answering from `--cache` when one is given; None
+    without `--model` (the suite then runs its offline probe). Every suite builds its real
+    model here. The cache serves sample `opts.seed`, so each repeat (seed + r) keeps its own
+    replies and rerunning a command replays all of them."""
+    if not opts.model:
+        return None
+    from harness.llm.litellm_model import LiteLLMModel
+    from harness.llm.response_cache import ResponseCache
+
+    cache = ResponseCache(opts.cache, sample=opts.seed) if opts.cache is not None else None
+    return LiteLLMModel(opts.model, response_cache=cache)
 
 
 class SuiteResult(BaseModel):

@@ -12,6 +12,10 @@ _EXPORTS = {
     "LiteLLMModel": "harness.llm.litellm_model",
     "RetryPolicy": "harness.llm.litellm_model",
     "is_transient": "harness.llm.litellm_model",
+    "CachedResponse": "harness.llm.response_cache",
+    "ResponseCache": "harness.llm.response_cache",
+    "ResponseCacheError": "harness.llm.response_cache",
+    "request_key": "harness.llm.response_cache",
     "ReplayDivergence": "harness.llm.replay",
     "ReplayModel": "harness.llm.replay",
     "FunctionModel": "harness.llm.scripted",
@@ -30,5 +34,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.llm.base import Model, ModelError, SyncModel, estimate_tokens
     from harness.llm.litellm_model import LiteLLMModel, RetryPolicy, is_transient
     from harness.llm.replay import ReplayDivergence, ReplayModel
+    from harness.llm.response_cache import (
+        CachedResponse,
+        ResponseCache,
+        ResponseCacheError,
+        request_key,
+    )
     from harness.llm.scripted import FunctionModel, ScriptedModel, ScriptExhausted
     from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage

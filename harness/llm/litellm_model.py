@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ from tenacity import (
 from harness._fast import MAX_NESTING, text_nesting_depth
 from harness.llm.base import ModelError
 from harness.llm.credentials import CredentialsError, missing_key, rejected_key
+from harness.llm.response_cache import ResponseCache
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
 
 # Errors litellm maps to these status codes are transient; auth and bad requests are not.
@@ -84,12 +86,18 @@ class LiteLLMModel:
     missing) raises `CredentialsError` at its first answer, never retried, naming the
     variable to set; `check_credentials()` finds a missing one without any call (litellm's
     offline `mock_response` needs none, so calls do not require it).
+
+    `response_cache` (a `ResponseCache` or its directory) answers a request it has seen
+    from disk without calling the provider: the reply as stored, `cached`, cost 0.
     """
 
     def __init__(self, model: str, *, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, **params: Any):
+                 sleep: Callable[[float], None] = time.sleep,
+                 response_cache: ResponseCache | str | Path | None = None, **params: Any):
         self.name = model
         self.params = params
+        self.response_cache = (ResponseCache(response_cache)
+                               if isinstance(response_cache, str | Path) else response_cache)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self.attempts = 0
@@ -107,6 +115,9 @@ class LiteLLMModel:
     # -- Model protocol ----------------------------------------------------------------
     def complete(self, request: ModelRequest) -> ModelResponse:
         kwargs = self._kwargs(request)
+        key, hit = self._lookup(kwargs)
+        if hit is not None:
+            return hit
         _import_litellm()  # the first import is slow; keep it out of the measured latency
         start = time.perf_counter()
         try:
@@ -116,10 +127,13 @@ class LiteLLMModel:
                     raw = self._call(kwargs)
         except Exception as exc:
             raise self._error(exc) from exc
-        return self._parse(raw, time.perf_counter() - start)
+        return self._store(key, self._parse(raw, time.perf_counter() - start))
 
     async def acomplete(self, request: ModelRequest) -> ModelResponse:
         kwargs = self._kwargs(request)
+        key, hit = self._lookup(kwargs)
+        if hit is not None:
+            return hit
         _import_litellm()
         start = time.perf_counter()
         try:
@@ -129,7 +143,7 @@ class LiteLLMModel:
                     raw = await self._acall(kwargs)
         except Exception as exc:
             raise self._error(exc) from exc
-        return self._parse(raw, time.perf_counter() - start)
+        return self._store(key, self._parse(raw, time.perf_counter() - start))
 
     def check_credentials(self) -> None:
         """Raise `CredentialsError` if the provider's API key is nowhere to be found (not
@@ -148,6 +162,18 @@ class LiteLLMModel:
         kwargs.update(self.params)
         kwargs.update(request.params)
         return kwargs
+
+    def _lookup(self, kwargs: dict[str, Any]) -> tuple[str | None, ModelResponse | None]:
+        """The request's cache key and the cached reply, if there is a cache."""
+        if self.response_cache is None:
+            return None, None
+        key = self.response_cache.key(kwargs)
+        return key, self.response_cache.get(key)
+
+    def _store(self, key: str | None, reply: ModelResponse) -> ModelResponse:
+        if key is not None and self.response_cache is not None:
+            self.response_cache.put(key, reply)
+        return reply
 
     def _retry_args(self) -> dict[str, Any]:
         p = self.retry
