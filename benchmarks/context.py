@@ -39,6 +39,9 @@ from harness.context.transcripts import Transcript, load_transcripts
 from harness.events import ContextBuilt, Event, ModelCalled
 from harness.governance.verifiers import FunctionVerifier
 from harness.llm import LiteLLMModel
+from harness.llm.base import SyncModel
+from harness.messages import ModelRequest, ModelResponse
+from harness.metrics.context import prefix_share
 from harness.probes.evidence import EvidenceProbe, EvidenceTask, make_tasks
 from harness.state import AgentState, Budget
 from harness.tools.base import Toolset
@@ -137,7 +140,8 @@ def run_task(task: EvidenceTask, variant: str, ws: Path, opts: BenchOptions
         {"summariser": real} if real and strategy in SUMMARISING else {}))
     cites_evidence = FunctionVerifier(
         lambda answer, _result, _state: task.answer in answer.text.split(), name="evidence")
-    agent = Agent(real or EvidenceProbe(), context=context, workspace=ws,
+    model = RequestLog(real or EvidenceProbe())
+    agent = Agent(model, context=context, workspace=ws,
                   tools=[read_file, declare_subgoal], budget=Budget(max_steps=STEPS + 5),
                   graders=[cites_evidence])
     trajectory = agent.run(task.prompt, run_id=f"{task.id}-{variant}")
@@ -149,7 +153,20 @@ def run_task(task: EvidenceTask, variant: str, ws: Path, opts: BenchOptions
     return ({"task": task.id, "kind": task.kind, "distances": task.distances,
              "strategy": variant, "success": end is not None and end.status == "success",
              "tokens": sum(steps) + summarising, "summariser_tokens": summarising,
-             "steps": len(steps)}, steps)
+             "steps": len(steps), "prefix_share": prefix_share(model.requests)}, steps)
+
+
+class RequestLog(SyncModel):
+    """The agent's model, keeping every request it is sent (to measure, after the run, how
+    much of each a provider's prompt cache could serve)."""
+
+    def __init__(self, inner: Any):
+        self.inner, self.name = inner, getattr(inner, "name", "model")
+        self.requests: list[ModelRequest] = []
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        self.requests.append(request)
+        return self.inner.complete(request)
 
 
 def synthetic_figures(rows: list[dict[str, Any]], curves: list[list[int]]) -> dict[str, Any]:
@@ -165,6 +182,8 @@ def synthetic_figures(rows: list[dict[str, Any]], curves: list[list[int]]) -> di
             "tokens_per_task": round(tokens / len(rows)),
             "summariser_tokens_per_task": round(sum(r["summariser_tokens"] for r in rows)
                                                 / len(rows)),
+            "cacheable_prefix_share": round(statistics.fmean(
+                r["prefix_share"] for r in rows if r["prefix_share"] is not None), 4),
             "step_tokens_slope": round(slope(curve), 1),
             "cumulative_exponent": round(cumulative_exponent(curve), 3),
             "success_by_evidence_distance": buckets}

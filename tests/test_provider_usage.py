@@ -122,3 +122,42 @@ def test_a_runs_cached_share_and_cost_per_solved_task(provider, tmp_path):
     assert cost_per_solved_task([solved, unchecked]) == pytest.approx(
         cost_usd(solved) + cost_usd(unchecked))
     assert cost_per_solved_task([unchecked]) is None
+
+
+def test_cache_prompt_marks_the_stable_prefix_in_the_request_anthropic_receives(provider):
+    """What reaches Anthropic's API: at most four breakpoints, on the tool schemas, the system
+    message and the newest messages; OpenAI, which caches by itself, gets none."""
+    from harness.llm.prompt_cache import MAX_BREAKPOINTS, breakpoints, mark_stable_prefix
+    from harness.tools.builtin import default_tools
+
+    seen: list[dict] = []
+    import litellm
+
+    original = litellm.completion
+
+    def spy(**kwargs):
+        seen.append(kwargs)
+        return original(**kwargs)
+
+    tools = [t.schema() for t in default_tools()]
+    history = [Message(role="system", content="You are careful."),
+               Message(role="user", content="Fix calc.py"),
+               Message(role="assistant", content="reading"),
+               Message(role="user", content="go on")]
+    request = ModelRequest(messages=history, tools=tools)
+    claude = LiteLLMModel("anthropic/claude-sonnet-4-5-20250929", api_base=provider,
+                          api_key="k", cache_prompt=True)
+    claude._call = lambda kwargs: spy(**kwargs)  # the kwargs as litellm gets them
+    assert claude.complete(request).text == "done"
+    sent = seen[-1]
+    assert breakpoints(sent) == MAX_BREAKPOINTS and "cache_control" in sent["tools"][-1]
+    system, *_, last = sent["messages"]
+    assert system["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert last["content"][0]["text"] == "go on" and "cache_control" in last["content"][0]
+    assert "cache_control" not in str(sent["messages"][1])  # only the newest messages
+    openai = LiteLLMModel("openai/gpt-4o-2024-08-06", api_base=provider + "/v1", api_key="k",
+                          cache_prompt=True)
+    assert breakpoints(openai._kwargs(request)) == 0
+    # never more than the provider allows, whatever the request
+    long = ModelRequest(messages=[Message(role="user", content=str(i)) for i in range(30)])
+    assert breakpoints(mark_stable_prefix(claude._kwargs(long))) <= MAX_BREAKPOINTS

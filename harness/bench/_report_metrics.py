@@ -121,6 +121,11 @@ METRICS: dict[str, MetricInfo] = {
                           "Mean model tokens per task, solved or not."),
     "summariser_tokens_per_task": _m("summariser tokens per task", "tokens", "lower",
                                      "Mean tokens the summariser spent per task."),
+    "cacheable_prefix_share": _m("cacheable prefix share", "share", "higher", "Share of each "
+                                 "request's input that repeats the start of the previous "
+                                 "request's: what a provider's prompt cache could serve."),
+    "cached_input_share": _m("cached input share", "share", "higher", "Input tokens the "
+                             "provider served from its prompt cache / input tokens."),
     "step_tokens_slope": _m("tokens added per step", "tokens/step", "lower", "Slope of the "
                             "context size over steps; above 0, total tokens grow quadratically."),
     "cumulative_exponent": _m("cumulative exponent", "exponent", "lower", "k in total tokens ~ "

@@ -25,6 +25,7 @@ from tenacity import (
 from harness._fast import MAX_NESTING, text_nesting_depth
 from harness.llm.base import ModelError
 from harness.llm.credentials import CredentialsError, missing_key, rejected_key
+from harness.llm.prompt_cache import mark_stable_prefix, needs_breakpoints
 from harness.llm.response_cache import ResponseCache
 from harness.messages import ModelRequest, ModelResponse, ToolCall, Usage
 
@@ -87,14 +88,22 @@ class LiteLLMModel:
     variable to set; `check_credentials()` finds a missing one without any call (litellm's
     offline `mock_response` needs none, so calls do not require it).
 
+    `cache_prompt=True` marks the stable prefix of each request (tool schemas, system
+    message, the latest messages) with cache breakpoints for providers that cache only at
+    them (Anthropic's Claude, also on Bedrock and Vertex; at most 4), so that the next turn
+    reads that prefix from the provider's cache; the others cache a repeated prefix
+    themselves. Cached reads show in `Usage.cached_input_tokens`.
+
     `response_cache` (a `ResponseCache` or its directory) answers a request it has seen
     from disk without calling the provider: the reply as stored, `cached`, cost 0.
     """
 
     def __init__(self, model: str, *, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 response_cache: ResponseCache | str | Path | None = None, **params: Any):
+                 response_cache: ResponseCache | str | Path | None = None,
+                 cache_prompt: bool = False, **params: Any):
         self.name = model
+        self.cache_prompt = cache_prompt
         self.params = params
         self.response_cache = (ResponseCache(response_cache)
                                if isinstance(response_cache, str | Path) else response_cache)
@@ -161,6 +170,8 @@ class LiteLLMModel:
             kwargs["tools"] = request.tools
         kwargs.update(self.params)
         kwargs.update(request.params)
+        if self.cache_prompt and needs_breakpoints(self.name):
+            kwargs = mark_stable_prefix(kwargs)
         return kwargs
 
     def _lookup(self, kwargs: dict[str, Any]) -> tuple[str | None, ModelResponse | None]:

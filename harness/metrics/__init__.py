@@ -11,6 +11,8 @@ _EXPORTS = {
     "attack_success": "harness.metrics.governance",
     "benign_refused": "harness.metrics.governance",
     "budget_utilisation": "harness.metrics.context",
+    "cacheable_prefix_share": "harness.metrics.context",
+    "prefix_share": "harness.metrics.context",
     "cached_input_share": "harness.metrics.cost",
     "cost_per_solved_task": "harness.metrics.cost",
     "cost_usd": "harness.metrics.cost",
@@ -47,7 +49,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.metrics.calls import CallRecord, signature, tool_calls
     from harness.metrics.context import (
         budget_utilisation,
+        cacheable_prefix_share,
         evidence_in_context_rate,
+        prefix_share,
         tokens_by_step,
         tokens_per_solved_task,
         tokens_per_step,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
+from harness._fast import shared_prefix
 from harness.events import ContextBuilt, ModelCalled, Trajectory
+from harness.messages import ModelRequest
 from harness.metrics.quality import success
 
 
@@ -59,3 +62,26 @@ def evidence_in_context_rate(trajectory: Trajectory, evidence: Sequence[str]) ->
     texts = [e.request.text() for e in trajectory.of_type(ModelCalled) if e.request is not None]
     hits = sum(item in seen or any(item in text for text in texts) for item in wanted)
     return hits / len(wanted)
+
+
+def cacheable_prefix_share(trajectory: Trajectory) -> float | None:
+    """What a provider's prompt cache could serve: over the agent's model calls after the
+    first, the input (the tool schemas, then the messages, as the provider sees them) that
+    repeats a prefix of the previous call's input / all their input, in characters of the
+    requests' JSON (the ratio tokens would give, without a tokenizer). A change of tools
+    breaks the prefix at the start. Needs recorded requests (`Agent(record_requests=True)`);
+    None without two of them."""
+    return prefix_share([e.request for e in trajectory.of_type(ModelCalled)
+                         if e.purpose == "agent" and e.request is not None])
+
+
+def prefix_share(requests: Sequence[ModelRequest]) -> float | None:
+    """`cacheable_prefix_share` of a sequence of requests, each against the one before."""
+    shared = total = 0
+    for before, now in zip(requests, requests[1:], strict=False):
+        sizes = [len(m.openai_json()) for m in now.messages]
+        tools = len(json.dumps(now.tools, sort_keys=True))
+        total += tools + sum(sizes)
+        if now.tools == before.tools:
+            shared += tools + sum(sizes[:shared_prefix(now.messages, before.messages)])
+    return shared / total if total else None
