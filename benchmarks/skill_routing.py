@@ -36,6 +36,7 @@ from harness.bench.suite import (
     Suite,
     SuiteResult,
     read_jsonl,
+    real_model,
 )
 from harness.skills import (
     EmbeddingRouter,
@@ -113,9 +114,11 @@ def variants(library: SkillLibrary, opts: BenchOptions) -> tuple[dict[str, Ranki
     if embedding is not None:
         routers["hybrid-embedding"] = HybridRouter(library, [(lexical, 1.0), (embedding, 1.0)], **kw)
     if opts.model:
-        from harness.cli import make_model  # a litellm model string, or scripted:FILE
+        from harness.cli import make_model  # scripted:FILE, offline
 
-        model = ModelRouter(library, make_model(opts.model), **kw,
+        chosen = (make_model(opts.model) if opts.model.startswith("scripted:")
+                  else real_model(opts))  # a litellm model, answering from --cache if given
+        model = ModelRouter(library, chosen, **kw,
                             cache_path=(opts.out / "model_router_cache.json") if opts.out else None)
         routers["model"] = model
         routers["hybrid"] = HybridRouter(library, [(lexical, 1.0), (model, 1.0)], **kw)
