@@ -180,8 +180,18 @@ def openai_json(m: _Message) -> str:
     return f'{{"content":{content}{name},"role":"{m.role}"{call_id}{calls}}}'  # roles are plain
 
 
+def sent_arguments(c: _Call) -> str:
+    """A call's arguments as the provider is sent them: its JSON, or, for arguments the model
+    wrote that were not a JSON object, an object holding that text (`unparsed_arguments`):
+    servers that parse the history's arguments (llama.cpp's) refuse a whole request whose
+    history holds invalid JSON, and the model still sees what it wrote."""
+    if c.parse_error:
+        return json.dumps({"unparsed_arguments": c.raw_arguments or ""})
+    return c.arguments_json()
+
+
 def _call_json(c: _Call) -> str:
-    raw = c.raw_arguments if c.parse_error else c.arguments_json()
+    raw = sent_arguments(c)
     return (f'{{"function":{{"arguments":{_string(raw)},"name":{encode_basestring_ascii(c.name)}}},'
             f'"id":{encode_basestring_ascii(c.id)},"type":"function"}}')
 

@@ -23,6 +23,7 @@ from harness._fast import (
     message_json,
     nesting_depth,
     request_end,
+    sent_arguments,
     text_nesting_depth,
     tools_hash,
     value_json,
@@ -70,8 +71,8 @@ class ToolCall(BaseModel):
         return cls(id=id, name=name, arguments=parsed)
 
     def to_openai(self) -> dict[str, Any]:
-        raw = self.raw_arguments if self.parse_error else self.arguments_json()
-        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": raw}}
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": sent_arguments(self)}}
 
     arguments_json = arguments_json
     """`call.arguments_json()`: `arguments` as the provider gets them, `json.dumps(arguments,

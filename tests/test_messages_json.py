@@ -169,3 +169,17 @@ def test_digests_of_a_run_whose_summaries_keep_replacing_its_tail_equal_full_dig
             summaries = [Message(role="user", content=f"merged at {i}")]
         request = ModelRequest(messages=head + summaries + recent, tools=[])
         assert digests.digest(request) == request.digest(), i
+
+
+def test_arguments_that_were_not_json_are_sent_back_as_a_json_object_holding_them():
+    """A server that parses the history (llama.cpp's) refuses a request holding invalid JSON
+    arguments: the history carries them inside an object, and the model still sees them."""
+    import json as _json
+
+    from harness.messages import Message, ToolCall
+
+    bad = ToolCall.from_raw("c1", "read_file", '{"path": notes.txt')
+    sent = bad.to_openai()["function"]["arguments"]
+    assert _json.loads(sent) == {"unparsed_arguments": '{"path": notes.txt'}
+    message = Message(role="assistant", tool_calls=[bad])
+    assert _json.loads(message.openai_json()) == message.to_openai()
