@@ -58,6 +58,11 @@ class BenchOptions(BaseModel):
     """`--cache DIR`: real models reply from this response cache when they can."""
 
 
+MAX_OUTPUT_TOKENS = 2048
+"""The most a suite's real model may write in one reply: a weak model that runs on (a
+1.5B model wrote 3,000 tokens of one reply here) would otherwise hold a run for minutes."""
+
+
 def real_model(opts: BenchOptions) -> LiteLLMModel | None:
     """The litellm model `--model` names, answering from `--cache` when one is given; None
     without `--model` (the suite then runs its offline probe). Every suite builds its real
@@ -69,7 +74,7 @@ def real_model(opts: BenchOptions) -> LiteLLMModel | None:
     from harness.llm.response_cache import ResponseCache
 
     cache = ResponseCache(opts.cache, sample=opts.seed) if opts.cache is not None else None
-    return LiteLLMModel(opts.model, response_cache=cache)
+    return LiteLLMModel(opts.model, response_cache=cache, max_tokens=MAX_OUTPUT_TOKENS)
 
 
 class SuiteResult(BaseModel):
