@@ -34,6 +34,11 @@ _WRITE = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
+ESCAPE_HINT = " (give paths relative to it)"
+"""Said after a refused path, instead of the workspace's own location: that differs
+between runs (a temporary folder), so naming it would make identical runs send different
+requests, and tells the model nothing it needs."""
+
 class _OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64),
                 ("resolve", ctypes.c_uint64)]
@@ -200,7 +205,7 @@ class WorkspaceFiles:
         for prefix in self._prefixes:
             if tuple(parts[:len(prefix)]) == prefix:
                 return parts[len(prefix):]
-        raise WorkspaceEscape(f"path '{path}' is outside the workspace {self.root}")
+        raise WorkspaceEscape(f"path '{path}' is outside the workspace{ESCAPE_HINT}")
 
     def _open(self, parts: list[str], flags: int, path: str) -> int:
         """Open `parts` beneath the root. openat2 refuses absolute symlinks even to inside
@@ -223,8 +228,8 @@ class WorkspaceFiles:
                 name = todo.pop()
                 if name == "..":
                     if len(stack) == 1:
-                        raise WorkspaceEscape(f"path '{path}' is outside the workspace "
-                                              f"{self.root}")
+                        raise WorkspaceEscape(f"path '{path}' is outside the "
+                                              f"workspace{ESCAPE_HINT}")
                     os.close(stack.pop())
                     continue
                 last = not todo

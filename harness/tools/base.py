@@ -71,7 +71,8 @@ class ToolContext:
         raw = Path(path).expanduser() if path.startswith("~") else Path(path)
         resolved = (raw if raw.is_absolute() else root / raw).resolve()
         if resolved != root and root not in resolved.parents:
-            raise WorkspaceEscape(f"path '{path}' is outside the workspace {root}")
+            raise WorkspaceEscape(f"path '{path}' is outside the workspace (give paths "
+                                  f"relative to it)")
         return resolved
 
 
