@@ -103,3 +103,13 @@ def test_the_answer_is_graded_not_trusted(tmp_path):
                   graders=[FunctionVerifier(lambda a, *_: "paris" in a.text.lower(), name="paris")])
     end = agent.run("What is the capital of France? One word.").finished
     assert end.status in ("success", "failed") and end.status != "answered"
+
+
+def test_a_streamed_reply_arrives_in_pieces_with_its_usage():
+    heard: list[str] = []
+    model = LiteLLMModel(MODEL, api_base=API_BASE, api_key=os.environ.get("OPENAI_API_KEY", "local"),
+                         temperature=0, timeout=300, on_text=heard.append, max_tokens=64)
+    reply = model.complete(ModelRequest(messages=[Message(
+        role="user", content="Count from one to five in words, separated by spaces.")]))
+    assert len(heard) > 1 and "".join(heard) == reply.text
+    assert reply.usage.input_tokens > 0 and reply.usage.output_tokens > 0

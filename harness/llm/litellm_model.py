@@ -94,6 +94,10 @@ class LiteLLMModel:
     reads that prefix from the provider's cache; the others cache a repeated prefix
     themselves. Cached reads show in `Usage.cached_input_tokens`.
 
+    `stream=True` (or an `on_text` callback) asks for the reply as a stream: `on_text`
+    receives its text as it arrives, and the reply, its tool calls and its usage are the
+    ones the stream adds up to (litellm's `stream_chunk_builder`).
+
     `response_cache` (a `ResponseCache` or its directory) answers a request it has seen
     from disk without calling the provider: the reply as stored, `cached`, cost 0.
     """
@@ -101,9 +105,11 @@ class LiteLLMModel:
     def __init__(self, model: str, *, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  response_cache: ResponseCache | str | Path | None = None,
-                 cache_prompt: bool = False, **params: Any):
+                 cache_prompt: bool = False, stream: bool = False,
+                 on_text: Callable[[str], None] | None = None, **params: Any):
         self.name = model
         self.cache_prompt = cache_prompt
+        self.stream, self.on_text = stream or on_text is not None, on_text
         self.params = params
         self.response_cache = (ResponseCache(response_cache)
                                if isinstance(response_cache, str | Path) else response_cache)
@@ -116,10 +122,26 @@ class LiteLLMModel:
 
     # -- extension point: one provider call ------------------------------------------
     def _call(self, kwargs: dict[str, Any]) -> Any:
-        return _import_litellm().completion(**kwargs)
+        litellm = _import_litellm()
+        if not self.stream:
+            return litellm.completion(**kwargs)
+        chunks = [self._heard(c) for c in litellm.completion(**kwargs, **STREAM)]
+        return litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
 
     async def _acall(self, kwargs: dict[str, Any]) -> Any:
-        return await _import_litellm().acompletion(**kwargs)
+        litellm = _import_litellm()
+        if not self.stream:
+            return await litellm.acompletion(**kwargs)
+        chunks = [self._heard(c) async for c in await litellm.acompletion(**kwargs, **STREAM)]
+        return litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
+
+    def _heard(self, chunk: Any) -> Any:
+        """Pass a streamed chunk's text to `on_text` as it arrives; keep the chunk."""
+        if self.on_text is not None and chunk.choices:
+            text = getattr(chunk.choices[0].delta, "content", None)
+            if text:
+                self.on_text(text)
+        return chunk
 
     # -- Model protocol ----------------------------------------------------------------
     def complete(self, request: ModelRequest) -> ModelResponse:
@@ -240,6 +262,10 @@ def tool_call(call_id: str, name: str, raw: Any) -> ToolCall:
                         parse_error=f"arguments nest deeper than {MAX_NESTING} levels (the "
                                     f"limit); flatten them")
     return ToolCall.from_raw(call_id, name, raw)
+
+
+STREAM = {"stream": True, "stream_options": {"include_usage": True}}
+"""How a streamed call is asked for: with the usage in its last chunk."""
 
 
 def provider_usage(usage: Any) -> Usage:
