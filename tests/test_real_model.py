@@ -113,3 +113,17 @@ def test_a_streamed_reply_arrives_in_pieces_with_its_usage():
         role="user", content="Count from one to five in words, separated by spaces.")]))
     assert len(heard) > 1 and "".join(heard) == reply.text
     assert reply.usage.input_tokens > 0 and reply.usage.output_tokens > 0
+
+
+def test_the_servers_tokenizer_counts_what_the_server_bills():
+    """The context's count of a request, with the model's own tokenizer, against the prompt
+    tokens the server reports for it: close, where the 4-characters estimate is not."""
+    from harness.context import ServerTokenizer, TokenCounter
+
+    text = "def add(a, b):\n    return a - b\n" * 20 + "Fix add so that add(2, 3) == 5."
+    request = ModelRequest(messages=[Message(role="user", content=text)])
+    billed = real_model().complete(request).usage.input_tokens
+    counted = ServerTokenizer(API_BASE).messages(request.messages)
+    estimated = TokenCounter("").messages(request.messages)
+    assert abs(counted - billed) <= 0.05 * billed + 16, (counted, billed)
+    assert abs(counted - billed) < abs(estimated - billed), (counted, estimated, billed)

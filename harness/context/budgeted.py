@@ -102,6 +102,8 @@ class BudgetedContext(PerRun):
     `budget_tokens` fixes the budget; otherwise it is the context window of `model` (or of
     the run's model) minus `reply_reserve`. `shares` overrides the share of the budget a
     component section may take; `history_min_share` is kept free for the history.
+    `tokenizer` counts tokens instead of litellm's counter or the estimate (e.g. a
+    `ServerTokenizer` asking the model's own server).
     Each run gets its own copy (`for_run`), with its own copy of the strategy.
     """
 
@@ -109,7 +111,7 @@ class BudgetedContext(PerRun):
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, budget_tokens: int | None = None,
                  reply_reserve: int = DEFAULT_REPLY_RESERVE, model: str | None = None,
                  shares: dict[str, float] | None = None, history_min_share: float = 0.25,
-                 **history_options: Any):
+                 tokenizer: TokenCounter | None = None, **history_options: Any):
         self.history = history_strategy(history, **history_options)
         self.system_prompt = system_prompt
         self.budget_tokens = budget_tokens
@@ -117,6 +119,7 @@ class BudgetedContext(PerRun):
         self.model = model
         self.shares = {**SECTION_SHARES, **(shares or {})}
         self.history_min_share = history_min_share
+        self.tokenizer = tokenizer
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._messages: dict[tuple[str, str], Message] = {}
         self._shared = _Remembered()  # by content, not by run: shared by the per-run copies
@@ -132,6 +135,8 @@ class BudgetedContext(PerRun):
 
     # -- budget and counting ---------------------------------------------------------
     def counter(self, state: AgentState) -> TokenCounter:
+        if self.tokenizer is not None:
+            return self.tokenizer
         model = self.model if self.model is not None else _run_model(state)
         shared = self._shared
         if shared.counter is None or shared.counter.model != model:

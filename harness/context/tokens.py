@@ -134,3 +134,40 @@ class TokenCounter:
             else:
                 hi = keep - 1
         return best
+
+
+class ServerTokenizer(TokenCounter):
+    """Counts with the model's own tokenizer, asked of the server that runs it: llama.cpp's
+    `POST /tokenize` (`{"content": text}` -> `{"tokens": [...]}`), which vLLM and others
+    also serve. `api_base` is the server's OpenAI-compatible base (a trailing `/v1` is
+    dropped). A server that cannot answer is named once in a warning and the estimate is
+    used from then on, so a run never stops on its token counts."""
+
+    def __init__(self, api_base: str, *, timeout_s: float = 10, max_cached: int = 50_000):
+        super().__init__("", exact=True, max_cached=max_cached)
+        base = api_base.rstrip("/")
+        self.url = (base[:-3] if base.endswith("/v1") else base) + "/tokenize"
+        self.timeout_s = timeout_s
+        self.failed: str | None = None
+
+    @property
+    def method(self) -> str:
+        return f"server:{self.url}" if self.failed is None else "estimate:chars/4"
+
+    def _count(self, text: str) -> int:
+        if self.failed is not None:
+            return estimate_tokens(text)
+        import json
+        import urllib.request
+        import warnings
+
+        body = json.dumps({"content": text}).encode()
+        request = urllib.request.Request(self.url, data=body,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:
+                return len(json.loads(reply.read())["tokens"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.failed = f"{self.url}: {type(exc).__name__}: {exc}"
+            warnings.warn(f"tokenizer {self.failed}; estimating tokens instead", stacklevel=2)
+            return estimate_tokens(text)
