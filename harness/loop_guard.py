@@ -24,7 +24,7 @@ from typing import Literal
 from harness._fast import MAX_NESTING, cut_deep
 from harness.events import LoopDetected
 from harness.messages import ToolCall
-from harness.metrics.calls import CallRecord
+from harness.metrics.calls import READ_ONLY_TOOLS, signature
 from harness.state import AgentState, PerRun
 from harness.tools.base import ToolResult
 from harness.tools.effects import Effects
@@ -55,6 +55,7 @@ class LoopGuard(PerRun):
 
     def start_run(self, state: AgentState | None) -> None:
         self._calls: dict[Outcome, list[str]] = {}  # since the last change: call ids
+        self._shown: dict[str, ToolCall] = {}  # a call per key, to name it when found
         self._outputs: set[tuple[str, bool, str | None]] = set()  # tool, ok, text
         self._idle: list[str] = []  # call ids of the idle steps in a row
         self._idle_steps = 0
@@ -66,17 +67,16 @@ class LoopGuard(PerRun):
     # -- what the loop tells the guard ----------------------------------------------------
     def observe(self, call: ToolCall, result: ToolResult, effects: Effects | None) -> None:
         """Take note of one finished (or refused) tool call of the current step."""
-        # arguments nested past the loop's limit are compared as the record keeps them (cut)
-        arguments = cut_deep(dict(call.arguments), MAX_NESTING)
-        record = CallRecord(call_id=call.id, tool=call.name, arguments=arguments,
-                            step=0, ok=result.ok, refused=result.refused,
-                            output=result.output, error=result.error, effects=effects)
-        text = record.output if record.ok else record.error
-        outcome: Outcome = (record.signature, result.ok, text)
+        # the call's canonical arguments, as the loop already encoded them for the request
+        key = call.name + " " + call.arguments_json()
+        self._shown.setdefault(key, call)
+        text = result.output if result.ok else result.error
+        outcome: Outcome = (key, result.ok, text)
         calls = self._calls.setdefault(outcome, [])
         calls.append(call.id)
         self._step_calls.append(call.id)
-        if len(calls) == 1 and result.ok and not record.read_only:
+        read_only = effects.read_only if effects is not None else call.name in READ_ONLY_TOOLS
+        if len(calls) == 1 and result.ok and not read_only:
             self._changed(outcome)
         if (call.name, result.ok, text) not in self._outputs:
             self._outputs.add((call.name, result.ok, text))
@@ -113,8 +113,11 @@ class LoopGuard(PerRun):
         self._noted, self._step_new = False, True
 
     def _found(self, kind: Literal["repeat", "no-progress"], calls: list[str],
-               signatures: list[str], count: int) -> LoopDetected:
+               keys: list[str], count: int) -> LoopDetected:
         action: Literal["noted", "stopped"] = "stopped" if self._noted else "noted"
+        # named as the metrics name actions (compact JSON; arguments too deep are cut)
+        signatures = [signature(c.name, cut_deep(dict(c.arguments), MAX_NESTING))
+                      for c in (self._shown[k] for k in keys)]
         if kind == "repeat":
             what = "; ".join(signatures)
             seen = f"{what} gave the same result {count} times with nothing changed in between"
