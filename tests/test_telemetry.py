@@ -310,9 +310,14 @@ def test_cli_endpoint_posts_the_spans_to_an_otlp_collector(live, tmp_path):
                                     "execute_tool write_file"] + ["chat scripted"] * 3)
 
 
-@pytest.mark.skipif(otlp_installed(), reason="opentelemetry-exporter-otlp is installed")
 def test_cli_endpoint_without_the_otlp_exporter_names_the_pip_command(live, tmp_path):
     path = live[0].write(tmp_path / "run.jsonl")
-    done = harness_cli("export", "otel", str(path), "--endpoint", "http://127.0.0.1:4318")
-    assert done.returncode == 2
+    # the exporter made unimportable in the child, as in an install without it
+    hide = ("import sys; sys.modules['opentelemetry.exporter.otlp.proto.http.trace_exporter']"
+            " = None; from harness.cli import main; sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", hide, "export", "otel", str(path),
+                           "--endpoint", "http://127.0.0.1:4318"], capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
+    assert done.returncode == 2, done.stderr
     assert "pip install opentelemetry-exporter-otlp" in done.stderr

@@ -157,7 +157,7 @@ class MemoryLog:
                         break
                     crc = zlib.crc32(block, crc)
                     end -= len(block)
-        except FileNotFoundError:
+        except FileNotFoundError:  # no log yet: the checksum of nothing, as for an empty one
             pass
         return crc
 
