@@ -3,10 +3,7 @@ own wire formats, served from 127.0.0.1 and read through litellm by `LiteLLMMode
 
 from __future__ import annotations
 
-import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,6 +14,7 @@ from harness.events import ModelCalled  # noqa: E402
 from harness.llm import LiteLLMModel  # noqa: E402
 from harness.messages import Message, ModelRequest  # noqa: E402
 from harness.metrics import cached_input_share, cost_per_solved_task, cost_usd  # noqa: E402
+from tests.local_http import QuietHandler, serving  # noqa: E402
 
 # What each provider's API answers (field for field its documented response shape), with a
 # prompt that was mostly served from the provider's cache.
@@ -47,25 +45,14 @@ GEMINI = {"candidates": [{"content": {"parts": [{"text": "done"}], "role": "mode
 @pytest.fixture(scope="module")
 def provider():
     """A server on 127.0.0.1 answering each provider's endpoint with its recorded body."""
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            body = (GEMINI if ":generateContent" in self.path
-                    else ANTHROPIC if self.path.endswith("/messages") else OPENAI)
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.read_json()
+            self.send_json(GEMINI if ":generateContent" in self.path
+                           else ANTHROPIC if self.path.endswith("/messages") else OPENAI)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 def price(model: str, **tokens: int) -> float:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from harness.agent import Agent  # noqa: E402
 from harness.events import ModelCalled  # noqa: E402
 from harness.llm import LiteLLMModel, ResponseCache, ResponseCacheError, request_key  # noqa: E402
 from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage  # noqa: E402
+from tests.local_http import QuietHandler  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "openai/gpt-4o-2024-08-06"  # priced in litellm's map, so a fresh call costs > 0
@@ -52,9 +53,9 @@ class Provider:
         self.requests = 0
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                body = self.read_json()
                 provider.requests += 1
                 answered = any(m.get("role") == "tool" for m in body["messages"])
                 reply = TOOL_REPLY if body.get("tools") and not answered else TEXT_REPLY
@@ -62,15 +63,7 @@ class Provider:
                     self.send_response(404)
                     self.end_headers()
                     return
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
+                self.send_json(reply)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_port}/v1"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,6 +11,7 @@ from harness.context import BudgetedContext, ServerTokenizer
 from harness.context.tokens import MESSAGE_OVERHEAD
 from harness.events import ContextBuilt
 from harness.llm import ScriptedModel
+from tests.local_http import QuietHandler, serving
 
 
 @pytest.fixture
@@ -21,24 +19,14 @@ def tokenize_server():
     """A /tokenize endpoint that splits on whitespace, and counts the requests it gets."""
     asked: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
-            text = json.loads(self.rfile.read(int(self.headers["content-length"])))["content"]
+            text = self.read_json()["content"]
             asked.append(self.path)
-            data = json.dumps({"tokens": list(range(len(text.split())))}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json({"tokens": list(range(len(text.split())))})
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/v1", asked
-    httpd.shutdown()
+    with serving(Handler) as url:
+        yield f"{url}/v1", asked
 
 
 def test_counts_come_from_the_server_and_each_text_is_asked_once(tokenize_server):

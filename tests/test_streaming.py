@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,6 +13,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from harness.llm import LiteLLMModel  # noqa: E402
 from harness.messages import Message, ModelRequest  # noqa: E402
+from tests.local_http import QuietHandler, serving  # noqa: E402
 
 
 def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> dict:
@@ -38,9 +37,9 @@ CALL = [chunk({"role": "assistant", "content": None, "tool_calls": [
 
 @pytest.fixture(scope="module")
 def server():
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            body = self.read_json()
             assert body.get("stream") is True
             wants_call = "read" in body["messages"][-1]["content"]
             self.send_response(200)
@@ -51,13 +50,8 @@ def server():
                 self.wfile.flush()
             self.wfile.write(b"data: [DONE]\n\n")
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/v1"
-    httpd.shutdown()
+    with serving(Handler) as url:
+        yield f"{url}/v1"
 
 
 def ask(text: str) -> ModelRequest:
