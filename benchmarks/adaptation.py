@@ -25,6 +25,8 @@ Data: `benchmarks/data/adaptation.jsonl` or `--data FILE` of the same format (`T
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import statistics
 import subprocess
@@ -36,6 +38,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from harness.bench.config import HarnessConfig, build_agent, build_component, resolve_config
 from harness.bench.config import ablate as ablate_config
+from harness.bench.executors import tool_pool
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, read_jsonl, real_model
 from harness.bench.tasks import map_tasks, save_trajectory
 from harness.events import GateWarned, Trajectory, Verified
@@ -110,30 +113,50 @@ class AdaptationSuite(Suite):
         return super().resolve_data(opts) if opts.data is not None else DEFAULT_DATA
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
-        path = self.resolve_data(opts)
-        tasks = read_jsonl(path, Task)
+        names = self.tasks(opts)
+        results = map_tasks(lambda name: asyncio.run(self.run_task(name, opts)), names,
+                            jobs=opts.jobs, progress=progress)
+        return self.summarise(opts, results)
+
+    def tasks(self, opts: BenchOptions) -> list[str]:
+        """`VARIANT/TASK` for every configuration and task."""
+        tasks = _load(self.resolve_data(opts))
+        return [f"{variant}/{task.id}" for variant in self._variants(opts) for task in tasks]
+
+    async def run_task(self, name: str, opts: BenchOptions) -> dict:
+        variant, _, task_id = name.partition("/")
+        task = next(t for t in _load(self.resolve_data(opts)) if t.id == task_id)
         python_on_path()
+        return await self._run_task(self._variants(opts)[variant], variant, task, opts)
+
+    def summarise(self, opts: BenchOptions, results: list[dict]) -> SuiteResult:
+        path = self.resolve_data(opts)
+        tasks = _load(path)
         chosen = resolve_config(opts, CONFIGS, self.default_config)
-        variants = {name: self._ablated(cfg, opts) for name, cfg in CONFIGS.items()}
-        variants[chosen.name] = chosen
-        jobs = [(v, t) for v in variants for t in tasks]
-        results = map_tasks(lambda job: self._run_task(variants[job[0]], job[0], job[1], opts),
-                            jobs, jobs=opts.jobs, progress=progress)
         by_variant, rows = {}, []
+        variants = list(self._variants(opts))
         for name in variants:
-            mine = [r for (v, _), r in zip(jobs, results, strict=True) if v == name]
+            mine = [r for r in results if r["row"]["variant"] == name]
             by_variant[name] = _figures(mine)
             rows += [r["row"] for r in mine]
         sessions = max(t.sessions for t in tasks)
         series = {"steps_per_session": {
             "x": list(range(1, sessions + 1)), "xlabel": "session", "ylabel": "model turns",
-            "y": {name: [_mean([r["steps"][s] for r in _results_of(name, jobs, results)
-                                if len(r["steps"]) > s]) for s in range(sessions)]
+            "y": {name: [_mean([r["steps"][s] for r in results
+                                if r["row"]["variant"] == name and len(r["steps"]) > s])
+                         for s in range(sessions)]
                   for name in variants}}}
         return SuiteResult(suite=self.name, config=chosen.name,
                            metrics={**by_variant[chosen.name], "by_variant": by_variant},
                            cases=len(tasks), rows=rows, series=series, model=opts.model,
                            seed=opts.seed, data=str(path))
+
+    def _variants(self, opts: BenchOptions) -> dict[str, HarnessConfig]:
+        """Every named configuration, ablated as asked, and the chosen one."""
+        chosen = resolve_config(opts, CONFIGS, self.default_config)
+        variants = {name: self._ablated(cfg, opts) for name, cfg in CONFIGS.items()}
+        variants[chosen.name] = chosen
+        return variants
 
     @staticmethod
     def _ablated(config: HarnessConfig, opts: BenchOptions) -> HarnessConfig:
@@ -141,8 +164,8 @@ class AdaptationSuite(Suite):
             config = ablate_config(config, key, value)
         return config
 
-    def _run_task(self, config: HarnessConfig, variant: str, task: Task,
-                  opts: BenchOptions) -> dict:
+    async def _run_task(self, config: HarnessConfig, variant: str, task: Task,
+                        opts: BenchOptions) -> dict:
         runs: list[Trajectory] = []
         passed: list[bool] = []
         with tempfile.TemporaryDirectory(prefix=f"adaptation-{task.id}-") as tmp:
@@ -154,7 +177,8 @@ class AdaptationSuite(Suite):
                                          workspace=ws)
                 agent = build_agent(config, model, workspace=ws, memory=memory)
                 agent.graders = [FunctionVerifier(lambda *_: _tests_pass(ws, task), name="tests")]
-                trajectory = agent.run(task.task, run_id=f"{task.id}-s{s + 1}")
+                agent.tool_executor = tool_pool()
+                trajectory = await agent.arun(task.task, run_id=f"{task.id}-s{s + 1}")
                 getattr(memory, "close", lambda: None)()
                 runs.append(trajectory)
                 graded = [e.ok for e in trajectory.of_type(Verified) if e.grader]
@@ -165,29 +189,36 @@ class AdaptationSuite(Suite):
                "repeated_failed_fix_count": repeated_failed_fix_count(runs),
                "steps": [steps(t) for t in runs], "tokens": sum(total_tokens(t) for t in runs),
                "gate_warnings": sum(len(t.of_type(GateWarned)) for t in runs)}
-        return {"row": row, "runs": runs, "passed": passed, "steps": row["steps"]}
-
-
-def _results_of(name: str, jobs: list, results: list) -> list[dict]:
-    return [r for (v, _), r in zip(jobs, results, strict=True) if v == name]
+        return {"row": row, "passed": passed, "steps": row["steps"],
+                "tokens": [total_tokens(t) for t in runs]}
 
 
 def _figures(results: list[dict]) -> dict:
     passed = [p for r in results for p in r["passed"]]
     later = [st for r in results for st, ok in zip(r["steps"][1:], r["passed"][1:], strict=True)
              if ok]
-    solved = [t for r in results for t, ok in zip(r["runs"], r["passed"], strict=True) if ok]
-    all_runs = [t for r in results for t in r["runs"]]
+    solved = sum(passed)
     return {
         "repeated_failed_fix_count": _mean([r["row"]["repeated_failed_fix_count"]
                                             for r in results]),
         "steps_to_success": _mean(later),
-        "tokens_per_solved_task": (sum(total_tokens(t) for t in all_runs) / len(solved)
+        "tokens_per_solved_task": (sum(t for r in results for t in r["tokens"]) / solved
                                    if solved else None),
         "success": _mean(passed),
         "gate_warnings": _mean([r["row"]["gate_warnings"] for r in results]),
         "steps_session1": _mean([r["steps"][0] for r in results]),
     }
+
+
+@functools.cache
+def _tasks_in(path: Path, mtime_ns: int, size: int) -> list[Task]:
+    return read_jsonl(path, Task)
+
+
+def _load(path: Path) -> list[Task]:
+    """The tasks in `path`, read once while the file is unchanged."""
+    stat = path.stat()
+    return _tasks_in(path, stat.st_mtime_ns, stat.st_size)
 
 
 def _mean(values: list) -> float | None:

@@ -8,6 +8,7 @@ whose check passed) and `steps` (mean model turns).
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.agent import Agent
+from harness.bench.executors import tool_pool
 from harness.bench.suite import BenchOptions, Suite, SuiteResult, real_model
 from harness.bench.tasks import save_trajectory
 from harness.governance.verifiers import FunctionVerifier
@@ -86,28 +88,37 @@ class SmokeSuite(Suite):
     description = "small tasks through the reference agent (scripted model)"
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
-        config = self.config_name(opts)
-        rows = []
+        results = []
         for i, task in enumerate(TASKS):
-            with tempfile.TemporaryDirectory() as tmp:
-                ws = Path(tmp)
-                for rel, content in task.files.items():
-                    (ws / rel).parent.mkdir(parents=True, exist_ok=True)
-                    (ws / rel).write_text(content)
-                model = real_model(opts) or ScriptedModel(task.script)
-                agent = Agent(model, workspace=ws, budget=Budget(max_steps=10),
-                              graders=[grader(task, ws)])
-                trajectory = agent.run(task.prompt, run_id=f"smoke-{task.name}")
-                end = trajectory.finished
-                ok = end is not None and end.status == "success"
-                save_trajectory(opts, task.name, trajectory)
-            rows.append({"task": task.name, "success": ok, "steps": end.steps if end else 0,
-                         "status": end.status if end else "error"})
+            results.append(asyncio.run(self.run_task(task.name, opts)))
             progress(i + 1, len(TASKS))
-        metrics = {"success": sum(r["success"] for r in rows) / len(rows),
-                   "steps": statistics.mean(r["steps"] for r in rows)}
-        return SuiteResult(suite=self.name, config=config, metrics=metrics, cases=len(rows),
-                           rows=rows, model=opts.model, seed=opts.seed)
+        return self.summarise(opts, results)
+
+    def tasks(self, opts: BenchOptions) -> list[str]:
+        self.config_name(opts)
+        return [task.name for task in TASKS]
+
+    async def run_task(self, name: str, opts: BenchOptions) -> dict:
+        task = next(t for t in TASKS if t.name == name)
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = Path(tmp)
+            for rel, content in task.files.items():
+                (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+                (ws / rel).write_text(content)
+            model = real_model(opts) or ScriptedModel(task.script)
+            agent = Agent(model, workspace=ws, budget=Budget(max_steps=10),
+                          graders=[grader(task, ws)], tool_executor=tool_pool())
+            trajectory = await agent.arun(task.prompt, run_id=f"smoke-{task.name}")
+            save_trajectory(opts, task.name, trajectory)
+        end = trajectory.finished
+        return {"task": task.name, "success": end is not None and end.status == "success",
+                "steps": end.steps if end else 0, "status": end.status if end else "error"}
+
+    def summarise(self, opts: BenchOptions, results: list[dict]) -> SuiteResult:
+        metrics = {"success": sum(r["success"] for r in results) / len(results),
+                   "steps": statistics.mean(r["steps"] for r in results)}
+        return SuiteResult(suite=self.name, config=self.config_name(opts), metrics=metrics,
+                           cases=len(results), rows=results, model=opts.model, seed=opts.seed)
 
 
 SUITE = SmokeSuite()

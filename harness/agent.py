@@ -11,10 +11,10 @@ import asyncio
 import copy
 import json
 import uuid
-from collections.abc import Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,7 +33,7 @@ from harness.events import (
     Verified,
 )
 from harness.fencing import unfence_arguments
-from harness.governance.base import AllowAll, FinalAnswer, Governor
+from harness.governance.base import AllowAll, FinalAnswer, Governor, Verdict
 from harness.llm.base import Model, ModelError, SyncModel
 from harness.loop_guard import LoopGuard
 from harness.memory.base import Memory, NullMemory
@@ -49,6 +49,8 @@ from harness.workspace_state import capture
 if TYPE_CHECKING:
     from harness.governance.verifiers import Verifier
 
+
+R = TypeVar("R")
 
 DEFAULT_LOOP_GUARD = LoopGuard()
 """The loop guard every agent has unless given another (or None)."""
@@ -72,6 +74,11 @@ class Agent:
 
     `loop_guard` notes, then stops, a run that repeats a call's result or learns nothing
     new for several steps (`LoopGuard`; None turns it off).
+
+    `tool_executor` (e.g. a bounded `ThreadPoolExecutor`) runs each tool call and each
+    final-answer check off the event loop, so that many runs sharing one loop (as in
+    `harness bench`) keep waiting on their models while one runs a command; without it they
+    run in the loop's thread, as a run that awaits nothing else needs.
     """
 
     def __init__(self, model: Model, *, context: ContextConstructor | None = None,
@@ -82,7 +89,8 @@ class Agent:
                  sinks: Iterable[Sink] = (), config: dict[str, Any] | None = None,
                  sandbox: Sandbox | None = None, graders: Iterable[Verifier] = (),
                  record_workspace: bool = True, output_type: type[BaseModel] | None = None,
-                 loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD):
+                 loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD,
+                 tool_executor: Executor | None = None):
         self.model = model
         self.context = context or BudgetedContext()
         self.memory = memory or NullMemory()
@@ -100,6 +108,7 @@ class Agent:
         self.record_workspace = record_workspace
         self.loop_guard = loop_guard
         self.output_type = output_type
+        self.tool_executor = tool_executor
         self._interrupted: str | None = None
 
     # -- running ----------------------------------------------------------------------
@@ -121,11 +130,12 @@ class Agent:
 
     def _never_suspends(self) -> bool:
         """Whether `arun` completes without ever awaiting anything pending: the model's
-        `acomplete` is `SyncModel`'s (it only calls `complete`) and no method that awaits is
-        overridden. Then `run` drives it directly (`asyncio.run` costs ~150-200 µs a run)."""
+        `acomplete` is `SyncModel`'s (it only calls `complete`), tools run in place and no
+        method that awaits is overridden. Then `run` drives it directly (`asyncio.run` costs ~150-200 µs a run)."""
         return (getattr(type(self.model), "acomplete", None) is SyncModel.acomplete
+                and self.tool_executor is None
                 and all(getattr(type(self), m) is getattr(Agent, m)
-                        for m in ("arun", "step", "call_model")))
+                        for m in ("arun", "step", "call_model", "act", "conclude", "off_loop")))
 
     async def arun(self, task: str, *, run_id: str | None = None) -> Trajectory:
         """Run the task to completion (async) and return its trajectory.
@@ -209,10 +219,10 @@ class Agent:
             return
         state.history.append(reply.as_message())
         if not reply.tool_calls:
-            self.conclude(state, reply.text or "")
+            await self.conclude(state, reply.text or "")
             return
         for call in reply.tool_calls:
-            result = self.act(state, call)
+            result = await self.act(state, call)
             state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
                                          content=result.content(), channel=result.channel))
             if self.loop_guard is not None:
@@ -220,8 +230,9 @@ class Agent:
         self.watch_loops(state)
         self.check_budget(state)
 
-    def act(self, state: AgentState, call: ToolCall) -> ToolResult:
-        """Review, execute, screen and verify one tool call."""
+    async def act(self, state: AgentState, call: ToolCall) -> ToolResult:
+        """Review, execute, screen and verify one tool call (executed and verified off
+        the event loop when the agent has a `tool_executor`)."""
         state.emit(ToolRequested(call=call))
         effects = state.tools.effects(call.name)
         warnings = self.memory.check(call, effects)
@@ -237,7 +248,7 @@ class Agent:
                               session=state.sandbox)
             run_call, unfenced = unfence_arguments(call, effects)  # fences a model copied
             try:
-                result = self.tools.execute(run_call, ctx)
+                result = await self.off_loop(self.tools.execute, run_call, ctx)
             except (KeyboardInterrupt, asyncio.CancelledError) as exc:
                 state.emit(ToolFinished(call_id=call.id, tool=call.name, ok=False,
                                         error=f"interrupted ({interruption(exc)}); the call's "
@@ -252,9 +263,16 @@ class Agent:
         state.emit(ToolFinished(call_id=result.call_id, tool=result.tool, ok=result.ok,
                                 output=result.output, error=result.error, refused=result.refused,
                                 duration_s=result.duration_s, channel=result.channel))
-        for verdict in self.governor.verify(call, result, state):
+        for verdict in await self.off_loop(self.governor.verify, call, result, state):
             state.emit(Verified(call_id=call.id, **verdict.model_dump()))
         return result
+
+    async def off_loop(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(*args)`, in `tool_executor` when there is one (the run waits for it without
+        blocking the event loop), else right here."""
+        if self.tool_executor is None:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.tool_executor, fn, *args)
 
     # -- pieces of the loop, each overridable -------------------------------------------
     def route_skills(self, state: AgentState) -> None:
@@ -277,13 +295,13 @@ class Agent:
         state.charge(reply, "agent", request=request, model=getattr(self.model, "name", ""))
         return reply
 
-    def conclude(self, state: AgentState, answer: str) -> None:
+    async def conclude(self, state: AgentState, answer: str) -> None:
         """Verify a final answer; accept it, or hand failures back for a bounded repair.
         An accepted answer is then graded; the checks that judged it decide its status."""
         final = FinalAnswer(text=answer)
         if self.output_type is not None and not self.take_output(state, answer):
             return
-        verdicts = self.governor.verify(final, None, state)
+        verdicts = await self.off_loop(self.governor.verify, final, None, state)
         for verdict in verdicts:
             state.emit(Verified(**verdict.model_dump()))
         failed = [v for v in verdicts if not v.ok]
@@ -298,7 +316,7 @@ class Agent:
             state.stop("failed", f"verification failed after {state.repairs} repair attempt(s): "
                                  f"{failed[0].verifier}", answer)
             return
-        graded = [v for v in (g.check(final, None, state) for g in self.graders) if v is not None]
+        graded = await self.off_loop(self.grade, final, state)
         for verdict in graded:
             state.emit(Verified(**verdict.model_dump(), grader=True))
         checks = [v.verifier for v in (*verdicts, *graded)]
@@ -311,6 +329,10 @@ class Agent:
             state.stop("success", f"final answer, checked by {', '.join(checks)}", answer)
         else:
             state.stop("answered", "final answer (not checked)", answer)
+
+    def grade(self, final: FinalAnswer, state: AgentState) -> list[Verdict]:
+        """The graders' verdicts on an accepted final answer (those that judged it)."""
+        return [v for v in (g.check(final, None, state) for g in self.graders) if v is not None]
 
     def take_output(self, state: AgentState, answer: str) -> bool:
         """Validate the answer as `output_type` into `state.output`; on failure hand the

@@ -34,7 +34,24 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
                                                            "uses seed + r)")
     bench.add_argument("--repeat", type=int, default=1, help="run each cell N times; metrics "
                                                              "are means, with repeat_stdev")
-    bench.add_argument("--jobs", type=int, default=1, help="tasks run concurrently")
+    bench.add_argument("--jobs", type=int, default=1,
+                       help="cells (a task, or a whole suite) run concurrently, as asyncio "
+                            "tasks; their tools run in a bounded thread pool")
+    bench.add_argument("--max-connections", type=int, metavar="N",
+                       help="with --model: at most N model calls in flight, over every run; "
+                            "a rate limit (429, Retry-After) slows them all")
+    bench.add_argument("--resume", type=Path, metavar="OUT",
+                       help="finish the sweep in OUT (as --out OUT): run only the cells it "
+                            "lacks; refused if the settings or data changed")
+    bench.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="run cells here (default) or as Ray tasks (pip install "
+                            "'harness[ray]')")
+    bench.add_argument("--address", metavar="ADDR",
+                       help="with --executor ray: an existing cluster (default: start a "
+                            "local one)")
+    bench.add_argument("--workers", type=int, metavar="N",
+                       help="with --executor ray and no --address: CPUs of the local "
+                            "cluster, one cell each (default: all)")
     bench.add_argument("--full", action="store_true", help="include the slow, large points")
     bench.add_argument("--ablate", action="append", default=[], metavar="COMPONENT=VARIANT",
                        help="vary one thing against the base config (repeatable; "
@@ -88,6 +105,7 @@ def bench_main(args: argparse.Namespace) -> int:
         raise DataError("--data applies to one suite; name exactly one")
     if args.repeat < 1 or args.jobs < 1:
         raise DataError("--repeat and --jobs must be at least 1")
+    _check_sweep(args)
     grid = parse_ablations(args.ablate)
     if args.cache is not None:
         _check_cache(args)
@@ -95,21 +113,25 @@ def bench_main(args: argparse.Namespace) -> int:
         get_suite(name)  # fail fast on an unknown name, before any work
     from rich.console import Console
 
+    from harness.bench.progress import sweep_display
     from harness.bench.runner import run_bench, write_results
 
     err = Console(stderr=True)
+    executor = _executor(args)
     records, skipped, dead = [], {}, []
     fetch: dict[str, list[str]] = {}  # dataset -> the skipped suites that need it
     for name in names:
         opts = BenchOptions(data=args.data, out=args.out / name if args.out else None,
                             config=args.config, model=args.model, seed=args.seed,
                             repeat=args.repeat, jobs=args.jobs, full=args.full,
-                            extra=_extra(args), cache=args.cache)
+                            extra=_extra(args), cache=args.cache,
+                            max_connections=args.max_connections)
         # With --json nothing but the JSON objects may reach stdout, whatever a suite prints.
         try:
-            with _progress(err) as progress, \
+            with sweep_display(err) as display, \
                     contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
-                record = run_bench(name, opts, grid, progress)
+                record = run_bench(name, opts, grid, display, executor=executor,
+                                   resume=args.resume is not None)
         except DataError as exc:
             if len(names) == 1:
                 raise
@@ -143,19 +165,31 @@ def bench_main(args: argparse.Namespace) -> int:
     return 1 if skipped or dead else 0
 
 
-@contextlib.contextmanager
-def _progress(console):
-    """A factory of progress callbacks, one rich bar per suite cell (shown on a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+def _check_sweep(args: argparse.Namespace) -> None:
+    """`--resume OUT` is `--out OUT` keeping the cells OUT holds (none if it is new);
+    check the sweep options."""
+    if args.resume is not None:
+        if args.out is not None and args.out != args.resume:
+            raise DataError(f"--resume {args.resume} and --out {args.out}: give one folder")
+        args.out = args.resume
+    if args.max_connections is not None and args.max_connections < 1:
+        raise DataError("--max-connections must be at least 1")
+    if args.executor != "ray" and (args.address or args.workers):
+        raise DataError("--address and --workers apply to --executor ray")
+    if args.workers is not None and (args.workers < 1 or args.address):
+        raise DataError("--workers N (at least 1) sizes a local Ray cluster; with --address "
+                        "the cluster has its own")
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as progress:
-        def factory(label: str):
-            task = progress.add_task(label, total=None)
-            return lambda done, total: progress.update(task, completed=done, total=total)
 
-        yield factory
+def _executor(args: argparse.Namespace):
+    if args.executor == "ray":
+        from harness.bench.executors import RayExecutor, import_ray
+
+        import_ray()  # fail fast, before any suite runs
+        return RayExecutor(address=args.address, workers=args.workers)
+    from harness.bench.executors import LocalExecutor
+
+    return LocalExecutor(args.jobs)
 
 
 def _print_list() -> None:

@@ -6,30 +6,34 @@ each ablation cell under `metrics['ablations'][CELL]` with its difference from t
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import platform
 import statistics
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
+from harness.bench.cells import (
+    WHOLE_SUITE,
+    CellFailed,
+    CellKey,
+    CellResult,
+    Journal,
+    check_manifest,
+    fingerprint,
+)
+from harness.bench.executors import CellJob, Executor, LocalExecutor
 from harness.bench.registry import get_suite
 from harness.bench.suite import BenchOptions, DataError, Progress, SuiteResult
-from harness.events import (
-    VOLATILE_FIELDS,
-    TaskFinished,
-    TaskStarted,
-    TrajectoryError,
-    parse_event,
-    without_keys,
-)
+from harness.events import VOLATILE_FIELDS, without_keys
 
 TIMING_FIELDS = frozenset({*VOLATILE_FIELDS, "timings", "elapsed_s", "finished_at",
                            "model_s", "tools_s", "wall_s", "run_errors"})
@@ -85,6 +89,7 @@ class BenchRecord(BaseModel):
 
 
 MAX_RUN_ERRORS = 5
+T = TypeVar("T")
 
 
 def versions() -> dict[str, str]:
@@ -113,49 +118,123 @@ def cell_name(cell: dict[str, str]) -> str:
     return "+".join(f"{k}={v}" for k, v in cell.items()) or "base"
 
 
-ProgressFactory = Callable[[str], Progress]
+class SweepHooks:
+    """Reports a sweep's cells to a progress display; see `harness.bench.progress`."""
+
+    def started(self, job: CellJob) -> None:
+        pass
+
+    def finished(self, cell: CellResult) -> None:
+        pass
+
+    def failed(self, job: CellJob, error: CellFailed) -> None:
+        pass
+
+    def tick(self, job: CellJob) -> Progress:
+        return lambda done, total: None
+
+    def planned(self, suite: str, total: int, done: int) -> None:
+        pass
+
+
+class SweepFailed(RuntimeError):
+    """Some cells of a sweep raised; the ones that finished are kept in OUT."""
 
 
 def run_bench(name: str, opts: BenchOptions, grid: dict[str, list[str]] | None = None,
-              progress: ProgressFactory | None = None) -> BenchRecord:
-    """Run suite `name` for every ablation cell and repeat; the base cell runs first."""
+              hooks: SweepHooks | None = None, *, executor: Executor | None = None,
+              resume: bool = False) -> BenchRecord:
+    """Run suite `name` for every ablation cell and repeat, one cell per task (or one for a
+    suite run whole), on `executor` (here, `--jobs` at a time, by default). With `opts.out`,
+    each finished cell is journaled in it as it finishes; `resume` runs only the cells the
+    journal lacks, after checking that the sweep's settings and data are unchanged."""
     suite = get_suite(name)
     grid = grid or {}
     _check_ablatable(suite, grid)
     start = time.perf_counter()
-    cells = ablation_cells(grid)
     # A suite with `handles_repeat` (e.g. timing medians) gets --repeat itself, in one run.
     repeat = 1 if getattr(suite, "handles_repeat", False) else max(1, opts.repeat)
-    results: dict[str, list[SuiteResult]] = {}
-    status: Counter[tuple[str, str]] = Counter()
-    errors: dict[str, None] = {}
-    for cell in cells:
-        label = cell_name(cell)
-        runs = []
-        for r in range(repeat):
-            out = _out_dir(opts.out, label, r, repeat)
-            cell_opts = opts.model_copy(update={
-                "ablate": {**opts.ablate, **cell}, "seed": opts.seed + r, "out": out,
-                "repeat": opts.repeat if repeat == 1 else 1})
-            tick = progress(f"{name} {label}" + (f" #{r + 1}" if repeat > 1 else "")) \
-                if progress else (lambda done, total: None)
-            runs.append(_run_cell(suite, cell_opts, tick, status, errors))
-        results[label] = runs
-    base = results["base"]
-    record = BenchRecord(
+    plans = [(cell_name(cell), r, opts.model_copy(update={
+                "ablate": {**opts.ablate, **cell}, "seed": opts.seed + r,
+                "out": _out_dir(opts.out, cell_name(cell), r, repeat),
+                "repeat": opts.repeat if repeat == 1 else 1}))
+             for cell in ablation_cells(grid) for r in range(repeat)]
+    tasks = {(label, r): suite.tasks(cell_opts) for label, r, cell_opts in plans}
+    jobs = [CellJob(suite=name, key=CellKey(ablation=label, repeat=r, task=task), opts=cell_opts)
+            for label, r, cell_opts in plans for task in tasks[label, r] or [WHOLE_SUITE]]
+    journal = Journal(opts.out) if opts.out is not None else None
+    done: dict[str, CellResult] = {}
+    if journal is not None and opts.out is not None:
+        check_manifest(opts.out, _fingerprint(suite, opts, grid), resume=resume)
+        done = journal.read() if resume else {}
+    record = _Journaling(journal, done, hooks or SweepHooks())
+
+    todo = [job for job in jobs if job.key.id not in done]
+    record.hooks.planned(name, len(jobs), len(jobs) - len(todo))
+    run_async((executor or LocalExecutor(opts.jobs)).run(todo, record))
+    if failures := record.failures:
+        if isinstance(failures[0].__cause__, DataError):
+            raise failures[0].__cause__  # the suite's data or options, not one cell, are wrong
+        where = f"; the {len(done)} finished cells are in {opts.out}: rerun with --resume " \
+                f"{opts.out} to run only the others" if opts.out is not None else ""
+        raise SweepFailed(f"{name}: {len(failures)} of {len(jobs)} cells failed; first: "
+                          f"{failures[0]}{where}") from failures[0].__cause__
+    results = {(label, r): _suite_result(suite, cell_opts, tasks[label, r], label, r, done)
+               for label, r, cell_opts in plans}
+    runs = [done[job.key.id] for job in jobs]
+    base = [results["base", r] for r in range(repeat)]
+    bench = BenchRecord(
         suite=name, config=base[0].config, composition=_composition(suite, opts),
         model=opts.model, seed=opts.seed, repeat=max(1, opts.repeat), data=base[0].data,
         cases=base[0].cases, metrics=_combine(base), rows=_rows(base),
-        series=base[0].series, versions=versions(), run_status=_by_config(status),
-        run_errors=list(errors)[:MAX_RUN_ERRORS])
-    if len(cells) > 1:
-        record.metrics["ablations"] = {
-            label: {"metrics": (m := _scalars(_combine(runs))),
-                    "delta": _delta(m, _scalars(record.metrics))}
-            for label, runs in results.items() if label != "base"}
-    record.timings = {"elapsed_s": round(time.perf_counter() - start, 3),
-                      "finished_at": time.time()}
-    return record
+        series=base[0].series, versions=versions(), run_status=_run_status(runs),
+        run_errors=list(dict.fromkeys(e for c in runs for e in c.errors))[:MAX_RUN_ERRORS])
+    labels = list(dict.fromkeys(label for label, _, _ in plans))
+    if len(labels) > 1:
+        bench.metrics["ablations"] = {
+            label: {"metrics": (m := _scalars(_combine([results[label, r]
+                                                        for r in range(repeat)]))),
+                    "delta": _delta(m, _scalars(bench.metrics))}
+            for label in labels if label != "base"}
+    bench.timings = {"elapsed_s": round(time.perf_counter() - start, 3),
+                     "finished_at": time.time()}
+    return bench
+
+
+class _Journaling(SweepHooks):
+    """Journals each finished cell (and keeps it in `done`), collects failures, and passes
+    everything on to the display's hooks."""
+
+    def __init__(self, journal: Journal | None, done: dict[str, CellResult], hooks: SweepHooks):
+        self.journal, self.done, self.hooks = journal, done, hooks
+        self.failures: list[CellFailed] = []
+
+    def started(self, job: CellJob) -> None:
+        self.hooks.started(job)
+
+    def finished(self, cell: CellResult) -> None:
+        if self.journal is not None:
+            self.journal.append(cell)
+        self.done[cell.key.id] = cell
+        self.hooks.finished(cell)
+
+    def failed(self, job: CellJob, error: CellFailed) -> None:
+        self.failures.append(error)
+        self.hooks.failed(job, error)
+
+    def tick(self, job: CellJob) -> Progress:
+        return self.hooks.tick(job)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code, in a thread of its own when an
+    event loop is already running here (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-bench") as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def write_results(record: BenchRecord, out: Path) -> Path:
@@ -173,54 +252,36 @@ def comparable(payload: Any) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _run_cell(suite: Any, opts: BenchOptions, tick: Progress, status: Counter[tuple[str, str]],
-              errors: dict[str, None]) -> SuiteResult:
-    """`suite.run(opts, tick)`, counting how the runs it saved ended into `status` and
-    `errors`. Without `--out` the trajectories go to a temporary folder, read and removed."""
-    started = time.time()
-    if opts.out is not None:
-        result = suite.run(opts, tick)
-        _count_outcomes(opts.out, started, status, errors)
-        return result
-    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
-        result = suite.run(opts.model_copy(update={"out": Path(tmp)}), tick)
-        _count_outcomes(Path(tmp), 0.0, status, errors)
-    return result
+def _suite_result(suite: Any, opts: BenchOptions, tasks: list[str] | None, label: str,
+                  r: int, done: dict[str, CellResult]) -> SuiteResult:
+    """One ablation cell's and repeat's figures, from its journaled cells."""
+    if tasks is None:
+        return SuiteResult.model_validate(done[CellKey(ablation=label, repeat=r).id].result)
+    return suite.summarise(opts, [done[CellKey(ablation=label, repeat=r, task=t).id].result
+                                  for t in tasks])
 
 
-def _count_outcomes(out: Path, since: float, status: Counter[tuple[str, str]],
-                    errors: dict[str, None]) -> None:
-    """Count each trajectory written under `out` since `since` by (config, end status)."""
-    for path in sorted(out.rglob("*.jsonl")):
-        try:
-            if path.stat().st_mtime < since - 1:
-                continue
-            first, last = _end_events(path)
-        except (OSError, TrajectoryError):
-            continue
-        if isinstance(first, TaskStarted) and isinstance(last, TaskFinished):
-            status[str(first.config.get("name", "")), last.status] += 1
-            if last.status == "error":
-                errors.setdefault(last.reason[:300])
-
-
-def _end_events(path: Path) -> tuple[Any, Any]:
-    """The events on the first and the last line of a JSONL file (read from its ends)."""
-    with path.open("rb") as fh:
-        first = fh.readline(1 << 20)
-        fh.seek(0, 2)
-        fh.seek(max(0, fh.tell() - (1 << 16)))
-        lines = fh.read().splitlines()
-    if not first.strip() or not lines:
-        return None, None
-    return parse_event(first), parse_event(lines[-1])
-
-
-def _by_config(status: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+def _run_status(cells: list[CellResult]) -> dict[str, dict[str, int]]:
+    status: Counter[tuple[str, str]] = Counter()
+    for cell in cells:
+        for config, ends in cell.runs.items():
+            for end, n in ends.items():
+                status[config, end] += n
     out: dict[str, dict[str, int]] = {}
     for (config, end), n in sorted(status.items()):
         out.setdefault(config, {})[end] = n
     return out
+
+
+def _fingerprint(suite: Any, opts: BenchOptions, grid: dict[str, list[str]]) -> dict[str, Any]:
+    """The settings and data that decide a sweep's results (not where or how fast it runs)."""
+    try:
+        data = suite.resolve_data(opts)
+    except DataError:  # no data; or missing, which the suite reports when it runs
+        data = None
+    fields = opts.model_dump(mode="json", exclude={"out", "jobs", "max_connections", "cache"})
+    return fingerprint({"suite": suite.name, **fields, "grid": grid,
+                        "composition": _composition(suite, opts)}, data)
 
 
 def _check_ablatable(suite: Any, grid: dict[str, list[str]]) -> None:

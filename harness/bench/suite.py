@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import DataError as DataError  # re-exported: its home until it moved down
 
 if TYPE_CHECKING:
+    from harness.llm.connection_pool import ConnectionPool
     from harness.llm.litellm_model import LiteLLMModel
 
 T = TypeVar("T", bound=BaseModel)
@@ -56,6 +57,9 @@ class BenchOptions(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     cache: Path | None = None
     """`--cache DIR`: real models reply from this response cache when they can."""
+    max_connections: int | None = None
+    """`--max-connections N`: at most N calls in flight to a real model, shared by every
+    run in this process, slowed together by the provider's rate limits."""
 
 
 MAX_OUTPUT_TOKENS = 2048
@@ -74,7 +78,17 @@ def real_model(opts: BenchOptions) -> LiteLLMModel | None:
     from harness.llm.response_cache import ResponseCache
 
     cache = ResponseCache(opts.cache, sample=opts.seed) if opts.cache is not None else None
-    return LiteLLMModel(opts.model, response_cache=cache, max_tokens=MAX_OUTPUT_TOKENS)
+    return LiteLLMModel(opts.model, response_cache=cache, max_tokens=MAX_OUTPUT_TOKENS,
+                        pool=connection_pool(opts))
+
+
+def connection_pool(opts: BenchOptions) -> ConnectionPool | None:
+    """The pool shared by every run of `opts.model` in this process (`--max-connections`)."""
+    if not opts.model or opts.max_connections is None:
+        return None
+    from harness.llm.connection_pool import shared_pool
+
+    return shared_pool(opts.model, opts.max_connections)
 
 
 class SuiteResult(BaseModel):
@@ -102,7 +116,9 @@ Progress = Callable[[int, int], None]
 
 
 class Suite:
-    """Base class for suites. Subclasses set the class attributes and implement `run`."""
+    """Base class for suites. Subclasses set the class attributes and implement `run`, or,
+    to have each task run as its own cell (resumed by `--resume`, spread over a cluster by
+    `--executor ray`), `tasks`, `run_task` and `summarise`."""
 
     name: str = ""
     description: str = ""
@@ -117,6 +133,21 @@ class Suite:
 
     def run(self, opts: BenchOptions, progress: Progress) -> SuiteResult:  # pragma: no cover
         raise NotImplementedError(f"suite {self.name} must implement run()")
+
+    def tasks(self, opts: BenchOptions) -> list[str] | None:
+        """The names of the suite's tasks, each run as a cell by `run_task`; None (the
+        default) runs the whole suite as one cell, by `run`."""
+        return None
+
+    async def run_task(self, task: str, opts: BenchOptions) -> dict[str, Any]:  # pragma: no cover
+        """Run one task and return its result as JSON-able data, which is journaled and
+        given back to `summarise`; save its trajectories with `save_trajectory`."""
+        raise NotImplementedError(f"suite {self.name} lists tasks but has no run_task()")
+
+    def summarise(self, opts: BenchOptions,
+                  results: list[dict[str, Any]]) -> SuiteResult:  # pragma: no cover
+        """The suite's figures from every task's result, in the order of `tasks(opts)`."""
+        raise NotImplementedError(f"suite {self.name} lists tasks but has no summarise()")
 
     def config_name(self, opts: BenchOptions) -> str:
         name = opts.config or self.default_config

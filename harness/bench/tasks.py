@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from harness.bench.cells import current_recorder
 from harness.bench.suite import BenchOptions, Progress
 from harness.events import Trajectory
 
@@ -38,13 +40,17 @@ def map_tasks(fn: Callable[[T], R], items: Iterable[T], *, jobs: int = 1,
         progress(0, len(todo))
     if jobs <= 1 or len(todo) <= 1:
         return [one(item) for item in todo]
+    context = contextvars.copy_context()  # what the sweep records, seen by every thread
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, todo))
+        return list(pool.map(lambda item: context.copy().run(one, item), todo))
 
 
 def save_trajectory(opts: BenchOptions, name: str, trajectory: Trajectory) -> Path | None:
     """Write `OUT/<name>.jsonl` when the run has an output directory (`/` in `name` makes
-    subdirectories; other unusual characters become `_`)."""
+    subdirectories; other unusual characters become `_`), and count how the run ended in the
+    sweep's record (`run_status` in `results.json`)."""
+    if (recorder := current_recorder()) is not None:
+        recorder.saw(trajectory)
     if opts.out is None:
         return None
     parts = [re.sub(r"[^A-Za-z0-9.+=_-]+", "_", p).strip("_.") or "_" for p in name.split("/")]

@@ -1,4 +1,5 @@
-"""Models: the `Model` protocol, `LiteLLMModel`, and the offline `ScriptedModel` and `ReplayModel`."""
+"""Models: the `Model` protocol, `LiteLLMModel`, and the offline `ScriptedModel`, `ReplayModel`
+and `SimulatedLatencyModel`."""
 
 from typing import TYPE_CHECKING
 
@@ -8,6 +9,7 @@ _EXPORTS = {
     "Model": "harness.llm.base",
     "ModelError": "harness.llm.base",
     "SyncModel": "harness.llm.base",
+    "ConnectionPool": "harness.llm.connection_pool",
     "estimate_tokens": "harness.llm.base",
     "LiteLLMModel": "harness.llm.litellm_model",
     "RetryPolicy": "harness.llm.litellm_model",
@@ -21,6 +23,7 @@ _EXPORTS = {
     "FunctionModel": "harness.llm.scripted",
     "ScriptedModel": "harness.llm.scripted",
     "ScriptExhausted": "harness.llm.scripted",
+    "SimulatedLatencyModel": "harness.llm.simulated",
     "Message": "harness.messages",
     "ModelRequest": "harness.messages",
     "ModelResponse": "harness.messages",
@@ -32,6 +35,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.llm.base import Model, ModelError, SyncModel, estimate_tokens
+    from harness.llm.connection_pool import ConnectionPool
     from harness.llm.litellm_model import LiteLLMModel, RetryPolicy, is_transient
     from harness.llm.replay import ReplayDivergence, ReplayModel
     from harness.llm.response_cache import (
@@ -41,4 +45,5 @@ if TYPE_CHECKING:  # pragma: no cover
         request_key,
     )
     from harness.llm.scripted import FunctionModel, ScriptedModel, ScriptExhausted
+    from harness.llm.simulated import SimulatedLatencyModel
     from harness.messages import Message, ModelRequest, ModelResponse, ToolCall, Usage

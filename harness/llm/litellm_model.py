@@ -24,6 +24,7 @@ from tenacity import (
 
 from harness._fast import MAX_NESTING, text_nesting_depth
 from harness.llm.base import ModelError
+from harness.llm.connection_pool import ConnectionPool, retry_after
 from harness.llm.credentials import CredentialsError, missing_key, rejected_key
 from harness.llm.prompt_cache import mark_stable_prefix, needs_breakpoints
 from harness.llm.response_cache import ResponseCache
@@ -45,6 +46,8 @@ class RetryPolicy(BaseModel):
     initial_wait: float = 1.0
     max_wait: float = 30.0
     jitter: float = 1.0
+    max_retry_after: float = 60.0
+    """A provider's `Retry-After` lengthens a wait up to this many seconds."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -56,6 +59,12 @@ def is_transient(exc: BaseException) -> bool:
         return True
     status = getattr(exc, "status_code", None)
     return isinstance(status, int) and status in RETRYABLE_STATUS
+
+
+def is_rate_limit(exc: BaseException) -> bool:
+    """True for a provider's 429 (litellm's and openai's `RateLimitError`)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return "RateLimitError" in names or getattr(exc, "status_code", None) == 429
 
 
 def _missing_credentials(exc: BaseException) -> bool:
@@ -100,14 +109,25 @@ class LiteLLMModel:
 
     `response_cache` (a `ResponseCache` or its directory) answers a request it has seen
     from disk without calling the provider: the reply as stored, `cached`, cost 0.
+
+    A retried attempt waits at least the provider's `Retry-After` (up to
+    `retry.max_retry_after`), longer if the backoff says so.
+
+    `pool` (a `ConnectionPool`, e.g. `shared_pool(model, n)`) bounds the calls in flight of
+    every run that shares it: each attempt of `acomplete` holds a slot, and a 429 pauses the
+    whole pool for its `Retry-After` and lowers its limit. With a pool the provider's SDK does
+    not retry by itself (`max_retries=0`; openai's client otherwise retries a 429 twice
+    unseen), so every 429 reaches the pool. The sync `complete` ignores the pool.
     """
 
     def __init__(self, model: str, *, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  response_cache: ResponseCache | str | Path | None = None,
                  cache_prompt: bool = False, stream: bool = False,
-                 on_text: Callable[[str], None] | None = None, **params: Any):
+                 on_text: Callable[[str], None] | None = None,
+                 pool: ConnectionPool | None = None, **params: Any):
         self.name = model
+        self.pool = pool
         self.cache_prompt = cache_prompt
         self.stream, self.on_text = stream or on_text is not None, on_text
         self.params = params
@@ -134,6 +154,18 @@ class LiteLLMModel:
             return await litellm.acompletion(**kwargs)
         chunks = [self._heard(c) async for c in await litellm.acompletion(**kwargs, **STREAM)]
         return litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
+
+    async def _pooled_call(self, kwargs: dict[str, Any]) -> Any:
+        """One attempt, holding a slot of the pool if there is one."""
+        if self.pool is None:
+            return await self._acall(kwargs)
+        async with self.pool.slot():
+            try:
+                return await self._acall({**kwargs, "max_retries": 0})
+            except Exception as exc:
+                if is_rate_limit(exc):  # pause the pool before the slot is let go
+                    self.pool.rate_limited(retry_after(exc))
+                raise
 
     def _heard(self, chunk: Any) -> Any:
         """Pass a streamed chunk's text to `on_text` as it arrives; keep the chunk."""
@@ -171,7 +203,7 @@ class LiteLLMModel:
             async for attempt in AsyncRetrying(**self._retry_args()):
                 with attempt:
                     self.attempts += 1
-                    raw = await self._acall(kwargs)
+                    raw = await self._pooled_call(kwargs)
         except Exception as exc:
             raise self._error(exc) from exc
         return self._store(key, self._parse(raw, time.perf_counter() - start))
@@ -212,11 +244,20 @@ class LiteLLMModel:
         p = self.retry
         return {
             "stop": stop_after_attempt(p.max_attempts),
-            "wait": wait_exponential(multiplier=p.initial_wait, max=p.max_wait) + wait_random(0, p.jitter),
+            "wait": self._wait,
             "retry": retry_if_exception(is_transient),
             "before_sleep": self._record_wait,
             "reraise": True,
         }
+
+    def _wait(self, state: RetryCallState) -> float:
+        """The backoff, or the provider's `Retry-After` if that is longer."""
+        p = self.retry
+        backoff = (wait_exponential(multiplier=p.initial_wait, max=p.max_wait)
+                   + wait_random(0, p.jitter))(state)
+        exc = state.outcome.exception() if state.outcome is not None else None
+        asked = retry_after(exc) if exc is not None else None
+        return backoff if asked is None else max(backoff, min(asked, p.max_retry_after))
 
     def _record_wait(self, state: RetryCallState) -> None:
         if state.next_action is not None:
