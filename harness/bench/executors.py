@@ -136,9 +136,9 @@ class RayExecutor:
 
     async def run(self, jobs: Iterable[CellJob], hooks: Hooks) -> None:
         ray = import_ray()
-        self._connect(ray)
+        self.connect()
         remote = ray.remote(num_cpus=1, max_retries=self.max_retries)(run_job_remote)
-        window = self.window or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        window = self.window or 4 * int(ray.cluster_resources().get("CPU", 1)) + 8
         pending: dict[Any, CellJob] = {}
         queue = iter(jobs)
         while True:
@@ -147,7 +147,7 @@ class RayExecutor:
                 pending[remote.remote(job.model_dump_json())] = job
             if not pending:
                 return
-            ready, _ = await asyncio.to_thread(ray.wait, list(pending), num_returns=1)
+            ready = await asyncio.to_thread(_ready, ray, list(pending))
             for ref in ready:
                 job = pending.pop(ref)
                 try:
@@ -158,7 +158,9 @@ class RayExecutor:
                 _write_files(job.opts.out, files)
                 hooks.finished(CellResult.model_validate_json(payload))
 
-    def _connect(self, ray: Any) -> None:
+    def connect(self) -> None:
+        """Join the cluster at `address`, or start a local one (once a process)."""
+        ray = import_ray()
         if ray.is_initialized():
             return
         env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
@@ -169,6 +171,13 @@ class RayExecutor:
         else:
             ray.init(address="local", num_cpus=self.workers or os.cpu_count() or 1,
                      _node_ip_address="127.0.0.1", object_store_memory=128 << 20, **options)
+
+
+def _ready(ray: Any, refs: list[Any]) -> list[Any]:
+    """The finished ones of `refs`: waits for one, then takes every other already done."""
+    first, rest = ray.wait(refs, num_returns=1)
+    more, _ = ray.wait(rest, num_returns=len(rest), timeout=0) if rest else ([], [])
+    return [*first, *more]
 
 
 def run_job_remote(job_json: str) -> tuple[str, dict[str, bytes]]:
