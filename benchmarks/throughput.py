@@ -37,15 +37,6 @@ The floor (`floor_*`), in the same run: K bare coroutines, each awaiting the sam
 All figures are timings on a shared machine: compare the share of ideal with the floor's.
 With `--out`, each timed run's trajectory is written to `OUT/throughput/kK/` after its batch.
 `opts.extra` may set `ks` ("1,16"), `latency_s`, `jitter_s` and `tool_threads`.
-
-Where the rest goes (2-core machine, K = 256): the harness reaches 0.95-0.97 of ideal, the
-floor 0.997; a run's mean end is ~60-85 ms later than the floor's, and ~50-75 ms of that is
-the start burst: each run does ~0.3 ms on the loop before its first model call (setup
-~0.2 ms, of which workspace capture ~0.12; first context build ~0.05), so the 256th run
-first calls its model ~75-130 ms after the first (`loop_lag_ms_max`). Turning off
-`record_workspace`, the loop guard, the sandbox or the executor moves the share by less
-than the noise between batches (~1.5 points); running `start` in the executor halves the
-lag but lowers the share (0.93), as the threads contend for the GIL.
 """
 
 from __future__ import annotations
@@ -62,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.agent import Agent
-from harness.bench.suite import BenchOptions, Progress, Suite, SuiteResult
+from harness.bench.suite import BenchOptions, DataError, Progress, Suite, SuiteResult
 from harness.bench.tasks import save_trajectory
 from harness.events import Trajectory
 from harness.llm import SimulatedLatencyModel
@@ -91,13 +82,21 @@ class Settings:
 
     def __init__(self, opts: BenchOptions):
         extra = opts.extra
-        ks = extra.get("ks", FULL_KS if opts.full else KS)
-        if isinstance(ks, str):
-            ks = [int(k) for k in ks.split(",") if k.strip()]
-        self.ks: tuple[int, ...] = tuple(int(k) for k in ks)
-        self.latency_s = float(extra.get("latency_s", LATENCY_S))
-        self.jitter_s = float(extra.get("jitter_s", JITTER_S))
-        self.tool_threads = int(extra.get("tool_threads", TOOL_THREADS))
+        try:
+            ks = extra.get("ks", FULL_KS if opts.full else KS)
+            if isinstance(ks, str):
+                ks = [int(k) for k in ks.split(",") if k.strip()]
+            self.ks: tuple[int, ...] = tuple(int(k) for k in ks)
+            self.latency_s = float(extra.get("latency_s", LATENCY_S))
+            self.jitter_s = float(extra.get("jitter_s", JITTER_S))
+            self.tool_threads = int(extra.get("tool_threads", TOOL_THREADS))
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"throughput: ks is a list of integers, latency_s and jitter_s "
+                            f"seconds, tool_threads an integer ({exc})") from exc
+        if not self.ks or min(self.ks) < 1 or self.latency_s < 0 or \
+                not 0 <= self.jitter_s <= self.latency_s or self.tool_threads < 1:
+            raise DataError("throughput: ks must be at least 1, 0 <= jitter_s <= latency_s, "
+                            "tool_threads at least 1")
         self.seed = opts.seed
 
     def model(self, k: int) -> SimulatedLatencyModel:

@@ -15,7 +15,14 @@ _EXPORTS = {
     "resolve_config": "harness.bench.config",
     "available": "harness.bench.registry",
     "get_suite": "harness.bench.registry",
+    "CellKey": "harness.bench.cells",
+    "CellResult": "harness.bench.cells",
+    "LocalExecutor": "harness.bench.executors",
+    "RayExecutor": "harness.bench.executors",
+    "tool_pool": "harness.bench.executors",
     "BenchRecord": "harness.bench.runner",
+    "SweepFailed": "harness.bench.runner",
+    "SweepHooks": "harness.bench.runner",
     "run_bench": "harness.bench.runner",
     "write_results": "harness.bench.runner",
     "BenchOptions": "harness.bench.suite",
@@ -30,6 +37,7 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from harness.bench.cells import CellKey, CellResult
     from harness.bench.config import (
         ComponentSpec,
         HarnessConfig,
@@ -39,7 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
         load_config,
         resolve_config,
     )
+    from harness.bench.executors import LocalExecutor, RayExecutor, tool_pool
     from harness.bench.registry import available, get_suite
-    from harness.bench.runner import BenchRecord, run_bench, write_results
+    from harness.bench.runner import BenchRecord, SweepFailed, SweepHooks, run_bench, write_results
     from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
     from harness.bench.tasks import map_tasks, save_trajectory

@@ -25,6 +25,9 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
                        help="skill-routing: a skill corpus (folders with SKILL.md) to route over")
     bench.add_argument("--data", type=Path, help="data file or directory for the suite")
     bench.add_argument("--split", help="locomo-recall: a named split of the data (dev, all)")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       dest="suite_options", help="a suite's own option (repeatable), e.g. "
+                       "throughput's latency_s=0.2, jitter_s, ks=1,16")
     bench.add_argument("--config", help="a configuration name or a .yaml/.toml/.json file")
     bench.add_argument("--model", help="a litellm model string instead of the offline probe")
     bench.add_argument("--cache", type=Path, metavar="DIR",
@@ -51,7 +54,10 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
                             "local one)")
     bench.add_argument("--workers", type=int, metavar="N",
                        help="with --executor ray and no --address: CPUs of the local "
-                            "cluster, one cell each (default: all)")
+                            "cluster (default: all)")
+    bench.add_argument("--cell-cpus", type=float, default=1.0, metavar="F",
+                       help="with --executor ray: CPUs a cell takes (default 1; 0.1 runs ten "
+                            "model-bound cells a CPU)")
     bench.add_argument("--full", action="store_true", help="include the slow, large points")
     bench.add_argument("--ablate", action="append", default=[], metavar="COMPONENT=VARIANT",
                        help="vary one thing against the base config (repeatable; "
@@ -75,10 +81,16 @@ def parse_ablations(items: list[str]) -> dict[str, list[str]]:
 
 
 def _extra(args: argparse.Namespace) -> dict[str, Any]:
-    """Suite-specific options: `--skills` (skill-routing), `--split` (locomo-recall)."""
+    """Suite-specific options: `--skills` (skill-routing), `--split` (locomo-recall), and
+    any `--set KEY=VALUE`."""
     extra: dict[str, Any] = {"skills": str(args.skills)} if args.skills else {}
     if getattr(args, "split", None):
         extra["split"] = args.split
+    for item in getattr(args, "suite_options", []):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"--set {item!r}: expected KEY=VALUE (e.g. latency_s=0.2)")
+        extra[key.strip()] = value.strip()
     return extra
 
 
@@ -174,8 +186,10 @@ def _check_sweep(args: argparse.Namespace) -> None:
         args.out = args.resume
     if args.max_connections is not None and args.max_connections < 1:
         raise DataError("--max-connections must be at least 1")
-    if args.executor != "ray" and (args.address or args.workers):
-        raise DataError("--address and --workers apply to --executor ray")
+    if args.executor != "ray" and (args.address or args.workers or args.cell_cpus != 1.0):
+        raise DataError("--address, --workers and --cell-cpus apply to --executor ray")
+    if not 0 < args.cell_cpus <= 64:
+        raise DataError("--cell-cpus must be above 0 (and at most 64)")
     if args.workers is not None and (args.workers < 1 or args.address):
         raise DataError("--workers N (at least 1) sizes a local Ray cluster; with --address "
                         "the cluster has its own")
@@ -186,7 +200,8 @@ def _executor(args: argparse.Namespace):
         from harness.bench.executors import RayExecutor, import_ray
 
         import_ray()  # fail fast, before any suite runs
-        return RayExecutor(address=args.address, workers=args.workers)
+        return RayExecutor(address=args.address, workers=args.workers,
+                           cell_cpus=args.cell_cpus)
     from harness.bench.executors import LocalExecutor
 
     return LocalExecutor(args.jobs)

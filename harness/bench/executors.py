@@ -122,7 +122,8 @@ are, and the model's endpoint and key."""
 
 class RayExecutor:
     """Cells as Ray tasks on the cluster at `address`, or on a local one started here with
-    `workers` CPUs (one cell a CPU). Each worker writes its cell's trajectories to its own
+    `workers` CPUs. A cell takes `cell_cpus` of a CPU: 1 for a cell that computes, less
+    (0.1: ten a CPU) for cells that mostly wait on a model. Each worker writes its cell's trajectories to its own
     temporary folder and returns them, and the driver writes them under OUT, so workers need
     no shared disk. A worker that dies has its cell retried (`max_retries`); a cell that
     raises is reported failed, not retried."""
@@ -130,15 +131,17 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None,
-                 max_retries: int = 3, window: int | None = None):
-        self.address, self.workers = address, workers
+                 cell_cpus: float = 1.0, max_retries: int = 3, window: int | None = None):
+        self.address, self.workers, self.cell_cpus = address, workers, cell_cpus
         self.max_retries, self.window = max_retries, window
 
     async def run(self, jobs: Iterable[CellJob], hooks: Hooks) -> None:
         ray = import_ray()
         self.connect()
-        remote = ray.remote(num_cpus=1, max_retries=self.max_retries)(run_job_remote)
-        window = self.window or 4 * int(ray.cluster_resources().get("CPU", 1)) + 8
+        remote = ray.remote(num_cpus=self.cell_cpus, max_retries=self.max_retries)(
+            run_job_remote)
+        slots = ray.cluster_resources().get("CPU", 1) / self.cell_cpus
+        window = self.window or 2 * int(slots) + 8  # queued, so no worker waits on the driver
         pending: dict[Any, CellJob] = {}
         queue = iter(jobs)
         while True:
