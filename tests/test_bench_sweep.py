@@ -195,3 +195,28 @@ def test_jobs_run_cells_concurrently_as_asyncio_tasks(env, tmp_path):
         running += 1 if line.startswith("start") else -1
         most = max(most, running)
     assert most == 3  # never more than --jobs, and as many as that
+
+
+def test_max_connections_bounds_a_sweeps_model_calls_and_a_429_pauses_them_all(tmp_path,
+                                                                               monkeypatch):
+    """`smoke` with a real litellm model against a provider on 127.0.0.1: five cells at once,
+    never more than two calls in flight, and the provider's one 429 holds every run back for
+    its Retry-After."""
+    from harness.bench.runner import run_bench
+    from harness.bench.suite import BenchOptions
+    from tests.local_http import serving
+    from tests.test_connection_pool import Provider
+
+    provider = Provider(delay_s=0.3, script=[(0.0, 429, {"retry-after": "1"})])
+    with serving(provider.handler()) as url:
+        monkeypatch.setenv("OPENAI_API_BASE", f"{url}/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "local")
+        record = run_bench("smoke", BenchOptions(model="openai/sweep-bound-test", jobs=5,
+                                                 max_connections=2, out=tmp_path / "out"))
+    assert provider.most_busy == 2  # bounded, and used
+    assert len(provider.rejected_at) == 1 and len(provider.arrivals) == 6  # 5 runs + the 429
+    # (a call another run sent before the 429 reached the client may land just after it)
+    assert not [t for t in provider.arrivals
+                if provider.rejected_at[0] + 0.1 < t < provider.rejected_at[0] + 0.95]
+    assert sum(record.run_status[""].values()) == 5  # every run ended (its answer, "ok")
+    assert len(Journal(tmp_path / "out").read()) == 5
