@@ -29,6 +29,7 @@ _EXPORTS = {
     "SubgoalHistory": "harness.context.subgoals",
     "SummariseHistory": "harness.context.summarise",
     "Summariser": "harness.context.summarise",
+    "HFTokenizer": "harness.context.tokens",
     "ServerTokenizer": "harness.context.tokens",
     "TokenCounter": "harness.context.tokens",
     "context_window": "harness.context.tokens",
@@ -63,5 +64,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.context.strategies import STRATEGIES, history_strategy
     from harness.context.subgoals import SubgoalHistory, declare_subgoal
     from harness.context.summarise import CompactHistory, SummariseHistory, Summariser
-    from harness.context.tokens import ServerTokenizer, TokenCounter, context_window
+    from harness.context.tokens import (
+        HFTokenizer,
+        ServerTokenizer,
+        TokenCounter,
+        context_window,
+    )
     from harness.fencing import fence, fenced_spans, is_untrusted

@@ -30,6 +30,9 @@ from harness.context.tokens import (
     TokenCounter,
     context_window,
 )
+from harness.context.tokens import (
+    tokenizer as make_tokenizer,
+)
 from harness.events import ContextManifest, SectionInfo, TaskStarted
 from harness.fencing import fence, is_untrusted
 from harness.messages import Message, ModelRequest
@@ -102,8 +105,9 @@ class BudgetedContext(PerRun):
     `budget_tokens` fixes the budget; otherwise it is the context window of `model` (or of
     the run's model) minus `reply_reserve`. `shares` overrides the share of the budget a
     component section may take; `history_min_share` is kept free for the history.
-    `tokenizer` counts tokens instead of litellm's counter or the estimate (e.g. a
-    `ServerTokenizer` asking the model's own server).
+    `tokenizer` counts tokens instead of litellm's counter or the estimate: a
+    `TokenCounter` (a `ServerTokenizer` asking the model's own server, an `HFTokenizer`),
+    or its spec as a configuration writes it (`server:URL`, `hf:NAME_OR_PATH`).
     Each run gets its own copy (`for_run`), with its own copy of the strategy.
     """
 
@@ -111,7 +115,7 @@ class BudgetedContext(PerRun):
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, budget_tokens: int | None = None,
                  reply_reserve: int = DEFAULT_REPLY_RESERVE, model: str | None = None,
                  shares: dict[str, float] | None = None, history_min_share: float = 0.25,
-                 tokenizer: TokenCounter | None = None, **history_options: Any):
+                 tokenizer: TokenCounter | str | None = None, **history_options: Any):
         self.history = history_strategy(history, **history_options)
         self.system_prompt = system_prompt
         self.budget_tokens = budget_tokens
@@ -119,7 +123,7 @@ class BudgetedContext(PerRun):
         self.model = model
         self.shares = {**SECTION_SHARES, **(shares or {})}
         self.history_min_share = history_min_share
-        self.tokenizer = tokenizer
+        self.tokenizer = make_tokenizer(tokenizer)
         self._fenced: dict[tuple[Any, ...], Message] = {}
         self._messages: dict[tuple[str, str], Message] = {}
         self._shared = _Remembered()  # by content, not by run: shared by the per-run copies

@@ -171,3 +171,51 @@ class ServerTokenizer(TokenCounter):
             self.failed = f"{self.url}: {type(exc).__name__}: {exc}"
             warnings.warn(f"tokenizer {self.failed}; estimating tokens instead", stacklevel=2)
             return estimate_tokens(text)
+
+
+class HFTokenizer(TokenCounter):
+    """Counts with a Hugging Face tokenizer (the `tokenizers` library, which litellm already
+    depends on): a `tokenizer.json` file, or a repository name on the Hub, which `tokenizers`
+    downloads once and caches (so a name needs the network the first time; a file never)."""
+
+    def __init__(self, name_or_path: str, *, max_cached: int = 50_000):
+        super().__init__("", exact=True, max_cached=max_cached)
+        from tokenizers import Tokenizer
+
+        self.source = name_or_path
+        path = Path(name_or_path).expanduser()
+        if path.is_dir():
+            path = path / "tokenizer.json"
+        is_path = path.exists() or name_or_path.endswith(".json") or \
+            name_or_path.startswith((".", "/", "~"))
+        try:
+            self._tokenizer = Tokenizer.from_file(str(path)) if is_path \
+                else Tokenizer.from_pretrained(name_or_path)
+        except Exception as exc:  # tokenizers raises its own Exception subclasses
+            what = "not a tokenizer.json file" if is_path else "the Hub did not give it"
+            raise ValueError(f"tokenizer {name_or_path!r}: {what} "
+                             f"({type(exc).__name__}: {exc})") from exc
+
+    @property
+    def method(self) -> str:
+        return f"hf:{self.source}"
+
+    def _count(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def tokenizer(spec: str | TokenCounter | None) -> TokenCounter | None:
+    """A token counter from a configuration's string: `server:URL` (`ServerTokenizer`, the
+    model's own server), `hf:NAME_OR_PATH` (`HFTokenizer`), or `litellm:MODEL` (litellm's
+    counter for a model it knows); a counter or None is returned as it is."""
+    if spec is None or isinstance(spec, TokenCounter):
+        return spec
+    kind, sep, value = spec.partition(":")
+    if sep and value and kind == "server":
+        return ServerTokenizer(value)
+    if sep and value and kind == "hf":
+        return HFTokenizer(value)
+    if sep and value and kind == "litellm":
+        return TokenCounter(value, exact=True)
+    raise ValueError(f"tokenizer {spec!r}: expected server:URL, hf:NAME_OR_PATH or "
+                     f"litellm:MODEL")
