@@ -23,12 +23,15 @@ TRUSTED_CHANNELS = frozenset({"none", ""})
 _LOOKALIKE = re.compile(r"<(\s*/?\s*untrusted)(?=[\s>])", re.IGNORECASE)
 FENCE_RE = re.compile(r'<untrusted((?: \w+="[^"]*")*)>\n(.*?)\n</untrusted>', re.DOTALL)
 _ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
-# The delimiters exactly as `fence` writes them, with the newline that joins each to the
-# body: an opening tag (source first) or a closing one. Inside a fence, a fence nested in
-# its content was shown defused (`‹`), so there both forms are delimiters.
-_OPEN = r'untrusted source="[^"\n]*"(?: \w+="[^"\n]*")*>\n'
-_TAGS = re.compile(rf"(<{_OPEN})|(\n</untrusted>)")
-_TAGS_INSIDE = re.compile(rf"([<‹]{_OPEN})|(\n[<‹]/untrusted>)")
+# The delimiters as `fence` writes them, with the newline that joins each to the body: an
+# opening tag (source first) or a closing one. A model copying a tag that carries a ref (as
+# every fence in a run's context does) may drop the newlines, so with a ref they are
+# optional. Inside a fence, a fence nested in its content was shown defused (`‹`), so there
+# both forms are delimiters.
+_ATTRS = r'(?: \w+="[^"\n]*")*'
+_OPEN = rf'untrusted source="[^"\n]*"(?:{_ATTRS}>\n|{_ATTRS} ref="[\w-]{{8,}}"{_ATTRS}>\n?)'
+_TAGS = re.compile(rf"(<{_OPEN})|(\n?</untrusted>)")
+_TAGS_INSIDE = re.compile(rf"([<‹]{_OPEN})|(\n?[<‹]/untrusted>)")
 
 
 def is_untrusted(channel: str | None) -> bool:
@@ -90,7 +93,7 @@ def _unwrap(text: str, tags: re.Pattern[str]) -> tuple[str, int]:
     for tag in tags.finditer(text):
         if tag.group(1):
             opened.append(tag)
-        elif opened and opened[-1].group(0)[0] == tag.group(0)[1]:  # same form: < or ‹
+        elif opened and opened[-1].group(0)[0] == tag.group(0).lstrip("\n")[0]:  # < or ‹
             pairs.append((opened.pop(), tag))
     kept: list[str] = []
     at = removed = 0

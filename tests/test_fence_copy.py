@@ -142,3 +142,18 @@ def test_calls_that_write_nothing_are_left_alone():
     assert unfence_arguments(call, None) == (call, "")
     path = ToolCall(id="c", name="write_file", arguments={"path": "a", "content": "plain"})
     assert unfence_arguments(path, Effects.writer())[1] == ""
+
+
+def test_a_fence_copied_with_its_ref_but_without_its_newlines_comes_off(tmp_path):
+    """Seen with a 1.5B model: it wrote `calc.py` as the empty fence of the file it had just
+    read, tags on one line. The tags carry the context's ref, so they are the fence's."""
+    ref = 'source="file" tool="read_file" ref="Mqp6Y1zNkSq3C95Hxj1emV0YZItdh9ME"'
+    trajectory = run(tmp_path, ScriptedModel([
+        [{"tool": "write_file", "args": {"path": "calc.py",
+                                         "content": f"<untrusted {ref}></untrusted>"}},
+         {"tool": "write_file", "args": {"path": "b.py",
+                                         "content": f"<untrusted {ref}>x = 1</untrusted>\n"}}],
+        "done"]))
+    assert (tmp_path / "calc.py").read_text() == ""
+    assert (tmp_path / "b.py").read_text() == "x = 1\n"
+    assert "took untrusted-content fences" in finished(trajectory, "write_file").output

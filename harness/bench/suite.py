@@ -70,16 +70,26 @@ MAX_OUTPUT_TOKENS = 2048
 def real_model(opts: BenchOptions) -> LiteLLMModel | None:
     """The litellm model `--model` names, answering from `--cache` when one is given; None
     without `--model` (the suite then runs its offline probe). Every suite builds its real
-    model here. The cache serves sample `opts.seed`, so each repeat (seed + r) keeps its own
-    replies and rerunning a command replays all of them."""
+    model here. It samples with seed `opts.seed`, where the provider takes a seed (OpenAI,
+    llama.cpp, vLLM; others drop it), so each repeat (seed + r) is its own sample and a
+    rerun draws the same ones; `--set temperature=T` sets the temperature (the provider's
+    default otherwise). The cache keys each reply by all of that, so it serves each repeat
+    its own replies and a rerun all of them."""
     if not opts.model:
         return None
     from harness.llm.litellm_model import LiteLLMModel
     from harness.llm.response_cache import ResponseCache
 
+    sampling: dict[str, Any] = {"seed": opts.seed, "drop_params": True}
+    if "temperature" in opts.extra:
+        try:
+            sampling["temperature"] = float(opts.extra["temperature"])
+        except ValueError as exc:
+            raise DataError(f"--set temperature={opts.extra['temperature']}: not a number") \
+                from exc
     cache = ResponseCache(opts.cache, sample=opts.seed) if opts.cache is not None else None
     return LiteLLMModel(opts.model, response_cache=cache, max_tokens=MAX_OUTPUT_TOKENS,
-                        pool=connection_pool(opts))
+                        pool=connection_pool(opts), **sampling)
 
 
 def connection_pool(opts: BenchOptions) -> ConnectionPool | None:

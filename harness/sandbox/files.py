@@ -34,7 +34,7 @@ _WRITE = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
-ESCAPE_HINT = " (give paths relative to it)"
+ESCAPE_HINT = ", which is all this agent can reach: it cannot be read or written from here"
 """Said after a refused path, instead of the workspace's own location: that differs
 between runs (a temporary folder), so naming it would make identical runs send different
 requests, and tells the model nothing it needs."""
