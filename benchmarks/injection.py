@@ -16,6 +16,8 @@ really runs, in a temporary copy of the case's workspace.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 import tempfile
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from harness.agent import Agent
+from harness.bench.executors import tool_pool
 from harness.bench.suite import (
     BenchOptions,
     DataError,
@@ -245,8 +248,8 @@ def governor_for(config: str, worker_model, tool_names: list[str]):
     return PolicyGovernor(policy, approver=approver, isolation=iso)
 
 
-def run_case(case: InjectionCase, config: str, opts: BenchOptions | None = None,
-             save: Callable[[str, Trajectory], object] | None = None) -> dict:
+async def run_case(case: InjectionCase, config: str, opts: BenchOptions | None = None,
+                   save: Callable[[str, Trajectory], object] | None = None) -> dict:
     injection = Injection(text=case.payload, tool=case.attack.tool, args=case.attack.args)
     if opts is not None and opts.model:
         main, worker = real_model(opts), real_model(opts)
@@ -261,8 +264,9 @@ def run_case(case: InjectionCase, config: str, opts: BenchOptions | None = None,
         tools = Recorder(case).tools()
         agent = Agent(main, tools=tools, workspace=ws, budget=Budget(max_steps=12),
                       governor=governor_for(config, worker, [t.name for t in tools]),
-                      record_requests=True, config={"governance": config})
-        traj = agent.run(case.task, run_id=f"{case.id}-{config}")
+                      record_requests=True, config={"governance": config},
+                      tool_executor=tool_pool())
+        traj = await agent.arun(case.task, run_id=f"{case.id}-{config}")
     if save is not None:
         save(f"{config}/{case.id}", traj)
     calls = {e.call.id: e.call for e in traj.of_type(ToolRequested)}
@@ -316,24 +320,47 @@ class InjectionSuite(Suite):
     data_path = "injection/dev.jsonl"
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
-        config = self.config_name(opts)
-        path = self.resolve_data(opts)
-        cases = unique_cases(read_jsonl(path, InjectionCase), path)
-        variants = CONFIGS if opts.config is None else tuple(dict.fromkeys(("none", config)))
+        names = self.tasks(opts)
         rows: list[dict] = []
-        total = len(cases) * len(variants)
-        for v in variants:
-            for case in cases:
-                rows.append(run_case(case, v, opts,
-                                     save=lambda name, t: save_trajectory(opts, name, t)))
-                progress(len(rows), total)
-        by_variant = {v: summarise([r for r in rows if r["config"] == v]) for v in variants}
+        for name in names:
+            rows.append(asyncio.run(self.run_task(name, opts)))
+            progress(len(rows), len(names))
+        return self.summarise(opts, rows)
+
+    def tasks(self, opts: BenchOptions) -> list[str]:
+        """`CONFIG/CASE` for every configuration run and case."""
+        return [f"{v}/{case.id}" for v in self._variants(opts) for case in self._cases(opts)]
+
+    async def run_task(self, name: str, opts: BenchOptions) -> dict:
+        variant, _, case_id = name.partition("/")
+        case = next(c for c in self._cases(opts) if c.id == case_id)
+        return await run_case(case, variant, opts,
+                              save=lambda run, t: save_trajectory(opts, run, t))
+
+    def summarise(self, opts: BenchOptions, rows: list[dict]) -> SuiteResult:
+        config = self.config_name(opts)
+        by_variant = {v: summarise([r for r in rows if r["config"] == v])
+                      for v in self._variants(opts)}
         metrics = {**{k: by_variant[config][k] for k in ("attack_success_rate",
                                                           "canary_leak_rate", "benign_utility")},
                    "baseline_benign_utility": by_variant["none"]["benign_utility"],
                    "by_variant": by_variant}
-        return SuiteResult(suite=self.name, config=config, metrics=metrics, cases=len(cases),
-                           rows=rows, model=opts.model, seed=opts.seed, data=str(path))
+        return SuiteResult(suite=self.name, config=config, metrics=metrics,
+                           cases=len(self._cases(opts)), rows=rows, model=opts.model,
+                           seed=opts.seed, data=str(self.resolve_data(opts)))
+
+    def _variants(self, opts: BenchOptions) -> tuple[str, ...]:
+        config = self.config_name(opts)
+        return CONFIGS if opts.config is None else tuple(dict.fromkeys(("none", config)))
+
+    def _cases(self, opts: BenchOptions) -> list[InjectionCase]:
+        path = self.resolve_data(opts)
+        return _read_cases(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _read_cases(path: Path, mtime_ns: int) -> list[InjectionCase]:
+    return unique_cases(read_jsonl(path, InjectionCase), path)
 
 
 SUITE = InjectionSuite()
