@@ -112,3 +112,41 @@ def test_interleaved_runs_give_each_run_what_a_run_alone_gets(tmp_path):
 
 def calls(trajectory):
     return [(e.call.name, e.call.arguments) for e in trajectory.of_type(ToolRequested)]
+
+
+def test_with_a_tool_executor_runs_on_one_loop_run_their_tools_at_the_same_time(tmp_path):
+    """Each run's tool waits at a barrier for the other run's tool: that passes only if the
+    two calls run at once, off the event loop that awaits both runs."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harness.events import ToolFinished
+    from harness.tools import tool
+
+    meet = threading.Barrier(2, timeout=20)
+    threads: set[str] = set()
+
+    @tool
+    def rendezvous() -> str:
+        """Wait for the other run's call."""
+        threads.add(threading.current_thread().name)
+        meet.wait()
+        return "met"
+
+    def agent(pool):
+        return Agent(ScriptedModel([{"tool": "rendezvous", "args": {}}, "done"]),
+                     tools=[rendezvous], workspace=tmp_path, tool_executor=pool)
+
+    async def both(pool):
+        return await asyncio.gather(agent(pool).arun("a"), agent(pool).arun("b"))
+
+    with ThreadPoolExecutor(2, thread_name_prefix="tools") as pool:
+        runs = asyncio.run(both(pool))
+    for run in runs:
+        assert [e.output for e in run.of_type(ToolFinished)] == ["met"]
+        assert run.finished.status == "answered"
+    assert threads and all(name.startswith("tools") for name in threads)
+    # without one, the first run's tool holds the loop: the two never meet
+    meet = threading.Barrier(2, timeout=1)
+    runs = asyncio.run(both(None))
+    assert all(not e.ok for run in runs for e in run.of_type(ToolFinished))
