@@ -221,7 +221,14 @@ class Agent:
         if not reply.tool_calls:
             await self.conclude(state, reply.text or "")
             return
-        for call in reply.tool_calls:
+        limit = state.budget.max_calls_per_step
+        for i, call in enumerate(reply.tool_calls):
+            if i >= limit:
+                self.skip(state, call, f"not run: one reply may make at most {limit} tool "
+                                       f"calls and this was call {i + 1} of "
+                                       f"{len(reply.tool_calls)}; ask again if you still "
+                                       f"need it")
+                continue
             result = await self.act(state, call)
             state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
                                          content=result.content(), channel=result.channel))
@@ -229,6 +236,14 @@ class Agent:
                 self.loop_guard.observe(call, result, state.tools.effects(call.name))
         self.watch_loops(state)
         self.check_budget(state)
+
+    def skip(self, state: AgentState, call: ToolCall, why: str) -> None:
+        """Answer a call without running it, recorded as a failed call."""
+        result = ToolResult(call_id=call.id, tool=call.name, ok=False, error=why)
+        state.emit(ToolRequested(call=call))
+        state.emit(ToolFinished(call_id=call.id, tool=call.name, ok=False, error=why))
+        state.history.append(Message(role="tool", tool_call_id=call.id, name=call.name,
+                                     content=result.content(), channel=result.channel))
 
     async def act(self, state: AgentState, call: ToolCall) -> ToolResult:
         """Review, execute, screen and verify one tool call (executed and verified off

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from harness._fast import RequestDigests
 from harness.events import Event, EventBase, MemoryRecorded, ModelCalled, StopStatus, Trajectory
@@ -38,6 +38,9 @@ class Budget(BaseModel):
     max_tokens: int | None = None
     max_cost_usd: float | None = None
     max_seconds: float | None = None
+    max_calls_per_step: int = Field(default=16, ge=1)
+    """The most tool calls of one reply that run; each call past it is answered "not run"
+    (a weak model may send dozens at once, each with its effects, before any result)."""
 
 
 class Section(StrEnum):

@@ -126,3 +126,21 @@ def test_run_inside_a_running_event_loop_still_works(tmp_path):
         return Agent(ScriptedModel(["x"]), workspace=tmp_path).run("t")
 
     assert asyncio.run(inside()).finished.answer == "x"
+
+
+def test_calls_past_the_per_reply_limit_are_answered_not_run(tmp_path):
+    """A weak model sent 60 calls in one reply; past `max_calls_per_step` none runs, and
+    each is answered (every call of a reply needs its result) so the model can ask again."""
+    from harness.events import ToolFinished
+    from harness.state import Budget
+
+    calls = [{"tool": "write_file", "args": {"path": f"f{i}.txt", "content": "x"}}
+             for i in range(5)]
+    agent = Agent(ScriptedModel([calls, "done"]), workspace=tmp_path,
+                  budget=Budget(max_calls_per_step=2))
+    run = agent.run("write files")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.txt", "f1.txt"]
+    ends = run.of_type(ToolFinished)
+    assert [e.ok for e in ends] == [True, True, False, False, False]
+    assert "at most 2 tool calls and this was call 3 of 5" in ends[2].error
+    assert run.finished.status == "answered"
