@@ -173,8 +173,10 @@ METRICS: dict[str, MetricInfo] = {
                          "on the same workload."),
     "peers_not_installed": _m("peers not installed", "", "neither", "Peer frameworks left "
                               "out because they are not installed."),
-    "target_met": _m("target met", "yes/no", "higher", "Whether time per step is at most 1/5 "
-                     "of the fastest peer's and flat in N."),
+    "target_met": _m("target met", "yes/no", "higher", "Whether the suite's target holds "
+                     "(overhead: time per step at most 1/5 of the fastest peer's and flat in "
+                     "N; throughput: the largest K at 0.9 of the ideal runs per second or "
+                     "more)."),
     # gate
     "precision": _m("precision", SHARE, "higher", "Share of warnings given where a warning "
                     "was expected."),
@@ -241,6 +243,49 @@ METRICS: dict[str, MetricInfo] = {
     "damage_by_category": _m("damage by category", "count", "lower", "Dangerous cases that "
                              "did damage, per category."),
     "skipped": _m("skipped", "", "neither", "Variants that did not run, and why."),
+    # throughput (benchmarks/throughput.py): K runs at once against a simulated model
+    "concurrent_runs": _m("K", "runs", "neither", "Agent runs started at once in one event "
+                          "loop."),
+    "runs_per_s": _m("runs per second", "runs/s", "higher", "K over the mean time from the "
+                     "batch's start to a run's end (Little's law)."),
+    "ideal_runs_per_s": _m("ideal runs per second", "runs/s", "neither", "K over the "
+                           "model's latency times the calls of a run: every run waits on its "
+                           "model and on nothing else."),
+    "share_of_ideal": _m("share of ideal", SHARE, "higher", "Runs per second over the "
+                         "ideal."),
+    "batch_runs_per_s": _m("runs per second to the last", "runs/s", "higher", "K over the "
+                           "time until the batch's last run ends."),
+    "batch_share_of_ideal": _m("share of ideal to the last run", SHARE, "higher", "Runs per "
+                               "second to the last run's end over the ideal."),
+    "calls_per_s": _m("model calls per second", "calls/s", "higher", "Model calls over the "
+                      "mean time to a run's end."),
+    "batch_wall_s": _m("batch wall time", "s", "lower", "Seconds from the batch's start to "
+                       "its last run's end."),
+    "mean_latency_s": _m("mean model latency", "s", "neither", "Mean latency the simulated "
+                         "model drew in the batch."),
+    "cpu_ms_per_run": _m("CPU per run", "ms", "lower", "CPU time of the process (every "
+                         "thread) over the batch, per run."),
+    "harness_cpu_ms_per_run": _m("harness CPU per run", "ms", "lower", "CPU per run beyond "
+                                 "the floor's: what the harness adds to a run."),
+    "setup_ms_per_run": _m("setup per run", "ms", "lower", "Wall time of one run's setup "
+                           "(agent, state, per-run components, sandbox, workspace record)."),
+    "loop_lag_ms_p50": _m("event-loop lag p50", "ms", "lower", "Median lateness of a "
+                          "coroutine that sleeps 10 ms, over the batch."),
+    "loop_lag_ms_p99": _m("event-loop lag p99", "ms", "lower", "99th percentile lateness of "
+                          "a coroutine that sleeps 10 ms, over the batch."),
+    "loop_lag_ms_max": _m("event-loop lag max", "ms", "lower", "Greatest lateness of a "
+                          "coroutine that sleeps 10 ms, over the batch."),
+    "peak_kib_per_run": _m("peak memory per run", "KiB", "lower", "Peak traced Python "
+                           "memory (tracemalloc) of an untimed batch, per run."),
+    "steps_per_run": _m("model calls per run", "calls", "neither", "Model calls each run "
+                        "makes."),
+    "latency_s": _m("simulated latency", "s", "neither", "The simulated model's mean "
+                    "latency per call."),
+    "jitter_s": _m("latency jitter", "s", "neither", "Half-width of the uniform jitter on "
+                   "each call's latency."),
+    "tool_threads": _m("tool threads", "threads", "neither", "Threads that run the batch's "
+                       "tool calls off the event loop."),
+
     "questions": _m("questions", "count", "neither", "Questions asked."),
 }
 
@@ -261,6 +306,11 @@ def describe(key: str) -> MetricInfo:
         base = describe(key.removeprefix("baseline_"))
         return replace(base, label=f"baseline {base.label}",
                        definition=f"The in-run baseline's {_lower_first(base.definition)}")
+    if key.startswith("floor_"):
+        base = describe(key.removeprefix("floor_"))
+        return replace(base, label=f"floor {base.label}",
+                       definition=f"The in-run floor's (bare asyncio, no harness) "
+                                  f"{_lower_first(base.definition)}")
     if key.startswith("gain_"):
         base = describe(key.removeprefix("gain_"))
         better: Better = "higher" if base.better == "higher" else "neither"
