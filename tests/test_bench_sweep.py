@@ -85,17 +85,22 @@ def cells_done(out: Path, suite: str) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def stop_midway(env, out: Path, sig: int, *args: str, after: int = 2) -> None:
-    """Start a sweep, and send it `sig` once `after` cells are journaled."""
+def stop_midway(env, out: Path, sig: int, *args: str, after: int = 2) -> str:
+    """Start a sweep, send it `sig` once `after` cells are journaled; what it said."""
     proc = subprocess.Popen([sys.executable, "-m", "harness", "bench", *args, "--out", str(out)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
     suite = args[0]
     deadline = time.monotonic() + 120
     while cells_done(out, suite) < after and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep ended before it could be stopped"
     proc.send_signal(sig)
-    proc.wait(timeout=60)
+    _, said = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert f"interrupted: the cells it finished are kept; `--resume {out}`" in said
+    return said
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])

@@ -12,6 +12,9 @@ from typing import Any
 
 from harness.bench.suite import BenchOptions, DataError, MissingDataError
 
+EXIT_INTERRUPTED = 130
+"""What a shell reports for a command stopped by Ctrl-C (128 + SIGINT)."""
+
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="run benchmark suites", description=(
@@ -144,6 +147,11 @@ def bench_main(args: argparse.Namespace) -> int:
                     contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
                 record = run_bench(name, opts, grid, display, executor=executor,
                                    resume=args.resume is not None)
+        except KeyboardInterrupt:
+            kept = f": the cells it finished are kept; `--resume {args.out}` runs the " \
+                   f"others" if args.out else ""
+            print(f"harness bench: {name} interrupted{kept}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except DataError as exc:
             if len(names) == 1:
                 raise
