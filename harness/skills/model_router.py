@@ -25,6 +25,11 @@ SYSTEM = ("You route tasks to skills. Given a task and a list of skills (name: d
           "only names from the list, and an empty list if none applies.")
 
 
+REPLY_TOKENS_PER_NAME = 16
+"""Room a reply gets for each name it may give: enough for the JSON, not for an essay (a
+1.5B model wrote 1,100 tokens to one routing question, two minutes on a CPU)."""
+
+
 def parse_choice(text: str, names: list[str]) -> list[str]:
     """Skill names from a model's reply: a JSON `{"skills": [...]}` (or list) if there is
     one, else the known names in the order they appear. Unknown names are dropped."""
@@ -69,7 +74,7 @@ class ModelRouter(RankingRouter):
         return ModelRequest(messages=[
             Message(role="system", content=SYSTEM.replace("{k}", str(self.top_k))),
             Message(role="user", content=f"Task:\n{query}\n\nSkills:\n{listing}")],
-            params={"temperature": 0})
+            params={"temperature": 0, "max_tokens": REPLY_TOKENS_PER_NAME * self.top_k + 24})
 
     def scores(self, query: str) -> dict[str, float]:
         if self.shortlist is not None:
