@@ -123,10 +123,10 @@ are, and the model's endpoint and key."""
 class RayExecutor:
     """Cells as Ray tasks on the cluster at `address`, or on a local one started here with
     `workers` CPUs. A cell takes `cell_cpus` of a CPU: 1 for a cell that computes, less
-    (0.1: ten a CPU) for cells that mostly wait on a model. Each worker writes its cell's trajectories to its own
-    temporary folder and returns them, and the driver writes them under OUT, so workers need
-    no shared disk. A worker that dies has its cell retried (`max_retries`); a cell that
-    raises is reported failed, not retried."""
+    (0.1: ten a CPU) for cells that mostly wait on a model. Each worker writes its cell's
+    trajectories to a temporary folder of its own and returns them, and the driver writes
+    them under OUT, so workers need no shared disk. A worker that dies has its cell retried
+    (`max_retries`); a cell that raises is reported failed, not retried."""
 
     name = "ray"
 
