@@ -225,3 +225,18 @@ def test_max_connections_bounds_a_sweeps_model_calls_and_a_429_pauses_them_all(t
                 if provider.rejected_at[0] + 0.1 < t < provider.rejected_at[0] + 0.95]
     assert sum(record.run_status[""].values()) == 5  # every run ended (its answer, "ok")
     assert len(Journal(tmp_path / "out").read()) == 5
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--max-connections", "2"], "--max-connections bounds the calls to a real model"),
+    (["--max-connections", "0", "--model", "openai/x"], "--max-connections must be at least 1"),
+    (["--workers", "2"], "apply to --executor ray"),
+    (["--executor", "ray", "--cell-cpus", "0"], "--cell-cpus must be above 0"),
+    (["--resume", "a", "--out", "b"], "give one folder"),
+    (["--set", "latency_s"], "expected KEY=VALUE"),
+])
+def test_sweep_options_that_cannot_work_are_refused_before_anything_runs(capsys, args, says):
+    from harness.cli import main
+
+    assert main(["bench", "smoke", *args]) == 2
+    assert says in capsys.readouterr().err

@@ -194,6 +194,8 @@ def _check_sweep(args: argparse.Namespace) -> None:
         args.out = args.resume
     if args.max_connections is not None and args.max_connections < 1:
         raise DataError("--max-connections must be at least 1")
+    if args.max_connections is not None and not args.model:
+        raise DataError("--max-connections bounds the calls to a real model; pass --model too")
     if args.executor != "ray" and (args.address or args.workers or args.cell_cpus != 1.0):
         raise DataError("--address, --workers and --cell-cpus apply to --executor ray")
     if not 0 < args.cell_cpus <= 64:
