@@ -2,7 +2,7 @@
 2 workers, with each run's wall time and whether its results equal the local run's; then
 the driver's cost per cell, from a sweep of trivial cells (each saves one small trajectory).
 
-    python benchmarks/scripts/sweep_scaling.py [--suite adaptation] [--cells 2000] [--json]
+    python benchmarks/scripts/sweep_scaling.py [--suite adaptation] [--cells 1000] [--json]
 
 The figures in the README's "Evaluation at scale" come from this command.
 """
@@ -65,7 +65,7 @@ def sweep(suite: str, out: Path, executor, jobs: int = 1) -> tuple[dict, float, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="adaptation")
-    parser.add_argument("--cells", type=int, default=2000, help="trivial cells for the "
+    parser.add_argument("--cells", type=int, default=1000, help="trivial cells for the "
                                                                  "driver's cost")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
