@@ -38,6 +38,7 @@ from collections.abc import Callable
 from harness.agent import Agent
 from harness.bench.peers import available_peers, make_driver
 from harness.bench.suite import BenchOptions, Suite, SuiteResult
+from harness.bench.tasks import frozen_heap
 from harness.context import BudgetedContext, FullHistoryContext
 from harness.llm import ScriptedModel
 from harness.messages import ModelResponse, ToolCall, Usage
@@ -152,15 +153,8 @@ class OverheadSuite(Suite):
     handles_repeat = True
 
     def run(self, opts: BenchOptions, progress) -> SuiteResult:
-        # What earlier suites left in this process (`harness bench --all`) is frozen out of
-        # the collector: every collection before and during a timed run would scan it
-        # (that made this suite three times slower inside `make bench`), for every framework.
-        gc.collect()
-        gc.freeze()
-        try:
+        with frozen_heap():  # for every framework alike
             return self._run(opts, progress)
-        finally:
-            gc.unfreeze()
 
     def _run(self, opts: BenchOptions, progress) -> SuiteResult:
         config = self.config_name(opts)

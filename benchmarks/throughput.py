@@ -55,7 +55,7 @@ from typing import Any
 
 from harness.agent import Agent
 from harness.bench.suite import BenchOptions, DataError, Progress, Suite, SuiteResult
-from harness.bench.tasks import save_trajectory
+from harness.bench.tasks import frozen_heap, save_trajectory
 from harness.events import Trajectory
 from harness.llm import SimulatedLatencyModel
 from harness.llm.scripted import Reply
@@ -253,14 +253,8 @@ class ThroughputSuite(Suite):
     description = "concurrent agent runs against a simulated 0.5 s model, vs the ideal"
 
     def run(self, opts: BenchOptions, progress: Progress) -> SuiteResult:
-        # What earlier suites left in this process (`harness bench --all`) is frozen out of
-        # the collector, as in `overhead`: collections during a batch would scan it.
-        gc.collect()
-        gc.freeze()
-        try:
+        with frozen_heap():
             return self._run(opts, progress)
-        finally:
-            gc.unfreeze()
 
     def _run(self, opts: BenchOptions, progress: Progress) -> SuiteResult:
         config = self.config_name(opts)

@@ -271,16 +271,15 @@ def otlp_installed():
 
 @pytest.mark.skipif(not otlp_installed(), reason="needs opentelemetry-exporter-otlp")
 def test_cli_endpoint_posts_the_spans_to_an_otlp_collector(live, tmp_path):
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
 
+    from tests.local_http import QuietHandler, serving
+
     received = []
 
-    class Collector(BaseHTTPRequestHandler):
+    class Collector(QuietHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.path, body))
@@ -288,17 +287,9 @@ def test_cli_endpoint_posts_the_spans_to_an_otlp_collector(live, tmp_path):
             self.send_header("Content-Type", "application/x-protobuf")
             self.end_headers()
 
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Collector)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Collector) as url:
         path = live[0].write(tmp_path / "run.jsonl")
-        done = harness_cli("export", "otel", str(path),
-                           "--endpoint", f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
+        done = harness_cli("export", "otel", str(path), "--endpoint", url)
     assert done.returncode == 0, done.stderr
     assert {p for p, _ in received} == {"/v1/traces"}
     names = []

@@ -22,7 +22,7 @@ _EXPORTS = {
     "tool_pool": "harness.bench.executors",
     "BenchRecord": "harness.bench.runner",
     "SweepFailed": "harness.bench.runner",
-    "SweepHooks": "harness.bench.runner",
+    "SweepHooks": "harness.bench.executors",
     "run_bench": "harness.bench.runner",
     "write_results": "harness.bench.runner",
     "BenchOptions": "harness.bench.suite",
@@ -47,8 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
         load_config,
         resolve_config,
     )
-    from harness.bench.executors import LocalExecutor, RayExecutor, tool_pool
+    from harness.bench.executors import LocalExecutor, RayExecutor, SweepHooks, tool_pool
     from harness.bench.registry import available, get_suite
-    from harness.bench.runner import BenchRecord, SweepFailed, SweepHooks, run_bench, write_results
+    from harness.bench.runner import BenchRecord, SweepFailed, run_bench, write_results
     from harness.bench.suite import BenchOptions, DataError, Suite, SuiteResult, read_jsonl
     from harness.bench.tasks import map_tasks, save_trajectory

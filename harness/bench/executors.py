@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from harness.bench.cells import WHOLE_SUITE, CellFailed, CellKey, CellResult, recording
-from harness.bench.suite import BenchOptions, Progress
+from harness.bench.suite import BenchOptions, Progress, no_progress
 from harness.errors import DataError
 
 MAX_RUN_ERRORS = 5
@@ -31,16 +31,25 @@ class CellJob(BaseModel):
     opts: BenchOptions
 
 
-class Hooks(Protocol):
-    """What an executor reports as cells start, finish and fail."""
+class SweepHooks:
+    """What a sweep reports as its cells are planned, start, finish and fail; each does
+    nothing here. `harness.bench.progress.SweepDisplay` draws them."""
 
-    def started(self, job: CellJob) -> None: ...
+    def planned(self, suite: str, total: int, done: int) -> None:
+        """`total` cells of `suite`, `done` of them already journaled."""
 
-    def finished(self, cell: CellResult) -> None: ...
+    def started(self, job: CellJob) -> None:
+        """A cell began (under Ray: was submitted)."""
 
-    def failed(self, job: CellJob, error: CellFailed) -> None: ...
+    def finished(self, cell: CellResult) -> None:
+        """A cell finished, with what it produced."""
 
-    def tick(self, job: CellJob) -> Progress: ...
+    def failed(self, job: CellJob, error: CellFailed) -> None:
+        """A cell raised."""
+
+    def tick(self, job: CellJob) -> Progress:
+        """The progress callback of a suite run whole, as one cell."""
+        return no_progress
 
 
 async def run_job(job: CellJob, tick: Progress | None = None) -> CellResult:
@@ -55,7 +64,7 @@ async def run_job(job: CellJob, tick: Progress | None = None) -> CellResult:
     suite = get_suite(job.suite)
     with recording() as runs:
         if job.key.task == WHOLE_SUITE:
-            done = await asyncio.to_thread(suite.run, job.opts, tick or _quiet)
+            done = await asyncio.to_thread(suite.run, job.opts, tick or no_progress)
             result = done.model_dump(mode="json")
         else:
             result = await suite.run_task(job.key.task, job.opts)
@@ -64,14 +73,10 @@ async def run_job(job: CellJob, tick: Progress | None = None) -> CellResult:
                       tokens=runs.tokens, cost_usd=round(runs.cost_usd, 8))
 
 
-def _quiet(done: int, total: int) -> None:
-    pass
-
-
 class Executor(Protocol):
     name: str
 
-    async def run(self, jobs: Iterable[CellJob], hooks: Hooks) -> None:
+    async def run(self, jobs: Iterable[CellJob], hooks: SweepHooks) -> None:
         """Run every job, reporting each through `hooks`; a failed cell does not stop the
         others."""
 
@@ -85,7 +90,7 @@ class LocalExecutor:
     def __init__(self, jobs: int = 1):
         self.jobs = max(1, jobs)
 
-    async def run(self, jobs: Iterable[CellJob], hooks: Hooks) -> None:
+    async def run(self, jobs: Iterable[CellJob], hooks: SweepHooks) -> None:
         queue = iter(jobs)
 
         async def worker() -> None:
@@ -135,7 +140,7 @@ class RayExecutor:
         self.address, self.workers, self.cell_cpus = address, workers, cell_cpus
         self.max_retries, self.window = max_retries, window
 
-    async def run(self, jobs: Iterable[CellJob], hooks: Hooks) -> None:
+    async def run(self, jobs: Iterable[CellJob], hooks: SweepHooks) -> None:
         ray = import_ray()
         self.connect()
         remote = ray.remote(num_cpus=self.cell_cpus, max_retries=self.max_retries)(

@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.bench.cells import CellFailed, CellResult
-from harness.bench.executors import CellJob
-from harness.bench.runner import SweepHooks
+from harness.bench.executors import CellJob, SweepHooks
 from harness.bench.suite import Progress
 
 

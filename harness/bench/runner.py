@@ -30,9 +30,9 @@ from harness.bench.cells import (
     check_manifest,
     fingerprint,
 )
-from harness.bench.executors import CellJob, Executor, LocalExecutor
+from harness.bench.executors import CellJob, Executor, LocalExecutor, SweepHooks
 from harness.bench.registry import get_suite
-from harness.bench.suite import BenchOptions, DataError, Progress, SuiteResult
+from harness.bench.suite import BenchOptions, DataError, Progress, SuiteResult, no_progress
 from harness.events import VOLATILE_FIELDS, without_keys
 
 TIMING_FIELDS = frozenset({*VOLATILE_FIELDS, "timings", "elapsed_s", "finished_at",
@@ -104,7 +104,7 @@ def versions() -> dict[str, str]:
 
 def run_suite(name: str, opts: BenchOptions, progress: Progress | None = None) -> SuiteResult:
     """One plain run of a suite (no grid, no repeats)."""
-    return get_suite(name).run(opts, progress or (lambda done, total: None))
+    return get_suite(name).run(opts, progress or no_progress)
 
 
 def ablation_cells(grid: dict[str, list[str]]) -> list[dict[str, str]]:
@@ -116,25 +116,6 @@ def ablation_cells(grid: dict[str, list[str]]) -> list[dict[str, str]]:
 
 def cell_name(cell: dict[str, str]) -> str:
     return "+".join(f"{k}={v}" for k, v in cell.items()) or "base"
-
-
-class SweepHooks:
-    """Reports a sweep's cells to a progress display; see `harness.bench.progress`."""
-
-    def started(self, job: CellJob) -> None:
-        pass
-
-    def finished(self, cell: CellResult) -> None:
-        pass
-
-    def failed(self, job: CellJob, error: CellFailed) -> None:
-        pass
-
-    def tick(self, job: CellJob) -> Progress:
-        return lambda done, total: None
-
-    def planned(self, suite: str, total: int, done: int) -> None:
-        pass
 
 
 class SweepFailed(RuntimeError):

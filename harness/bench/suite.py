@@ -125,6 +125,10 @@ Progress = Callable[[int, int], None]
 """progress(done, total): suites call it as cases finish."""
 
 
+def no_progress(done: int, total: int) -> None:
+    """A `Progress` that shows nothing."""
+
+
 class Suite:
     """Base class for suites. Subclasses set the class attributes and implement `run`, or,
     to have each task run as its own cell (resumed by `--resume`, spread over a cluster by

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -55,3 +57,16 @@ def save_trajectory(opts: BenchOptions, name: str, trajectory: Trajectory) -> Pa
         return None
     parts = [re.sub(r"[^A-Za-z0-9.+=_-]+", "_", p).strip("_.") or "_" for p in name.split("/")]
     return trajectory.write(opts.out.joinpath(*parts[:-1], f"{parts[-1]}.jsonl"))
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """For a timed suite: what earlier suites left in this process (`harness bench --all`)
+    is frozen out of the garbage collector for the block, so that no collection during a
+    timed run scans it."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
